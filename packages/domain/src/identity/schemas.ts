@@ -1,0 +1,52 @@
+/**
+ * Identity entities: users, API keys and the authenticated principal.
+ * The same schemas describe stored rows and the wire format (snake_case,
+ * nullable columns as `null`), so no mapping layer can drift.
+ */
+import { Schema } from "effect"
+import { ApiKeyId, UserId } from "../shared/ids.js"
+import { Timestamp } from "../shared/time.js"
+
+export const Handle = Schema.String.pipe(
+  Schema.pattern(/^[a-z0-9][a-z0-9_-]{1,31}$/, {
+    message: () => "a handle is 2-32 characters of a-z, 0-9, _ and -, starting with a letter or digit"
+  }),
+  Schema.brand("Handle"),
+  Schema.annotations({ identifier: "Handle" })
+)
+export type Handle = typeof Handle.Type
+
+export const SystemRole = Schema.Literal("admin", "member")
+export type SystemRole = typeof SystemRole.Type
+
+export const UserStatus = Schema.Literal("active", "revoked")
+export type UserStatus = typeof UserStatus.Type
+
+/** 32 bytes as 64 lowercase hex; curve checks live in `keys.ts`. */
+export const PublicKeyHex = Schema.String.pipe(Schema.annotations({ description: "32-byte key, 64 lowercase hex" }))
+
+export class User extends Schema.Class<User>("User")({
+  id: UserId,
+  handle: Handle,
+  role: SystemRole,
+  status: UserStatus,
+  sign_pub: Schema.NullOr(Schema.String),
+  kex_pub: Schema.NullOr(Schema.String),
+  created_at: Timestamp,
+  revoked_at: Schema.NullOr(Timestamp)
+}) {}
+
+export class ApiKey extends Schema.Class<ApiKey>("ApiKey")({
+  id: ApiKeyId,
+  user_id: UserId,
+  created_at: Timestamp
+}) {}
+
+/** Who is calling: an active user authenticated by one of their API keys. */
+export interface Principal {
+  readonly user: User
+  readonly apiKeyId: ApiKeyId
+}
+
+export const isSystemAdmin = (principal: Principal): boolean =>
+  principal.user.role === "admin" && principal.user.status === "active"

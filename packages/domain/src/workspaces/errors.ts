@@ -1,0 +1,16 @@
+/** Workspace failures raised by the kernel's invariants. */
+import { Schema } from "effect"
+
+export const PersonalWorkspaceReason = Schema.Literal(
+  "members_mutation",
+  "is_personal_frozen",
+  "owner_user_id_frozen",
+  "owner_user_id_on_non_personal",
+  "personal_workspace_delete"
+)
+export type PersonalWorkspaceReason = typeof PersonalWorkspaceReason.Type
+
+export class PersonalWorkspaceInvariantError extends Schema.TaggedError<PersonalWorkspaceInvariantError>()(
+  "PersonalWorkspaceInvariantError",
+  { workspaceId: Schema.String, reason: PersonalWorkspaceReason }
+) {}

@@ -1,0 +1,141 @@
+/**
+ * SQL implementations of the identity ports, written once for both
+ * dialects. Guarded writes use `RETURNING` so the caller learns whether the
+ * write applied. Infrastructure failures become defects here.
+ */
+import { SqlClient, SqlSchema } from "@effect/sql"
+import {
+  ApiKeyId,
+  ApiKeyStore,
+  Invite,
+  InviteId,
+  InviteStore,
+  User,
+  UserExists,
+  UserId,
+  UserStore
+} from "@tessera/domain"
+import { Effect, Layer, Option, Schema } from "effect"
+import { CountRow } from "./rows.js"
+import { uniqueViolation } from "./sqlErrors.js"
+
+const USER_COLUMNS = "id, handle, role, status, sign_pub, kex_pub, created_at, revoked_at"
+
+export const UserStoreLive = Layer.effect(UserStore, Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const cols = sql.literal(USER_COLUMNS)
+  const findById = SqlSchema.findOne({
+    Request: UserId,
+    Result: User,
+    execute: (id) => sql`SELECT ${cols} FROM users WHERE id = ${id}`
+  })
+  const findByHandle = SqlSchema.findOne({
+    Request: Schema.String,
+    Result: User,
+    execute: (handle) => sql`SELECT ${cols} FROM users WHERE handle = ${handle}`
+  })
+  const list = SqlSchema.findAll({
+    Request: Schema.Void,
+    Result: User,
+    execute: () => sql`SELECT ${cols} FROM users ORDER BY created_at, id`
+  })
+  const count = (query: string) =>
+    SqlSchema.single({ Request: Schema.Void, Result: CountRow, execute: () => sql.unsafe(query) })(undefined).pipe(
+      Effect.map((row) => row.n),
+      Effect.orDie
+    )
+  return UserStore.of({
+    insert: (user) =>
+      sql`INSERT INTO users ${sql.insert(Schema.encodeSync(User)(user))}`.pipe(
+        Effect.asVoid,
+        Effect.catchTag("SqlError", (error) => {
+          const violated = uniqueViolation(error)
+          if (violated === undefined) return Effect.die(error)
+          const field = violated.includes("sign_pub") ? "sign_pub" : violated.includes("kex_pub") ? "kex_pub" : "handle"
+          return Effect.fail(new UserExists({ field, message: `a user with this ${field} is already registered` }))
+        })
+      ),
+    findById: (id) => Effect.orDie(findById(id)),
+    findByHandle: (handle) => Effect.orDie(findByHandle(handle)),
+    list: Effect.orDie(list(undefined)),
+    count: count("SELECT COUNT(*) AS n FROM users"),
+    countActiveAdmins: count("SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND status = 'active'"),
+    revoke: (id, at) =>
+      Effect.orDie(sql`UPDATE users SET status = 'revoked', revoked_at = ${at} WHERE id = ${id} AND status = 'active'`),
+    delete: (id) => Effect.orDie(sql`DELETE FROM users WHERE id = ${id}`)
+  })
+}))
+
+const OwnerRow = Schema.Struct({ key_id: ApiKeyId, ...User.fields })
+
+export const ApiKeyStoreLive = Layer.effect(ApiKeyStore, Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const findOwner = SqlSchema.findOne({
+    Request: Schema.String,
+    Result: OwnerRow,
+    execute: (digest) =>
+      sql`SELECT k.id AS key_id, u.id, u.handle, u.role, u.status, u.sign_pub, u.kex_pub, u.created_at, u.revoked_at
+          FROM api_keys k JOIN users u ON u.id = k.user_id
+          WHERE k.digest = ${digest} AND u.status = 'active'`
+  })
+  return ApiKeyStore.of({
+    insert: (key, digest) =>
+      Effect.orDie(sql`INSERT INTO api_keys ${sql.insert({ id: key.id, user_id: key.user_id, digest, created_at: key.created_at })}`),
+    findActiveOwner: (digest) =>
+      findOwner(digest).pipe(
+        Effect.map(Option.map(({ key_id, ...user }) => ({ apiKeyId: key_id, user: new User(user) }))),
+        Effect.orDie
+      ),
+    deleteForUser: (userId) =>
+      Effect.orDie(sql`DELETE FROM api_keys WHERE user_id = ${userId} RETURNING id`.pipe(Effect.map((rows) => rows.length)))
+  })
+}))
+
+const INVITE_COLUMNS =
+  "id, kind, status, handle, role, workspace_id, workspace_role, resource_id, resource_role, expires_at, created_at, created_by, redeemed_at, redeemed_by, redeemed_sign_pub, redeemed_kex_pub, canceled_at"
+
+export const InviteStoreLive = Layer.effect(InviteStore, Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const cols = sql.literal(INVITE_COLUMNS)
+  const findById = SqlSchema.findOne({
+    Request: InviteId,
+    Result: Invite,
+    execute: (id) => sql`SELECT ${cols} FROM invites WHERE id = ${id}`
+  })
+  const findByDigest = SqlSchema.findOne({
+    Request: Schema.String,
+    Result: Invite,
+    execute: (digest) => sql`SELECT ${cols} FROM invites WHERE digest = ${digest}`
+  })
+  const applied = (rows: ReadonlyArray<unknown>) => rows.length > 0
+  return InviteStore.of({
+    insert: (invite, digest) =>
+      Effect.orDie(sql`INSERT INTO invites ${sql.insert({ ...Schema.encodeSync(Invite)(invite), digest })}`),
+    findById: (id) => Effect.orDie(findById(id)),
+    findByDigest: (digest) => Effect.orDie(findByDigest(digest)),
+    list: (query) => {
+      const clauses = [
+        ...(query.workspaceId !== undefined ? [sql`workspace_id = ${query.workspaceId}`] : []),
+        ...(query.resourceId !== undefined ? [sql`resource_id = ${query.resourceId}`] : []),
+        ...(query.handle !== undefined ? [sql`handle = ${query.handle}`] : []),
+        ...(query.storedStatuses !== undefined ? [sql.in("status", query.storedStatuses)] : [])
+      ]
+      return sql`SELECT ${cols} FROM invites WHERE ${sql.and(clauses)} ORDER BY created_at, id`.pipe(
+        Effect.flatMap(Schema.decodeUnknown(Schema.Array(Invite))),
+        Effect.orDie
+      )
+    },
+    markRedeemed: (id, r) =>
+      sql`UPDATE invites SET status = 'redeemed', redeemed_at = ${r.at}, redeemed_by = ${r.by},
+            redeemed_sign_pub = ${r.signPub}, redeemed_kex_pub = ${r.kexPub}
+          WHERE id = ${id} AND status = 'pending' RETURNING id`.pipe(Effect.map(applied), Effect.orDie),
+    markCanceled: (id, at) =>
+      sql`UPDATE invites SET status = 'canceled', canceled_at = ${at}
+          WHERE id = ${id} AND status = 'pending' RETURNING id`.pipe(Effect.map(applied), Effect.orDie),
+    markExpired: (id) =>
+      sql`UPDATE invites SET status = 'expired' WHERE id = ${id} AND status = 'pending' RETURNING id`.pipe(
+        Effect.map(applied),
+        Effect.orDie
+      )
+  })
+}))

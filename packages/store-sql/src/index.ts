@@ -1,0 +1,26 @@
+/**
+ * @tessera/store-sql — every port implemented once over `SqlClient`, for
+ * both dialects, plus the migration runner. A store package supplies the
+ * client (and how its transactions begin), its migration files and its
+ * migration lock.
+ */
+import { Crypto } from "@tessera/domain"
+import { Layer } from "effect"
+import { EventLogLive } from "./events.js"
+import { ApiKeyStoreLive, InviteStoreLive, UserStoreLive } from "./identity.js"
+import { TransactorLive } from "./transactor.js"
+import { WorkspaceStoreLive } from "./workspaces.js"
+
+export * from "./migrations.js"
+export * from "./sqlErrors.js"
+
+/** All ports, given a `SqlClient`. */
+export const PortsLive = Layer.mergeAll(
+  UserStoreLive,
+  ApiKeyStoreLive,
+  InviteStoreLive,
+  WorkspaceStoreLive,
+  EventLogLive,
+  TransactorLive,
+  Crypto.Live
+)

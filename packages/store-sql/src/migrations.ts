@@ -1,0 +1,161 @@
+/**
+ * Versioned migrations: numbered SQL files per dialect (`0001_name.sql`),
+ * applied in order, each in its own transaction, recorded with the SHA-256
+ * of the file. An applied file that changed (or vanished) is a hard error:
+ * `up` refuses to run and `verify` fails. Each step's transaction first takes
+ * the dialect's migration lock and re-reads what is applied, so two migrators
+ * started at once apply every step exactly once.
+ */
+import { SqlClient } from "@effect/sql"
+import type { SqlError } from "@effect/sql/SqlError"
+import { createHash } from "node:crypto"
+import { readdirSync, readFileSync } from "node:fs"
+import { join } from "node:path"
+import { Clock, Effect, Schema } from "effect"
+import { DbInt } from "./rows.js"
+
+export interface Migration {
+  readonly version: number
+  readonly name: string
+  readonly sql: string
+  readonly checksum: string
+}
+
+export interface MigrationDialect {
+  /** Serialises migrators: a transaction-scoped lock taken first in every step. */
+  readonly lock: Effect.Effect<void, SqlError, SqlClient.SqlClient>
+}
+
+export class MigrationError extends Schema.TaggedError<MigrationError>()("MigrationError", {
+  message: Schema.String
+}) {}
+
+export type MigrationState = "applied" | "pending" | "changed" | "missing_file"
+
+export interface MigrationStatus {
+  readonly version: number
+  readonly name: string
+  readonly state: MigrationState
+  readonly applied_at: string | null
+}
+
+const FILE = /^(\d{4})_([a-z0-9_]+)\.sql$/
+
+export const checksumOf = (text: string) => createHash("sha256").update(text).digest("hex")
+
+/** Reads `NNNN_name.sql` files from a folder, in version order. */
+export const loadMigrations = (dir: string): ReadonlyArray<Migration> =>
+  readdirSync(dir)
+    .flatMap((file) => {
+      const match = FILE.exec(file)
+      if (match === null) return []
+      const sql = readFileSync(join(dir, file), "utf8")
+      return [{ version: Number(match[1]), name: match[2]!, sql, checksum: checksumOf(sql) }]
+    })
+    .sort((a, b) => a.version - b.version)
+
+/** Splits a migration into statements: each ends with `;` at the end of a line. */
+export const statementsOf = (text: string): ReadonlyArray<string> =>
+  text
+    .split(/;[ \t]*(?:--[^\n]*)?$/m)
+    .map((part) => part.replace(/^\s*--.*$/gm, "").trim())
+    .filter((part) => part.length > 0)
+
+const AppliedRow = Schema.Struct({ version: DbInt, name: Schema.String, checksum: Schema.String, applied_at: Schema.String })
+const decodeApplied = Schema.decodeUnknown(Schema.Array(AppliedRow))
+
+const ensureTable = Effect.flatMap(SqlClient.SqlClient, (sql) =>
+  sql`CREATE TABLE IF NOT EXISTS tessera_migrations (
+        version INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        checksum TEXT NOT NULL,
+        applied_at TEXT NOT NULL
+      )`)
+
+const readApplied = Effect.flatMap(SqlClient.SqlClient, (sql) =>
+  sql`SELECT version, name, checksum, applied_at FROM tessera_migrations ORDER BY version`.pipe(
+    Effect.flatMap(decodeApplied),
+    Effect.orDie
+  ))
+
+/** Compares files with what the store recorded (pure). */
+export const compare = (
+  migrations: ReadonlyArray<Migration>,
+  applied: ReadonlyArray<typeof AppliedRow.Type>
+): ReadonlyArray<MigrationStatus> => {
+  const byVersion = new Map(applied.map((row) => [row.version, row]))
+  const files = migrations.map((m): MigrationStatus => {
+    const row = byVersion.get(m.version)
+    if (row === undefined) return { version: m.version, name: m.name, state: "pending", applied_at: null }
+    return {
+      version: m.version,
+      name: m.name,
+      state: row.checksum === m.checksum ? "applied" : "changed",
+      applied_at: row.applied_at
+    }
+  })
+  const known = new Set(migrations.map((m) => m.version))
+  const orphans = applied
+    .filter((row) => !known.has(row.version))
+    .map((row): MigrationStatus => ({ version: row.version, name: row.name, state: "missing_file", applied_at: row.applied_at }))
+  return [...files, ...orphans].sort((a, b) => a.version - b.version)
+}
+
+const problemsOf = (statuses: ReadonlyArray<MigrationStatus>) =>
+  statuses
+    .filter((s) => s.state === "changed" || s.state === "missing_file")
+    .map((s) => `${String(s.version).padStart(4, "0")}_${s.name}: ${s.state === "changed" ? "applied file was changed" : "applied file is missing"}`)
+
+const tableExists = Effect.flatMap(SqlClient.SqlClient, (sql) =>
+  sql.onDialectOrElse({
+    pg: () => sql`SELECT 1 AS n FROM information_schema.tables WHERE table_name = 'tessera_migrations' AND table_schema = current_schema()`,
+    orElse: () => sql`SELECT 1 AS n FROM sqlite_master WHERE type = 'table' AND name = 'tessera_migrations'`
+  }).pipe(Effect.map((rows) => rows.length > 0), Effect.orDie))
+
+/** The state of every migration, without writing anything. */
+export const migrationStatus = (migrations: ReadonlyArray<Migration>) =>
+  Effect.gen(function*() {
+    const applied = (yield* tableExists) ? yield* readApplied : []
+    return compare(migrations, applied)
+  })
+
+/** Fails with the list of changed or missing applied files. */
+export const verifyMigrations = (migrations: ReadonlyArray<Migration>) =>
+  Effect.gen(function*() {
+    const statuses = yield* migrationStatus(migrations)
+    const problems = problemsOf(statuses)
+    if (problems.length > 0) return yield* new MigrationError({ message: problems.join("; ") })
+    return statuses
+  })
+
+/** True when every file is applied unchanged. */
+export const schemaIsCurrent = (migrations: ReadonlyArray<Migration>) =>
+  Effect.map(migrationStatus(migrations), (statuses) => statuses.every((s) => s.state === "applied"))
+
+/** Applies every pending migration in order; returns the versions this call applied. */
+export const migrateUp = (migrations: ReadonlyArray<Migration>, dialect: MigrationDialect) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const appliedNow: Array<number> = []
+    for (const migration of migrations) {
+      const didApply = yield* sql.withTransaction(Effect.gen(function*() {
+        yield* dialect.lock
+        yield* ensureTable
+        const applied = yield* readApplied
+        const problems = problemsOf(compare(migrations, applied))
+        if (problems.length > 0) return yield* new MigrationError({ message: problems.join("; ") })
+        if (applied.some((row) => row.version === migration.version)) return false
+        for (const statement of statementsOf(migration.sql)) yield* sql.unsafe(statement)
+        const at = new Date(yield* Clock.currentTimeMillis).toISOString()
+        yield* sql`INSERT INTO tessera_migrations ${sql.insert({
+          version: migration.version,
+          name: migration.name,
+          checksum: migration.checksum,
+          applied_at: at
+        })}`
+        return true
+      }))
+      if (didApply) appliedNow.push(migration.version)
+    }
+    return appliedNow
+  }).pipe(Effect.catchTag("SqlError", (e) => Effect.die(e)))

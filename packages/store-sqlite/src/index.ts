@@ -1,0 +1,50 @@
+/**
+ * @tessera/store-sqlite — the ports on one SQLite file.
+ *
+ * Several processes may share the file (a server and the CLI beside it), so
+ * the client runs in WAL mode with a busy timeout, and every write
+ * transaction begins `IMMEDIATE`: it takes the file's write lock before its
+ * first read, so a read-then-guarded-write can never be interleaved by
+ * another process, and waiting writers queue on the busy timeout instead of
+ * failing a lock upgrade.
+ */
+import * as Reactivity from "@effect/experimental/Reactivity"
+import { SqlClient } from "@effect/sql"
+import * as Statement from "@effect/sql/Statement"
+import { SqliteClient } from "@effect/sql-sqlite-node"
+import { loadMigrations, type MigrationDialect, PortsLive } from "@tessera/store-sql"
+import { mkdirSync } from "node:fs"
+import { dirname } from "node:path"
+import { fileURLToPath } from "node:url"
+import { Effect, Layer } from "effect"
+
+export const migrationsDir = fileURLToPath(new URL("../migrations", import.meta.url))
+export const migrations = () => loadMigrations(migrationsDir)
+
+/** The migration lock is the `BEGIN IMMEDIATE` of each step's transaction itself. */
+export const dialect: MigrationDialect = { lock: Effect.void }
+
+export const BUSY_TIMEOUT_MS = 15_000
+
+/** A `SqlClient` on `filename` whose transactions begin `IMMEDIATE`. */
+export const clientLayer = (filename: string): Layer.Layer<SqlClient.SqlClient> =>
+  Layer.scoped(
+    SqlClient.SqlClient,
+    Effect.gen(function*() {
+      if (filename !== ":memory:") mkdirSync(dirname(filename), { recursive: true })
+      const base = yield* SqliteClient.make({ filename })
+      yield* base.unsafe(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`)
+      yield* base.unsafe("PRAGMA foreign_keys = ON")
+      yield* base.unsafe("PRAGMA synchronous = NORMAL")
+      return yield* SqlClient.make({
+        acquirer: base.reserve,
+        transactionAcquirer: base.reserve,
+        compiler: Statement.makeCompilerSqlite(),
+        spanAttributes: [["db.system.name", "sqlite"]],
+        beginTransaction: "BEGIN IMMEDIATE"
+      })
+    }).pipe(Effect.orDie)
+  ).pipe(Layer.provide(Reactivity.layer))
+
+/** Every port on the SQLite file, plus its `SqlClient`. */
+export const layer = (filename: string) => PortsLive.pipe(Layer.provideMerge(clientLayer(filename)))
