@@ -25,6 +25,7 @@ import {
   redeemInvite,
   register,
   revokeUser,
+  SystemActor,
   type Timestamp,
   type Transactor,
   User,
@@ -56,12 +57,12 @@ export const withAdmin = <E>(store: Layer.Layer<StorePorts, E>) =>
     }).pipe(Effect.orDie)
   ).pipe(Layer.provideMerge(store))
 
-const lastSeq = Effect.map(listEvents("system", { after: 0, limit: 1000 }), ({ events }) => {
+const lastSeq = Effect.map(listEvents(SystemActor, { after: 0, limit: 1000 }), ({ events }) => {
   return events.length === 0 ? 0 : events[events.length - 1]!.seq
 })
 
 /** The events appended after `seq`, in order. */
-const eventsAfter = (seq: number) => Effect.map(listEvents("system", { after: seq, limit: 1000 }), (page) => page.events)
+const eventsAfter = (seq: number) => Effect.map(listEvents(SystemActor, { after: seq, limit: 1000 }), (page) => page.events)
 
 const typesAfter = (seq: number) => Effect.map(eventsAfter(seq), (events) => events.map((e) => e.type))
 
@@ -265,15 +266,15 @@ export const storeContract = <E>(name: string, store: Layer.Layer<StorePorts, E>
           const { invite } = yield* mintRegistration(admin, uniqueHandle(), 60)
           yield* TestClock.adjust("10 minutes")
           const before = yield* stateOf
-          const dry = yield* purgeExpiredInvites({ apply: false, actor: "system" })
+          const dry = yield* purgeExpiredInvites(SystemActor, { apply: false })
           expect(dry.invites.map((i) => i.id)).toContain(invite.id)
           expect(yield* stateOf).toBe(before)
           const seq = yield* lastSeq
-          const applied = yield* purgeExpiredInvites({ apply: true, actor: "system" })
+          const applied = yield* purgeExpiredInvites(SystemActor, { apply: true })
           expect(applied.invites.map((i) => i.id)).toContain(invite.id)
           expect(Option.getOrThrow(yield* Effect.flatMap(InviteStore, (s) => s.findById(invite.id))).status).toBe("expired")
           expect((yield* typesAfter(seq)).every((t) => t === "invite.expired")).toBe(true)
-          const second = yield* purgeExpiredInvites({ apply: true, actor: "system" })
+          const second = yield* purgeExpiredInvites(SystemActor, { apply: true })
           expect(second.invites).toEqual([])
           expect((yield* listInvites(admin, { status: "expired" })).map((i) => i.id)).toContain(invite.id)
         }))
@@ -393,9 +394,9 @@ export const storeContract = <E>(name: string, store: Layer.Layer<StorePorts, E>
             expect(text).not.toContain(Redacted.value(secret))
             expect(text).not.toContain(Redacted.value(secret).slice(4, 40))
           }
-          const first = yield* listEvents("system", { after: 0, limit: 2 })
+          const first = yield* listEvents(SystemActor, { after: 0, limit: 2 })
           expect(first.events.length).toBe(2)
-          const next = yield* listEvents("system", { after: first.nextAfter, limit: 2 })
+          const next = yield* listEvents(SystemActor, { after: first.nextAfter, limit: 2 })
           expect(next.events[0]!.seq).toBeGreaterThan(first.nextAfter)
         }))
     })
@@ -426,7 +427,7 @@ export const storeContract = <E>(name: string, store: Layer.Layer<StorePorts, E>
             } else if (op.op === "advance") {
               yield* TestClock.adjust(`${op.seconds} seconds`)
             } else if (op.op === "purge") {
-              yield* purgeExpiredInvites({ apply: true, actor: "system" })
+              yield* purgeExpiredInvites(SystemActor, { apply: true })
               for (const m of minted) if (model(m) === "expired") m.state = "expired"
             } else {
               const m = minted[op.i % Math.max(minted.length, 1)]

@@ -1,16 +1,16 @@
 /** Reading the event log. Only system admins read it; pages go by `seq`. */
 import { Effect } from "effect"
 import { requireSystemAdmin } from "../identity/usecases.js"
-import type { Principal } from "../identity/schemas.js"
+import type { Actor } from "../identity/schemas.js"
 import { EventLog } from "./ports.js"
 import { DEFAULT_EVENT_PAGE, MAX_EVENT_PAGE } from "./schemas.js"
 
-export const listEvents = Effect.fn("listEvents")(function*(principal: Principal | "system", query: {
+export const listEvents = Effect.fn("listEvents")(function*(principal: Actor, query: {
   readonly after?: number | undefined
   readonly limit?: number | undefined
   readonly workspaceId?: string | undefined
 }) {
-  if (principal !== "system") yield* requireSystemAdmin(principal)
+  yield* requireSystemAdmin(principal)
   const after = query.after ?? 0
   const limit = Math.min(Math.max(query.limit ?? DEFAULT_EVENT_PAGE, 1), MAX_EVENT_PAGE)
   const events = yield* Effect.flatMap(EventLog, (log) => log.list({ after, limit, workspaceId: query.workspaceId }))

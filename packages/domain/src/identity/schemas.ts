@@ -48,5 +48,24 @@ export interface Principal {
   readonly apiKeyId: ApiKeyId
 }
 
-export const isSystemAdmin = (principal: Principal): boolean =>
-  principal.user.role === "admin" && principal.user.status === "active"
+/**
+ * The operator acting directly on the store (the CLI, start-up bootstrap,
+ * maintenance jobs). It has a system admin's rights and is recorded as
+ * `system` in events; it is never reachable over HTTP.
+ */
+export const SystemActor = { _tag: "System" } as const
+export type SystemActor = typeof SystemActor
+
+/** Who performs a use case: an authenticated user or the system itself. */
+export type Actor = Principal | SystemActor
+
+export const isSystem = (actor: Actor): actor is SystemActor => "_tag" in actor && actor._tag === "System"
+
+export const isSystemAdmin = (actor: Actor): boolean =>
+  isSystem(actor) || (actor.user.role === "admin" && actor.user.status === "active")
+
+/** The actor as events record it: a user id or `system`. */
+export const actorName = (actor: Actor): string => (isSystem(actor) ? "system" : actor.user.id)
+
+/** The acting user's id, or `null` for the system. */
+export const actorUserId = (actor: Actor): UserId | null => (isSystem(actor) ? null : actor.user.id)

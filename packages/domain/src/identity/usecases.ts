@@ -39,14 +39,14 @@ import {
 } from "./invites.js"
 import { ed25519PublicKeyProblem, x25519PublicKeyProblem } from "./keys.js"
 import { ApiKeyStore, InviteStore, UserStore } from "./ports.js"
-import { ApiKey, type Handle, isSystemAdmin, type Principal, type SystemRole, User } from "./schemas.js"
+import { type Actor, actorName, actorUserId, ApiKey, type Handle, isSystemAdmin, type Principal, type SystemRole, User } from "./schemas.js"
 import { mintToken, parseToken, tokenDigest } from "./tokens.js"
 
 const append = (at: Timestamp, events: ReadonlyArray<NewEvent>) => Effect.flatMap(EventLog, (log) => log.append(at, events))
 
 const nowMillis = Clock.currentTimeMillis
 
-export const requireSystemAdmin = (principal: Principal) =>
+export const requireSystemAdmin = (principal: Actor) =>
   isSystemAdmin(principal)
     ? Effect.void
     : Effect.fail(new Forbidden({ message: "this needs a system admin" }))
@@ -127,14 +127,15 @@ const isWorkspaceAdmin = (workspace: Workspace, userId: UserId) =>
  * workspace admin mints grant invites for their workspace. Resource grants
  * need the resources area and are refused as `not_found` until it exists.
  */
-export const mintInvite = Effect.fn("mintInvite")(function*(principal: Principal, terms: InviteTerms) {
+export const mintInvite = Effect.fn("mintInvite")(function*(principal: Actor, terms: InviteTerms) {
   const admin = isSystemAdmin(principal)
   if (terms.kind === "registration" && !admin) {
     return yield* new Forbidden({ message: "only a system admin mints registration invites" })
   }
   if (terms.workspace_id !== undefined) {
     const workspace = yield* findWorkspaceTarget(terms.workspace_id)
-    if (!admin && !isWorkspaceAdmin(workspace, principal.user.id)) {
+    const caller = actorUserId(principal)
+    if (!admin && (caller === null || !isWorkspaceAdmin(workspace, caller))) {
       return yield* new Forbidden({ message: "only an admin of the workspace mints invites for it" })
     }
   } else if (!admin) {
@@ -158,7 +159,7 @@ export const mintInvite = Effect.fn("mintInvite")(function*(principal: Principal
     resource_role: terms.resource_role ?? null,
     expires_at: timestampOf(millis + (terms.ttl_seconds ?? DEFAULT_TTL_SECONDS) * 1000),
     created_at: at,
-    created_by: principal.user.id,
+    created_by: actorUserId(principal),
     redeemed_at: null,
     redeemed_by: null,
     redeemed_sign_pub: null,
@@ -179,7 +180,7 @@ export const mintInvite = Effect.fn("mintInvite")(function*(principal: Principal
     yield* invites.insert(invite, digest)
     yield* append(at, [{
       type: "invite.minted",
-      actor: principal.user.id,
+      actor: actorName(principal),
       workspace_id: invite.workspace_id,
       resource_id: invite.resource_id,
       data: inviteTermsData(invite)
@@ -200,10 +201,10 @@ const inviteTermsData = (invite: Invite) => ({
   expires_at: invite.expires_at
 })
 
-const canSeeInvite = (principal: Principal, invite: Invite) =>
-  isSystemAdmin(principal) || invite.created_by === principal.user.id
+const canSeeInvite = (principal: Actor, invite: Invite) =>
+  isSystemAdmin(principal) || invite.created_by === actorUserId(principal)
 
-const loadVisibleInvite = Effect.fn("loadVisibleInvite")(function*(principal: Principal, id: InviteId) {
+const loadVisibleInvite = Effect.fn("loadVisibleInvite")(function*(principal: Actor, id: InviteId) {
   const invite = yield* Effect.flatMap(InviteStore, (s) => s.findById(id))
   if (Option.isNone(invite) || !canSeeInvite(principal, invite.value)) {
     return yield* new InviteNotFound({ message: `no invite ${id}` })
@@ -212,7 +213,7 @@ const loadVisibleInvite = Effect.fn("loadVisibleInvite")(function*(principal: Pr
 })
 
 /** Lists invites with their effective state; a system admin sees all, others what they minted. */
-export const listInvites = Effect.fn("listInvites")(function*(principal: Principal, query: {
+export const listInvites = Effect.fn("listInvites")(function*(principal: Actor, query: {
   readonly status?: InviteStatus | undefined
   readonly workspaceId?: string | undefined
   readonly resourceId?: string | undefined
@@ -226,13 +227,13 @@ export const listInvites = Effect.fn("listInvites")(function*(principal: Princip
     .filter((invite) => query.status === undefined || invite.status === query.status)
 })
 
-export const getInvite = Effect.fn("getInvite")(function*(principal: Principal, id: InviteId) {
+export const getInvite = Effect.fn("getInvite")(function*(principal: Actor, id: InviteId) {
   const invite = yield* loadVisibleInvite(principal, id)
   return withEffectiveState(invite, yield* nowMillis)
 })
 
 /** Cancels a pending invite. Idempotent; a redeemed invite is a conflict. */
-export const cancelInvite = Effect.fn("cancelInvite")(function*(principal: Principal, id: InviteId) {
+export const cancelInvite = Effect.fn("cancelInvite")(function*(principal: Actor, id: InviteId) {
   return yield* Transactor.run(Effect.gen(function*() {
     const invites = yield* InviteStore
     const invite = yield* loadVisibleInvite(principal, id)
@@ -246,7 +247,7 @@ export const cancelInvite = Effect.fn("cancelInvite")(function*(principal: Princ
     }
     yield* append(at, [{
       type: "invite.canceled",
-      actor: principal.user.id,
+      actor: actorName(principal),
       workspace_id: invite.workspace_id,
       resource_id: invite.resource_id,
       data: { invite_id: id }
@@ -375,7 +376,7 @@ export const redeemInvite = Effect.fn("redeemInvite")(function*(principal: Princ
   }))
 })
 
-export const listUsers = Effect.fn("listUsers")(function*(principal: Principal) {
+export const listUsers = Effect.fn("listUsers")(function*(principal: Actor) {
   yield* requireSystemAdmin(principal)
   return yield* Effect.flatMap(UserStore, (users) => users.list)
 })
@@ -389,8 +390,8 @@ const loadUser = (id: UserId) =>
   )
 
 /** A system admin sees any user; anyone sees themself. */
-export const getUser = Effect.fn("getUser")(function*(principal: Principal, id: UserId) {
-  if (principal.user.id !== id) yield* requireSystemAdmin(principal)
+export const getUser = Effect.fn("getUser")(function*(principal: Actor, id: UserId) {
+  if (actorUserId(principal) !== id) yield* requireSystemAdmin(principal)
   return yield* loadUser(id)
 })
 
@@ -402,7 +403,7 @@ const guardLastSystemAdmin = Effect.fn("guardLastSystemAdmin")(function*(target:
 })
 
 /** Revokes a user: their credentials stop working at once, their data stays. Idempotent. */
-export const revokeUser = Effect.fn("revokeUser")(function*(principal: Principal, id: UserId) {
+export const revokeUser = Effect.fn("revokeUser")(function*(principal: Actor, id: UserId) {
   yield* requireSystemAdmin(principal)
   return yield* Transactor.run(Effect.gen(function*() {
     const target = yield* loadUser(id)
@@ -410,7 +411,7 @@ export const revokeUser = Effect.fn("revokeUser")(function*(principal: Principal
     yield* guardLastSystemAdmin(target)
     const at = yield* now
     yield* Effect.flatMap(UserStore, (users) => users.revoke(id, at))
-    yield* append(at, [{ type: "user.revoked", actor: principal.user.id, data: { user_id: id } }])
+    yield* append(at, [{ type: "user.revoked", actor: actorName(principal), data: { user_id: id } }])
     return new User({ ...target, status: "revoked", revoked_at: at })
   }))
 })
@@ -422,7 +423,7 @@ export const revokeUser = Effect.fn("revokeUser")(function*(principal: Principal
  * anything). `transferTo` must name an active user.
  */
 export const deleteUser = Effect.fn("deleteUser")(function*(
-  principal: Principal,
+  principal: Actor,
   id: UserId,
   transferTo: Option.Option<UserId>
 ) {
@@ -459,7 +460,7 @@ export const deleteUser = Effect.fn("deleteUser")(function*(
       api_keys_deleted: apiKeysDeleted,
       invites_canceled: invitesCanceled
     }
-    yield* append(at, [{ type: "user.deleted", actor: principal.user.id, data: { ...report, handle: target.handle } }])
+    yield* append(at, [{ type: "user.deleted", actor: actorName(principal), data: { ...report, handle: target.handle } }])
     return report
   }))
 })
@@ -468,10 +469,10 @@ export const deleteUser = Effect.fn("deleteUser")(function*(
  * Finds pending invites whose expiry has passed (or cannot be read) and,
  * with `apply`, records them as expired. Idempotent: a second run finds none.
  */
-export const purgeExpiredInvites = Effect.fn("purgeExpiredInvites")(function*(options: {
+export const purgeExpiredInvites = Effect.fn("purgeExpiredInvites")(function*(principal: Actor, options: {
   readonly apply: boolean
-  readonly actor: string
 }) {
+  yield* requireSystemAdmin(principal)
   const run = Effect.gen(function*() {
     const invites = yield* InviteStore
     const millis = yield* nowMillis
@@ -486,7 +487,7 @@ export const purgeExpiredInvites = Effect.fn("purgeExpiredInvites")(function*(op
     if (done.length > 0) {
       yield* append(at, done.map((invite) => ({
         type: "invite.expired",
-        actor: options.actor,
+        actor: actorName(principal),
         workspace_id: invite.workspace_id,
         resource_id: invite.resource_id,
         data: { invite_id: invite.id, expires_at: invite.expires_at }
