@@ -1,0 +1,24 @@
+/**
+ * The HTTP application as a Layer over a store: the API with its handlers,
+ * authentication, the wire error format, `/openapi.json` and `/docs`. The
+ * composition root (`main.ts`) adds the Node server and configuration.
+ */
+import { HttpApiBuilder, HttpApiSwagger } from "@effect/platform"
+import { TesseraApi } from "@tessera/api"
+import { Layer } from "effect"
+import { AuthenticationLive } from "./auth.js"
+import { HealthLive } from "./handlers/health.js"
+import { EventsLive, InvitesLive, RegistrationLive, UsersLive } from "./handlers/identity.js"
+import { WireFormatLive } from "./wire.js"
+
+export const ApiLive = HttpApiBuilder.api(TesseraApi).pipe(
+  Layer.provide([HealthLive, RegistrationLive, InvitesLive, UsersLive, EventsLive]),
+  Layer.provide(AuthenticationLive)
+)
+
+/** Everything `HttpApiBuilder.serve()` needs, given a configured store. */
+export const HttpAppLive = Layer.mergeAll(
+  HttpApiSwagger.layer({ path: "/docs" }),
+  HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" }),
+  WireFormatLive
+).pipe(Layer.provideMerge(ApiLive))

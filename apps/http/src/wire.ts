@@ -1,0 +1,110 @@
+/**
+ * Translation from domain failures to the wire errors of SPEC §4, and the
+ * API-level middleware that gives framework failures (a body that fails its
+ * schema, malformed JSON, an unknown route) the same format. Status codes
+ * live here and in @tessera/api only.
+ */
+import { HttpApiBuilder, HttpApiError, type HttpServerRequest, type HttpServerResponse } from "@effect/platform"
+import { ApiErrors } from "@tessera/api"
+import type * as Domain from "@tessera/domain"
+import { Cause, Effect, ParseResult, Predicate } from "effect"
+
+export type DomainError =
+  | Domain.Unauthenticated
+  | Domain.Forbidden
+  | Domain.UserNotFound
+  | Domain.NotFound
+  | Domain.UserExists
+  | Domain.LastSystemAdmin
+  | Domain.InvalidKey
+  | Domain.InviteNotFound
+  | Domain.InviteAlreadyRedeemed
+  | Domain.InviteExpired
+  | Domain.InviteCanceled
+  | Domain.WrongInviteKind
+  | Domain.Conflict
+  | Domain.AlreadyMember
+  | Domain.AlreadyBootstrapped
+  | Domain.MalformedToken
+  | Domain.PersonalWorkspaceInvariantError
+  | ParseResult.ParseError
+
+const KEY_PROBLEMS = {
+  format: "must be 32 bytes as 64 lowercase hex characters",
+  not_on_curve: "is not a valid Ed25519 public key (not a point on the curve)",
+  small_order: "is a small-order X25519 point"
+} as const
+
+export const issuesOf = (error: ParseResult.ParseError) =>
+  ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) =>
+    new ApiErrors.Issue({ path: issue.path.map(String).join("."), message: issue.message }))
+
+export const invalidRequest = (issues: ReadonlyArray<ApiErrors.Issue>, message = "the request does not match its schema") =>
+  new ApiErrors.InvalidRequest({ message, issues })
+
+export const toWire = (error: DomainError): ApiErrors.WireError => {
+  switch (error._tag) {
+    case "Unauthenticated":
+      return new ApiErrors.Unauthenticated({ message: error.message })
+    case "Forbidden":
+      return new ApiErrors.Forbidden({ message: error.message })
+    case "UserNotFound":
+      return new ApiErrors.NotFound({ message: `no user ${error.userId}` })
+    case "NotFound":
+      return new ApiErrors.NotFound({ message: `no ${error.what} ${error.id}` })
+    case "UserExists":
+      return new ApiErrors.Conflict({ error: "user_exists", message: error.message, field: error.field })
+    case "LastSystemAdmin":
+      return new ApiErrors.Conflict({ error: "last_system_admin", message: `${error.userId} is the last active system admin` })
+    case "InvalidKey":
+      return new ApiErrors.InvalidKey({ message: `${error.field} ${KEY_PROBLEMS[error.problem]}`, field: error.field })
+    case "InviteNotFound":
+      return new ApiErrors.InviteNotFound({ message: error.message })
+    case "InviteAlreadyRedeemed":
+      return new ApiErrors.Conflict({ error: "invite_already_redeemed", message: `invite ${error.inviteId} is already redeemed` })
+    case "InviteExpired":
+      return new ApiErrors.Gone({ error: "invite_expired", message: `invite ${error.inviteId} has expired` })
+    case "InviteCanceled":
+      return new ApiErrors.Gone({ error: "invite_canceled", message: `invite ${error.inviteId} was canceled` })
+    case "WrongInviteKind":
+      return new ApiErrors.WrongInviteKind({ message: `invite ${error.inviteId} is not a ${error.expected} invite` })
+    case "Conflict":
+    case "AlreadyBootstrapped":
+      return new ApiErrors.Conflict({ error: "conflict", message: error.message })
+    case "AlreadyMember":
+      return new ApiErrors.Conflict({ error: "already_member", message: `${error.userId} is already a member of ${error.workspaceId}` })
+    case "MalformedToken":
+      return invalidRequest([], error.message)
+    case "PersonalWorkspaceInvariantError":
+      return new ApiErrors.PersonalWorkspaceInvariant({
+        message: `personal workspace ${error.workspaceId} cannot be changed that way (${error.reason})`,
+        workspace_id: error.workspaceId,
+        reason: error.reason
+      })
+    case "ParseError":
+      return invalidRequest(issuesOf(error))
+  }
+}
+
+/** Runs a use case and turns its domain failures into wire errors. */
+export const wire = <A, E extends DomainError, R>(effect: Effect.Effect<A, E, R>) => Effect.mapError(effect, toWire)
+
+/**
+ * Gives the framework's own failures the wire format: schema failures of a
+ * body, query or path (`HttpApiDecodeError`), bodies that are not JSON, and
+ * unknown routes.
+ */
+export const WireFormatLive = HttpApiBuilder.middleware((app) => {
+  // The framework types the app as failure-free, but these failures do flow through it.
+  const failing = app as Effect.Effect<HttpServerResponse.HttpServerResponse, unknown, HttpServerRequest.HttpServerRequest>
+  // A body that is not JSON reaches here as a defect (the framework dies on it).
+  return Effect.catchAllCause(failing, (cause) => {
+    const e = Cause.squash(cause)
+    if (e instanceof HttpApiError.HttpApiDecodeError) {
+      return Effect.fail(invalidRequest(e.issues.map((i) => new ApiErrors.Issue({ path: i.path.map(String).join("."), message: i.message }))))
+    }
+    if (Predicate.isTagged(e, "RouteNotFound")) return Effect.fail(new ApiErrors.NotFound({ message: "no such route" }))
+    if (Predicate.isTagged(e, "RequestError")) return Effect.fail(invalidRequest([], "the body is not valid JSON"))
+    return Effect.failCause(cause)
+  }) as typeof app
+})

@@ -1,0 +1,184 @@
+/**
+ * The HTTP contract of Tessera v1 (SPEC §4), shared by the server and by
+ * typed clients. Request schemas reject unknown fields; every failure is one
+ * of the wire errors in `errors.ts`.
+ */
+import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiMiddleware, HttpApiSchema, HttpApiSecurity, OpenApi } from "@effect/platform"
+import {
+  Event,
+  Handle,
+  Invite,
+  InviteId,
+  InviteStatus,
+  type Principal,
+  ResourceId,
+  ResourceRole,
+  SystemRole,
+  TtlSeconds,
+  User,
+  UserId,
+  Workspace,
+  WorkspaceId,
+  WorkspaceRole
+} from "@tessera/domain"
+import { Context, Schema } from "effect"
+import * as Errors from "./errors.js"
+
+/** Strict request bodies: an unknown field is an error, not silently dropped. */
+const strict = <S extends Schema.Schema.Any>(schema: S) =>
+  schema.annotations({ parseOptions: { onExcessProperty: "error", errors: "all" } }) as unknown as S
+
+export class CurrentPrincipal extends Context.Tag("Tessera/CurrentPrincipal")<CurrentPrincipal, Principal>() {}
+
+export class Authentication extends HttpApiMiddleware.Tag<Authentication>()("Tessera/Authentication", {
+  failure: Errors.Unauthenticated,
+  provides: CurrentPrincipal,
+  security: { bearer: HttpApiSecurity.bearer }
+}) {}
+
+const Secret = Schema.Redacted(Schema.String)
+
+// --- health ---------------------------------------------------------------
+
+export class HealthGroup extends HttpApiGroup.make("health")
+  .add(HttpApiEndpoint.get("healthz", "/healthz").addSuccess(Schema.Struct({ status: Schema.Literal("ok") })))
+  .add(
+    HttpApiEndpoint.get("readyz", "/readyz")
+      .addSuccess(Schema.Struct({ status: Schema.Literal("ready") }))
+      .addError(Errors.NotReady)
+  )
+{}
+
+// --- registration (no account yet) ---------------------------------------
+
+export const RegisterRequest = strict(Schema.Struct({
+  token: Secret,
+  sign_pub: Schema.String,
+  kex_pub: Schema.String
+}))
+
+export class RegisterResponse extends Schema.Class<RegisterResponse>("RegisterResponse")({
+  user: User,
+  api_key: Secret,
+  personal_workspace: Workspace
+}) {}
+
+export class RegistrationGroup extends HttpApiGroup.make("registration")
+  .add(
+    HttpApiEndpoint.post("register", "/v1/register")
+      .setPayload(RegisterRequest)
+      .addSuccess(RegisterResponse, { status: 201 })
+  )
+{}
+
+// --- invites --------------------------------------------------------------
+
+const GrantFields = {
+  workspace_id: Schema.optional(WorkspaceId),
+  workspace_role: Schema.optional(WorkspaceRole),
+  resource_id: Schema.optional(ResourceId),
+  resource_role: Schema.optional(ResourceRole),
+  ttl_seconds: Schema.optional(TtlSeconds)
+}
+
+export const MintInviteRequest = strict(Schema.Struct({
+  kind: Schema.Literal("registration", "grant"),
+  handle: Schema.optional(Handle),
+  role: Schema.optional(SystemRole),
+  ...GrantFields
+}))
+
+export class MintInviteResponse extends Schema.Class<MintInviteResponse>("MintInviteResponse")({
+  invite: Invite,
+  token: Secret
+}) {}
+
+const InviteBody = Schema.Struct({ invite: Invite })
+const inviteIdPath = HttpApiSchema.param("id", InviteId)
+
+export class InvitesGroup extends HttpApiGroup.make("invites")
+  .add(
+    HttpApiEndpoint.post("mint", "/v1/invites")
+      .setPayload(MintInviteRequest)
+      .addSuccess(MintInviteResponse, { status: 201 })
+  )
+  .add(
+    HttpApiEndpoint.get("list", "/v1/invites")
+      .setUrlParams(strict(Schema.Struct({
+        status: Schema.optional(InviteStatus),
+        workspace_id: Schema.optional(Schema.String),
+        resource_id: Schema.optional(Schema.String)
+      })))
+      .addSuccess(Schema.Struct({ invites: Schema.Array(Invite) }))
+  )
+  .add(HttpApiEndpoint.post("redeem", "/v1/invites/redeem").setPayload(strict(Schema.Struct({ token: Secret }))).addSuccess(InviteBody))
+  .add(HttpApiEndpoint.get("show")`/v1/invites/${inviteIdPath}`.addSuccess(InviteBody))
+  .add(HttpApiEndpoint.del("cancel")`/v1/invites/${inviteIdPath}`.addSuccess(InviteBody))
+  .middleware(Authentication)
+{}
+
+// --- me and users ---------------------------------------------------------
+
+const UserBody = Schema.Struct({ user: User })
+const userIdPath = HttpApiSchema.param("id", UserId)
+
+export class DeleteUserReport extends Schema.Class<DeleteUserReport>("DeleteUserReport")({
+  user_id: UserId,
+  personal_workspaces_deleted: Schema.Int,
+  memberships_removed: Schema.Int,
+  accesses_removed: Schema.Int,
+  api_keys_deleted: Schema.Int,
+  invites_canceled: Schema.Int
+}) {}
+
+export class UsersGroup extends HttpApiGroup.make("users")
+  .add(HttpApiEndpoint.get("me", "/v1/me").addSuccess(UserBody))
+  .add(HttpApiEndpoint.get("myWorkspace", "/v1/me/workspace").addSuccess(Workspace))
+  .add(HttpApiEndpoint.get("list", "/v1/users").addSuccess(Schema.Struct({ users: Schema.Array(User) })))
+  .add(HttpApiEndpoint.get("show")`/v1/users/${userIdPath}`.addSuccess(UserBody))
+  .add(HttpApiEndpoint.post("revoke")`/v1/users/${userIdPath}/revoke`.addSuccess(UserBody))
+  .add(
+    HttpApiEndpoint.del("delete")`/v1/users/${userIdPath}`
+      .setUrlParams(strict(Schema.Struct({ transfer_to: Schema.optional(UserId) })))
+      .addSuccess(DeleteUserReport)
+  )
+  .middleware(Authentication)
+{}
+
+// --- events ---------------------------------------------------------------
+
+export class EventsGroup extends HttpApiGroup.make("events")
+  .add(
+    HttpApiEndpoint.get("list", "/v1/events")
+      .setUrlParams(strict(Schema.Struct({
+        after: Schema.optional(Schema.NumberFromString.pipe(Schema.int(), Schema.nonNegative())),
+        limit: Schema.optional(Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, 1000))),
+        workspace_id: Schema.optional(Schema.String)
+      })))
+      .addSuccess(Schema.Struct({ events: Schema.Array(Event), next_after: Schema.Int }))
+  )
+  .middleware(Authentication)
+{}
+
+export class TesseraApi extends HttpApi.make("tessera")
+  .add(HealthGroup)
+  .add(RegistrationGroup)
+  .add(InvitesGroup)
+  .add(UsersGroup)
+  .add(EventsGroup)
+  .addError(Errors.InvalidRequest)
+  .addError(Errors.InvalidKey)
+  .addError(Errors.WrongInviteKind)
+  .addError(Errors.Unauthenticated)
+  .addError(Errors.Forbidden)
+  .addError(Errors.NotFound)
+  .addError(Errors.InviteNotFound)
+  .addError(Errors.Conflict)
+  .addError(Errors.Gone)
+  .addError(Errors.PersonalWorkspaceInvariant)
+  .annotateContext(OpenApi.annotations({
+    title: "Tessera",
+    version: "1",
+    description: "A sharing and membership kernel: users, invites, workspaces, resources and their accesses."
+  }))
+{}

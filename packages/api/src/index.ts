@@ -1,0 +1,4 @@
+/** @tessera/api — the HttpApi contract of Tessera and a typed client. */
+export * from "./api.js"
+export * as ApiErrors from "./errors.js"
+export * from "./client.js"
