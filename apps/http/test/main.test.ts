@@ -1,0 +1,99 @@
+// The composition root as a process: `pnpm start` on the SQLite default,
+// bootstrap from TESSERA_BOOTSTRAP_TOKEN, and one-line configuration errors.
+import { formatToken } from "@tessera/domain"
+import { spawn, spawnSync } from "node:child_process"
+import { randomBytes } from "node:crypto"
+import { existsSync, mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join, resolve } from "node:path"
+import { describe, expect, it } from "vitest"
+
+const root = resolve(__dirname, "../../..")
+const tsx = join(root, "node_modules/.bin/tsx")
+const main = join(root, "apps/http/src/main.ts")
+
+const env = (extra: Record<string, string>) => {
+  const base: Record<string, string> = {}
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== undefined && !k.startsWith("TESSERA_") && k !== "DATABASE_URL" && k !== "PORT" && k !== "HOST") base[k] = v
+  }
+  return { ...base, ...extra }
+}
+
+const waitReady = async (url: string, deadline: number): Promise<Response> => {
+  for (;;) {
+    try {
+      const response = await fetch(url)
+      if (response.status === 200) return response
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not become ready`)
+    await new Promise((r) => setTimeout(r, 200))
+  }
+}
+
+describe("the server process", () => {
+  it("starts on the SQLite default, answers /readyz and uses TESSERA_BOOTSTRAP_TOKEN as the admin key", async () => {
+    const cwd = mkdtempSync(join(tmpdir(), "tessera-main-"))
+    const port = 20000 + Math.floor(Math.random() * 20000)
+    const token = formatToken("tsk", randomBytes(32))
+    const child = spawn(tsx, [main], { cwd, env: env({ PORT: String(port), TESSERA_BOOTSTRAP_TOKEN: token }) })
+    let output = ""
+    child.stdout.on("data", (d) => (output += String(d)))
+    child.stderr.on("data", (d) => (output += String(d)))
+    try {
+      await waitReady(`http://127.0.0.1:${port}/readyz`, Date.now() + 30_000)
+      expect(existsSync(join(cwd, "data/tessera.db"))).toBe(true)
+      const me = await fetch(`http://127.0.0.1:${port}/v1/me`, { headers: { authorization: `Bearer ${token}` } })
+      expect(me.status).toBe(200)
+      expect(((await me.json()) as { user: { handle: string } }).user.handle).toBe("admin")
+      expect(output).not.toContain(token)
+    } finally {
+      child.kill("SIGTERM")
+    }
+  }, 60_000)
+
+  it("prints a generated admin key once when no token is configured", async () => {
+    const cwd = mkdtempSync(join(tmpdir(), "tessera-main-"))
+    const port = 20000 + Math.floor(Math.random() * 20000)
+    const start = () => {
+      const child = spawn(tsx, [main], { cwd, env: env({ PORT: String(port) }) })
+      let output = ""
+      child.stdout.on("data", (d) => (output += String(d)))
+      return { child, output: () => output }
+    }
+    const first = start()
+    let key: string
+    try {
+      await waitReady(`http://127.0.0.1:${port}/readyz`, Date.now() + 30_000)
+      key = /tsk_[0-9a-f]{72}/.exec(first.output())![0]
+      const me = await fetch(`http://127.0.0.1:${port}/v1/me`, { headers: { authorization: `Bearer ${key}` } })
+      expect(me.status).toBe(200)
+    } finally {
+      first.child.kill("SIGTERM")
+      await new Promise((r) => first.child.once("exit", r))
+    }
+    const second = start()
+    try {
+      await waitReady(`http://127.0.0.1:${port}/readyz`, Date.now() + 30_000)
+      expect(second.output()).not.toMatch(/tsk_/)
+    } finally {
+      second.child.kill("SIGTERM")
+    }
+  }, 60_000)
+
+  it.each([
+    [{ TESSERA_STORE: "mysql" }, "TESSERA_STORE"],
+    [{ TESSERA_STORE: "pg" }, "DATABASE_URL"],
+    [{ PORT: "eighty" }, "PORT"],
+    [{ TESSERA_BOOTSTRAP_TOKEN: "tsk_short" }, "TESSERA_BOOTSTRAP_TOKEN"]
+  ])("invalid configuration %o stops it with one line naming %s", (extra, variable) => {
+    const cwd = mkdtempSync(join(tmpdir(), "tessera-main-"))
+    const result = spawnSync(tsx, [main], { cwd, env: env(extra), encoding: "utf8", timeout: 30_000 })
+    expect(result.status).not.toBe(0)
+    const lines = result.stderr.trim().split("\n")
+    expect(lines).toHaveLength(1)
+    expect(lines[0]).toContain(variable)
+  }, 60_000)
+})
