@@ -16,9 +16,14 @@ export const timestampOf = (millis: number): Timestamp => new Date(millis).toISO
 
 export const now: Effect.Effect<Timestamp> = Effect.map(Clock.currentTimeMillis, timestampOf)
 
-/** Parses a stored time; `undefined` when it cannot be read (callers fail closed). */
+/**
+ * Parses a stored time; `undefined` when it cannot be read (callers fail
+ * closed). An impossible calendar date (Feb 30, 24:00) is unreadable too,
+ * not rolled over to the next valid one.
+ */
 export const parseTimestamp = (value: string): number | undefined => {
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/.test(value)) return undefined
+  const match = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?Z$/.exec(value)
+  if (match === null) return undefined
   const millis = Date.parse(value)
-  return Number.isFinite(millis) ? millis : undefined
+  return Number.isFinite(millis) && new Date(millis).toISOString().slice(0, 19) === match[1] ? millis : undefined
 }
