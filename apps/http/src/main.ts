@@ -27,13 +27,20 @@ const Listen = Config.all({
   host: Config.string("HOST").pipe(Config.withDefault("127.0.0.1"))
 })
 
-/** Migrates, then bootstraps the first admin when the store has no user yet. */
+/**
+ * Migrates, then bootstraps the first admin when the store has no user yet.
+ * A replica that loses the bootstrap race to another one just serves.
+ */
 const prepare = Effect.gen(function*() {
   const token = yield* BootstrapToken
   const applied = yield* up
   if (applied.length > 0) yield* Effect.logInfo(`applied migrations ${applied.join(", ")}`)
   if ((yield* Effect.flatMap(UserStore, (users) => users.count)) > 0) return
-  const { apiKey, user } = yield* bootstrapAdmin({ handle: "admin" as Handle, apiKey: token })
+  const created = yield* bootstrapAdmin({ handle: "admin" as Handle, apiKey: token }).pipe(
+    Effect.catchTag("AlreadyBootstrapped", () => Effect.succeed(undefined))
+  )
+  if (created === undefined) return
+  const { apiKey, user } = created
   if (Option.isNone(token)) {
     yield* Console.log(`created system admin '${user.handle}'; its API key, shown only this once:\n${Redacted.value(apiKey)}`)
   } else {
