@@ -43,16 +43,26 @@ const FILE = /^(\d{4})_([a-z0-9_]+)\.sql$/
 
 export const checksumOf = (text: string) => createHash("sha256").update(text).digest("hex")
 
-/** Reads `NNNN_name.sql` files from a folder, in version order. */
-export const loadMigrations = (dir: string): ReadonlyArray<Migration> =>
-  readdirSync(dir)
-    .flatMap((file) => {
+/**
+ * Reads `NNNN_name.sql` files from a folder, in version order. A `.sql` file
+ * that does not follow the pattern, or two files with one version, is an
+ * error rather than a step silently skipped.
+ */
+export const loadMigrations = (dir: string): ReadonlyArray<Migration> => {
+  const migrations = readdirSync(dir)
+    .filter((file) => file.endsWith(".sql"))
+    .map((file) => {
       const match = FILE.exec(file)
-      if (match === null) return []
+      if (match === null) throw new Error(`migration file ${file} is not named NNNN_lowercase_name.sql`)
       const sql = readFileSync(join(dir, file), "utf8")
-      return [{ version: Number(match[1]), name: match[2]!, sql, checksum: checksumOf(sql) }]
+      return { version: Number(match[1]), name: match[2]!, sql, checksum: checksumOf(sql) }
     })
     .sort((a, b) => a.version - b.version)
+  migrations.forEach((m, i) => {
+    if (i > 0 && migrations[i - 1]!.version === m.version) throw new Error(`two migration files have version ${m.version}`)
+  })
+  return migrations
+}
 
 /** Splits a migration into statements: each ends with `;` at the end of a line. */
 export const statementsOf = (text: string): ReadonlyArray<string> =>
@@ -136,6 +146,9 @@ export const schemaIsCurrent = (migrations: ReadonlyArray<Migration>) =>
 export const migrateUp = (migrations: ReadonlyArray<Migration>, dialect: MigrationDialect) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
+    // Refuse before anything when an applied file changed or vanished; each
+    // step re-checks under the lock for migrators that run at the same time.
+    yield* verifyMigrations(migrations)
     const appliedNow: Array<number> = []
     for (const migration of migrations) {
       const didApply = yield* sql.withTransaction(Effect.gen(function*() {

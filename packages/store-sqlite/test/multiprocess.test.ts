@@ -1,0 +1,103 @@
+// Proves that on one SQLite file shared by OS processes an invite is redeemed exactly once and each migration is applied exactly once.
+import { SqlClient } from "@effect/sql"
+import { describe, expect, it } from "@effect/vitest"
+import { EventLog, InviteStore, mintInvite, SystemActor, UserStore } from "@tessera/domain"
+import { uniqueHandle } from "@tessera/store-contract/fixtures"
+import { loadMigrations, migrateUp } from "@tessera/store-sql"
+import { spawn } from "node:child_process"
+import { mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { Effect, Option, Redacted } from "effect"
+import { dialect, layer, migrations, migrationsDir } from "../src/index.js"
+import { copyMigrations } from "./fixtures/migrationFiles.js"
+
+const PROCESSES = 4
+const packageDir = fileURLToPath(new URL("..", import.meta.url))
+const workerScript = fileURLToPath(new URL("./fixtures/worker.ts", import.meta.url))
+
+type Result =
+  | { outcome: "registered"; userId: string }
+  | { outcome: "failed"; tag: string }
+  | { outcome: "migrated"; applied: Array<number> }
+  | { outcome: "crashed"; output: string }
+
+/** Starts a worker process; `ready` resolves once it has opened the file (or ended), `result` with its last output line. */
+const startWorker = (args: ReadonlyArray<string>) => {
+  const child = spawn(process.execPath, ["--import", "tsx", workerScript, ...args], {
+    cwd: packageDir,
+    stdio: ["ignore", "pipe", "inherit"]
+  })
+  let out = ""
+  const ready = new Promise<void>((resolve) => {
+    child.stdout.on("data", (chunk: Buffer) => {
+      out += chunk.toString()
+      if (out.startsWith("ready\n")) resolve()
+    })
+    child.on("close", () => resolve())
+  })
+  const result = new Promise<Result>((resolve) =>
+    child.on("close", (code) =>
+      resolve(code === 0 ? JSON.parse(out.trim().split("\n").pop()!) as Result : { outcome: "crashed", output: out })
+    )
+  )
+  return { ready, result }
+}
+
+/**
+ * Runs the workers so that they contend: this process holds the write lock (an empty `BEGIN IMMEDIATE`
+ * transaction) until every worker has opened the file and a little longer, so all of them are queued
+ * on the lock when it is released. (This process opens one connection only: it never waits on the lock.)
+ */
+const raceWorkers = (args: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const workers = Array.from({ length: PROCESSES }, () => startWorker(args))
+    yield* sql.withTransaction(
+      Effect.promise(() => Promise.all(workers.map((w) => w.ready))).pipe(Effect.zipRight(Effect.sleep("300 millis")))
+    )
+    return yield* Effect.promise(() => Promise.all(workers.map((w) => w.result)))
+  })
+
+const freshFile = () => join(mkdtempSync(join(tmpdir(), "tessera-mp-")), "tessera.db")
+
+describe("SQLite across processes", () => {
+  it.live(`one invite, ${PROCESSES} processes registering at once: exactly one succeeds`, () => {
+    const file = freshFile()
+    return Effect.gen(function*() {
+      yield* migrateUp(migrations(), dialect)
+      const handle = uniqueHandle("mp")
+      const { invite, token } = yield* mintInvite(SystemActor, { kind: "registration", handle })
+      const results = yield* raceWorkers(["register", file, Redacted.value(token)])
+
+      expect(results.map((r) => (r.outcome === "failed" ? r.tag : r.outcome)).sort()).toEqual([
+        ...Array<string>(PROCESSES - 1).fill("InviteAlreadyRedeemed"),
+        "registered"
+      ])
+      const winners = results.filter((r) => r.outcome === "registered")
+      const users = (yield* Effect.flatMap(UserStore, (s) => s.list)).filter((u) => u.handle === handle)
+      expect(users.map((u) => u.id)).toEqual([winners[0]!.userId])
+      const stored = Option.getOrThrow(yield* Effect.flatMap(InviteStore, (s) => s.findById(invite.id)))
+      expect([stored.status, stored.redeemed_by]).toEqual(["redeemed", winners[0]!.userId])
+      const events = yield* Effect.flatMap(EventLog, (log) => log.list({ after: 0, limit: 1000 }))
+      expect(events.filter((e) => e.type === "invite.redeemed" && e.data["invite_id"] === invite.id)).toHaveLength(1)
+    }).pipe(Effect.provide(layer(file)))
+  })
+
+  it.live(`${PROCESSES} migrators on a fresh file at once: each version is applied exactly once`, () => {
+    const file = freshFile()
+    const dir = copyMigrations(migrationsDir, 8) // the real steps plus eight trivial ones, so the migrators interleave
+    const versions = loadMigrations(dir).map((m) => m.version)
+    return Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const results = yield* raceWorkers(["migrate", file, dir])
+
+      expect(results.map((r) => r.outcome)).toEqual(Array<string>(PROCESSES).fill("migrated"))
+      const applied = results.flatMap((r) => (r.outcome === "migrated" ? r.applied : []))
+      expect(applied.sort((a, b) => a - b)).toEqual(versions)
+      const rows = yield* sql<{ version: number }>`SELECT version FROM tessera_migrations ORDER BY version`
+      expect(rows.map((r) => r.version)).toEqual(versions)
+    }).pipe(Effect.provide(layer(file)))
+  })
+})
