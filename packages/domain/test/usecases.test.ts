@@ -128,6 +128,14 @@ const makeWorld = () => {
         const ws = workspaces.get(id)!
         workspaces.set(id, new Workspace({ ...ws, members: [...ws.members, new Member({ user_id: userId, role })] }))
       }),
+    listForUser: (userId) => Effect.sync(() => [...workspaces.values()].filter((w) => w.members.some((m) => m.user_id === userId))),
+    listPersonal: Effect.sync(() => [...workspaces.values()].filter((w) => w.is_personal)),
+    lock: () => Effect.void,
+    update: (ws) => Effect.sync(() => void workspaces.set(ws.id, new Workspace({ ...ws, members: workspaces.get(ws.id)!.members }))),
+    replaceMembers: (id, members) => Effect.sync(() => void workspaces.set(id, new Workspace({ ...workspaces.get(id)!, members }))),
+    setMemberRole: () => Effect.succeed(false),
+    removeMember: () => Effect.succeed(false),
+    delete: (id) => Effect.sync(() => workspaces.delete(id)),
     deletePersonalOf: () => Effect.succeed(0),
     removeMembershipsOf: () => Effect.succeed(0)
   }

@@ -3,9 +3,9 @@
  * with one row per (workspace, user) by primary key; `bundles` is JSON text
  * and `is_personal` an integer so both dialects share every statement.
  */
-import { SqlClient, SqlSchema } from "@effect/sql"
+import { SqlClient } from "@effect/sql"
 import type { Fragment } from "@effect/sql/Statement"
-import { AlreadyMember, Member, UserId, Workspace, WorkspaceId, WorkspaceStore } from "@tessera/domain"
+import { AlreadyMember, Member, type UserId, Workspace, WorkspaceStore } from "@tessera/domain"
 import { Effect, Layer, Option, Schema } from "effect"
 import { DbInt } from "./rows.js"
 
@@ -21,20 +21,25 @@ const COLUMNS = "id, name, about, custom_instructions, bundles, is_personal, own
 export const WorkspaceStoreLive = Layer.effect(WorkspaceStore, Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   const cols = sql.literal(COLUMNS)
-  const members = SqlSchema.findAll({
-    Request: WorkspaceId,
-    Result: Member,
-    execute: (id) => sql`SELECT user_id, role FROM workspace_members WHERE workspace_id = ${id} ORDER BY user_id`
-  })
-  const withMembers = (row: Option.Option<typeof WorkspaceRow.Type>) =>
-    Option.match(row, {
-      onNone: () => Effect.succeed(Option.none<Workspace>()),
-      onSome: (ws) => Effect.map(members(ws.id), (ms) => Option.some(new Workspace({ ...ws, members: ms })))
-    })
-  const findOne = (where: Fragment) =>
-    SqlSchema.findOne({ Request: Schema.Void, Result: WorkspaceRow, execute: () => sql`SELECT ${cols} FROM workspaces WHERE ${where}` })(
-      undefined
-    ).pipe(Effect.flatMap(withMembers), Effect.orDie)
+  const decodeRows = Schema.decodeUnknown(Schema.Array(WorkspaceRow))
+  const decodeMembers = Schema.decodeUnknown(Schema.Array(Schema.Struct({ workspace_id: Schema.String, ...Member.fields })))
+  /** Loads workspaces with their members in two queries. */
+  const loadMany = (where: Fragment) =>
+    Effect.gen(function*() {
+      const rows = yield* sql`SELECT ${cols} FROM workspaces WHERE ${where} ORDER BY created_at, id`.pipe(Effect.flatMap(decodeRows))
+      if (rows.length === 0) return [] as Array<Workspace>
+      const members = yield* sql`SELECT workspace_id, user_id, role FROM workspace_members
+                                 WHERE ${sql.in("workspace_id", rows.map((r) => r.id))} ORDER BY user_id`.pipe(Effect.flatMap(decodeMembers))
+      return rows.map((row) =>
+        new Workspace({
+          ...row,
+          members: members.filter((m) => m.workspace_id === row.id).map((m) => new Member({ user_id: m.user_id, role: m.role }))
+        })
+      )
+    }).pipe(Effect.orDie)
+  const findOne = (where: Fragment) => Effect.map(loadMany(where), (all) => Option.fromNullable(all[0]))
+  const memberRows = (id: string, members: ReadonlyArray<Member>) =>
+    members.map((m) => ({ workspace_id: id, user_id: m.user_id, role: m.role }))
   return WorkspaceStore.of({
     insert: (workspace) =>
       Effect.gen(function*() {
@@ -52,12 +57,45 @@ export const WorkspaceStoreLive = Layer.effect(WorkspaceStore, Effect.gen(functi
         })} ON CONFLICT DO NOTHING RETURNING id`
         if (inserted.length === 0) return false
         if (workspace.members.length > 0) {
-          yield* sql`INSERT INTO workspace_members ${sql.insert(workspace.members.map((m) => ({ workspace_id: workspace.id, user_id: m.user_id, role: m.role })))}`
+          yield* sql`INSERT INTO workspace_members ${sql.insert(memberRows(workspace.id, workspace.members))}`
         }
         return true
       }).pipe(Effect.orDie),
     findById: (id) => findOne(sql`id = ${id}`),
     findPersonal: (owner) => findOne(sql`owner_user_id = ${owner} AND is_personal = 1`),
+    listForUser: (userId) => loadMany(sql`id IN (SELECT workspace_id FROM workspace_members WHERE user_id = ${userId})`),
+    listPersonal: loadMany(sql`is_personal = 1`),
+    lock: (id) =>
+      sql.onDialectOrElse({
+        pg: () => sql`SELECT id FROM workspaces WHERE id = ${id} FOR UPDATE`,
+        // a SQLite write transaction already holds the database's write lock
+        orElse: () => sql`SELECT id FROM workspaces WHERE id = ${id}`
+      }).pipe(Effect.asVoid, Effect.orDie),
+    update: (workspace) => {
+      const row = Schema.encodeSync(WorkspaceRow)({ ...workspace, members: undefined })
+      return sql`UPDATE workspaces SET name = ${row.name}, about = ${row.about}, custom_instructions = ${row.custom_instructions},
+                   bundles = ${row.bundles}, updated_at = ${row.updated_at} WHERE id = ${row.id}`.pipe(Effect.asVoid, Effect.orDie)
+    },
+    replaceMembers: (id, members) =>
+      Effect.gen(function*() {
+        yield* sql`DELETE FROM workspace_members WHERE workspace_id = ${id}`
+        if (members.length > 0) yield* sql`INSERT INTO workspace_members ${sql.insert(memberRows(id, members))}`
+      }).pipe(Effect.orDie),
+    setMemberRole: (id, userId, role) =>
+      sql`UPDATE workspace_members SET role = ${role} WHERE workspace_id = ${id} AND user_id = ${userId} RETURNING user_id`.pipe(
+        Effect.map((rows) => rows.length > 0),
+        Effect.orDie
+      ),
+    removeMember: (id, userId) =>
+      sql`DELETE FROM workspace_members WHERE workspace_id = ${id} AND user_id = ${userId} RETURNING user_id`.pipe(
+        Effect.map((rows) => rows.length > 0),
+        Effect.orDie
+      ),
+    delete: (id) =>
+      Effect.gen(function*() {
+        yield* sql`DELETE FROM workspace_members WHERE workspace_id = ${id}`
+        return (yield* sql`DELETE FROM workspaces WHERE id = ${id} RETURNING id`).length > 0
+      }).pipe(Effect.orDie),
     addMember: (id, userId, role) =>
       sql`INSERT INTO workspace_members ${sql.insert({ workspace_id: id, user_id: userId, role })}
           ON CONFLICT DO NOTHING RETURNING user_id`.pipe(

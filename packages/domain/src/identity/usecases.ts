@@ -12,6 +12,8 @@ import { Transactor } from "../shared/transactor.js"
 import { PersonalWorkspaceInvariantError } from "../workspaces/errors.js"
 import { makePersonalWorkspace } from "../workspaces/personal.js"
 import { WorkspaceStore } from "../workspaces/ports.js"
+import { LastAdmin } from "../workspaces/rules.js"
+import { soleAdminSeats } from "../workspaces/usecases.js"
 import type { Workspace } from "../workspaces/schemas.js"
 import {
   AlreadyBootstrapped,
@@ -420,7 +422,9 @@ export const revokeUser = Effect.fn("revokeUser")(function*(principal: Actor, id
  * Hard-deletes a user in one transaction: the user row, their API keys,
  * their personal workspace, their memberships elsewhere, and the pending
  * invites they minted (nothing that refers to a deleted user may still grant
- * anything). `transferTo` must name an active user.
+ * anything). Refused with `LastAdmin` while they are the only admin of a team
+ * workspace, unless `transferTo` names an active user, who then takes over
+ * exactly those seats in the same transaction.
  */
 export const deleteUser = Effect.fn("deleteUser")(function*(
   principal: Actor,
@@ -439,6 +443,24 @@ export const deleteUser = Effect.fn("deleteUser")(function*(
     yield* guardLastSystemAdmin(target)
     const at = yield* now
     const millis = yield* nowMillis
+    const workspaces = yield* WorkspaceStore
+    const seats = yield* soleAdminSeats(id)
+    for (const seat of seats) yield* workspaces.lock(seat.id)
+    const heldSeats = yield* soleAdminSeats(id)
+    if (heldSeats.length > 0) {
+      if (Option.isNone(transferTo)) return yield* new LastAdmin({ workspaceIds: heldSeats.map((w) => w.id) })
+      for (const seat of heldSeats) {
+        const heir = transferTo.value
+        if (seat.members.some((m) => m.user_id === heir)) yield* workspaces.setMemberRole(seat.id, heir, "admin")
+        else yield* workspaces.addMember(seat.id, heir, "admin").pipe(Effect.orDie)
+      }
+      yield* append(at, heldSeats.map((seat) => ({
+        type: "workspace.admin_transferred",
+        actor: actorName(principal),
+        workspace_id: seat.id,
+        data: { from_user_id: id, to_user_id: transferTo.value }
+      })))
+    }
     const invites = yield* InviteStore
     const minted = yield* invites.list({ storedStatuses: ["pending"] })
     let invitesCanceled = 0
@@ -447,7 +469,6 @@ export const deleteUser = Effect.fn("deleteUser")(function*(
         if (yield* invites.markCanceled(invite.id, at)) invitesCanceled++
       }
     }
-    const workspaces = yield* WorkspaceStore
     const personalWorkspacesDeleted = yield* workspaces.deletePersonalOf(id)
     const membershipsRemoved = yield* workspaces.removeMembershipsOf(id)
     const apiKeysDeleted = yield* Effect.flatMap(ApiKeyStore, (keys) => keys.deleteForUser(id))

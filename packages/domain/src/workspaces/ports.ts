@@ -1,19 +1,32 @@
-/** Storage port for workspaces and their members. */
+/**
+ * Storage port for workspaces and their members. Members are one row per
+ * (workspace, user), enforced by the store. Writers that check an invariant
+ * over several rows first `lock` the workspace so that two of them cannot
+ * both pass the check (on SQLite the write transaction already holds the
+ * file's lock).
+ */
 import { Context, Effect, Option } from "effect"
 import type { UserId, WorkspaceId } from "../shared/ids.js"
 import type { WorkspaceRole } from "../identity/invites.js"
-import type { AlreadyMember, Workspace } from "./schemas.js"
+import type { AlreadyMember, Member, Workspace } from "./schemas.js"
 
 export class WorkspaceStore extends Context.Tag("Tessera/WorkspaceStore")<WorkspaceStore, {
   /** Inserts the workspace and its members; `false` when the owner already has a personal workspace. */
   readonly insert: (workspace: Workspace) => Effect.Effect<boolean>
   readonly findById: (id: WorkspaceId) => Effect.Effect<Option.Option<Workspace>>
   readonly findPersonal: (owner: UserId) => Effect.Effect<Option.Option<Workspace>>
-  readonly addMember: (
-    id: WorkspaceId,
-    userId: UserId,
-    role: WorkspaceRole
-  ) => Effect.Effect<void, AlreadyMember>
+  /** The workspaces the user is a member of, oldest first. */
+  readonly listForUser: (userId: UserId) => Effect.Effect<ReadonlyArray<Workspace>>
+  readonly listPersonal: Effect.Effect<ReadonlyArray<Workspace>>
+  /** Holds the workspace's row lock until the transaction ends. */
+  readonly lock: (id: WorkspaceId) => Effect.Effect<void>
+  /** Writes name, about, custom_instructions, bundles and updated_at. */
+  readonly update: (workspace: Workspace) => Effect.Effect<void>
+  readonly replaceMembers: (id: WorkspaceId, members: ReadonlyArray<Member>) => Effect.Effect<void>
+  readonly addMember: (id: WorkspaceId, userId: UserId, role: WorkspaceRole) => Effect.Effect<void, AlreadyMember>
+  readonly setMemberRole: (id: WorkspaceId, userId: UserId, role: WorkspaceRole) => Effect.Effect<boolean>
+  readonly removeMember: (id: WorkspaceId, userId: UserId) => Effect.Effect<boolean>
+  readonly delete: (id: WorkspaceId) => Effect.Effect<boolean>
   /** Deletes the personal workspaces owned by the user; returns how many. */
   readonly deletePersonalOf: (owner: UserId) => Effect.Effect<number>
   /** Removes the user's memberships in workspaces they do not own; returns how many. */
