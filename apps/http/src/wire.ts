@@ -27,6 +27,8 @@ export type DomainError =
   | Domain.AlreadyBootstrapped
   | Domain.MalformedToken
   | Domain.PersonalWorkspaceInvariantError
+  | Domain.PersonalWorkspaceUnavailable
+  | Domain.LastAdmin
   | ParseResult.ParseError
 
 const KEY_PROBLEMS = {
@@ -77,9 +79,17 @@ export const toWire = (error: DomainError): ApiErrors.WireError => {
       return invalidRequest([], error.message)
     case "PersonalWorkspaceInvariantError":
       return new ApiErrors.PersonalWorkspaceInvariant({
-        message: `personal workspace ${error.workspaceId} cannot be changed that way (${error.reason})`,
+        message: `${error.workspaceId === "" ? "a new workspace" : `workspace ${error.workspaceId}`} breaks a personal-workspace rule: ${error.reason}`,
         workspace_id: error.workspaceId,
         reason: error.reason
+      })
+    case "PersonalWorkspaceUnavailable":
+      return new ApiErrors.Conflict({ error: "conflict", message: error.message })
+    case "LastAdmin":
+      return new ApiErrors.Conflict({
+        error: "last_admin",
+        message: `this would leave ${error.workspaceIds.join(", ")} without an admin`,
+        workspace_ids: error.workspaceIds
       })
     case "ParseError":
       return invalidRequest(issuesOf(error))

@@ -5,11 +5,13 @@
  */
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiMiddleware, HttpApiSchema, HttpApiSecurity, OpenApi } from "@effect/platform"
 import {
+  CreateWorkspace,
   Event,
   Handle,
   Invite,
   InviteId,
   InviteStatus,
+  Member,
   type Principal,
   ResourceId,
   ResourceRole,
@@ -19,6 +21,7 @@ import {
   UserId,
   Workspace,
   WorkspaceId,
+  WorkspacePatch,
   WorkspaceRole
 } from "@tessera/domain"
 import { Context, Schema } from "effect"
@@ -145,6 +148,40 @@ export class UsersGroup extends HttpApiGroup.make("users")
   .middleware(Authentication)
 {}
 
+// --- workspaces -----------------------------------------------------------
+
+const workspaceIdPath = HttpApiSchema.param("id", WorkspaceId)
+const memberIdPath = HttpApiSchema.param("user_id", UserId)
+
+export const CreateWorkspaceRequest = strict(CreateWorkspace)
+export const PatchWorkspaceRequest = strict(WorkspacePatch)
+
+export class WorkspacesGroup extends HttpApiGroup.make("workspaces")
+  .add(HttpApiEndpoint.post("create", "/v1/workspaces").setPayload(CreateWorkspaceRequest).addSuccess(Workspace, { status: 201 }))
+  .add(HttpApiEndpoint.get("list", "/v1/workspaces").addSuccess(Schema.Struct({ workspaces: Schema.Array(Workspace) })))
+  .add(HttpApiEndpoint.get("show")`/v1/workspaces/${workspaceIdPath}`.addSuccess(Workspace))
+  .add(HttpApiEndpoint.patch("update")`/v1/workspaces/${workspaceIdPath}`.setPayload(PatchWorkspaceRequest).addSuccess(Workspace))
+  .add(
+    HttpApiEndpoint.del("delete")`/v1/workspaces/${workspaceIdPath}`
+      .addSuccess(Schema.Struct({ workspace_id: WorkspaceId, deleted: Schema.Literal(true) }))
+  )
+  .add(
+    HttpApiEndpoint.post("addMember")`/v1/workspaces/${workspaceIdPath}/members`
+      .setPayload(strict(Schema.Struct({ user_id: UserId, role: WorkspaceRole })))
+      .addSuccess(Member, { status: 201 })
+  )
+  .add(
+    HttpApiEndpoint.patch("setMemberRole")`/v1/workspaces/${workspaceIdPath}/members/${memberIdPath}`
+      .setPayload(strict(Schema.Struct({ role: WorkspaceRole })))
+      .addSuccess(Member)
+  )
+  .add(
+    HttpApiEndpoint.del("removeMember")`/v1/workspaces/${workspaceIdPath}/members/${memberIdPath}`
+      .addSuccess(Schema.Struct({ workspace_id: WorkspaceId, user_id: UserId, removed: Schema.Literal(true) }))
+  )
+  .middleware(Authentication)
+{}
+
 // --- events ---------------------------------------------------------------
 
 export class EventsGroup extends HttpApiGroup.make("events")
@@ -165,6 +202,7 @@ export class TesseraApi extends HttpApi.make("tessera")
   .add(RegistrationGroup)
   .add(InvitesGroup)
   .add(UsersGroup)
+  .add(WorkspacesGroup)
   .add(EventsGroup)
   .addError(Errors.InvalidRequest)
   .addError(Errors.InvalidKey)

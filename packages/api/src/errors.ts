@@ -60,7 +60,8 @@ export class Conflict extends Schema.Class<Conflict>("Conflict")({
     "last_system_admin"
   ),
   message: Schema.String,
-  field: Schema.optional(Schema.String)
+  field: Schema.optional(Schema.String),
+  workspace_ids: Schema.optional(Schema.Array(Schema.String))
 }, HttpApiSchema.annotations({ status: 409 })) {}
 
 export class Gone extends Schema.Class<Gone>("Gone")({

@@ -53,14 +53,8 @@ export const UsersLive = HttpApiBuilder.group(TesseraApi, "users", (handlers) =>
   handlers
     .handle("me", () => Effect.map(CurrentPrincipal, (principal) => ({ user: principal.user })))
     .handle("myWorkspace", () =>
-      Effect.gen(function*() {
-        const principal = yield* CurrentPrincipal
-        const workspace = yield* Effect.flatMap(Domain.WorkspaceStore, (s) => s.findPersonal(principal.user.id))
-        return yield* Option.match(workspace, {
-          onNone: () => Effect.fail(new Domain.NotFound({ what: "personal workspace of", id: principal.user.id })),
-          onSome: Effect.succeed
-        })
-      }).pipe(wire))
+      Effect.flatMap(CurrentPrincipal, (principal) =>
+        Domain.Transactor.run(Domain.ensurePersonalWorkspace(principal.user))).pipe(wire))
     .handle("list", () =>
       Effect.flatMap(CurrentPrincipal, Domain.listUsers).pipe(Effect.map((users) => ({ users })), wire))
     .handle("show", ({ path }) =>
