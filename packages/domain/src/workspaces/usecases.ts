@@ -141,6 +141,15 @@ export const patchWorkspace = Effect.fn("patchWorkspace")(function*(actor: Actor
     const workspace = yield* loadVisible(actor, id, true)
     yield* requireAdmin(actor, workspace)
     yield* checkWorkspacePatch(workspace, patch)
+    if (patch.members !== undefined) {
+      // New members must be active users, as with addMember; listed existing members stay as they are.
+      const users = yield* UserStore
+      for (const member of patch.members) {
+        if (isMember(workspace, member.user_id)) continue
+        const user = yield* users.findById(member.user_id)
+        if (Option.isNone(user) || user.value.status !== "active") return yield* new UserNotFound({ userId: member.user_id })
+      }
+    }
     const at = yield* now
     const next = applyWorkspacePatch(workspace, patch, at)
     const store = yield* WorkspaceStore
