@@ -9,7 +9,9 @@ import { type ConfiguredStore, describeConfigError, StoreLive } from "./store.js
 const describeFailure = (error: unknown): string => {
   if (ConfigError.isConfigError(error)) return describeConfigError(error)
   if (typeof error === "object" && error !== null && "_tag" in error) {
-    const { _tag, message, ...details } = error as Record<string, unknown>
+    // Effect gives tagged errors a generated `message` on the prototype: only an own one is worth printing.
+    const { _tag, message: _ignored, ...details } = { ...(error as Record<string, unknown>) }
+    const message = Object.hasOwn(error, "message") ? (error as { message?: unknown }).message : undefined
     return [
       String(_tag),
       ...(typeof message === "string" && message.length > 0 ? [message] : []),

@@ -1,0 +1,130 @@
+/**
+ * `tessera invites mint|list|show|cancel|purge-expired`, run as the system.
+ * `mint` is the only place an invite token is printed, once; every other
+ * command shows invites as stored, which holds a digest, never the token.
+ * `purge-expired` is a dry run unless `--apply` is given.
+ */
+import { Args, Command, Options } from "@effect/cli"
+import {
+  cancelInvite,
+  getInvite,
+  Invite,
+  InviteId,
+  InviteKind,
+  InviteStatus,
+  InviteTerms,
+  listInvites,
+  mintInvite,
+  purgeExpiredInvites,
+  ResourceRole,
+  SystemActor,
+  SystemRole,
+  WorkspaceRole
+} from "@tessera/domain"
+import { Effect, Option, Redacted, Schema } from "effect"
+import { fields, table } from "./output.js"
+import { decodeFlags, givenFlags, json, present } from "./shared.js"
+
+const encodeInvite = (invite: Invite) => Schema.encodeSync(Invite)(invite)
+
+const termsOf = (invite: Invite) =>
+  [
+    invite.handle === null ? null : `handle=${invite.handle}`,
+    invite.role === null ? null : `role=${invite.role}`,
+    invite.workspace_id === null ? null : `workspace=${invite.workspace_id} as ${invite.workspace_role}`,
+    invite.resource_id === null ? null : `resource=${invite.resource_id} as ${invite.resource_role}`
+  ].filter((term) => term !== null).join(" ")
+
+const inviteTable = (invites: ReadonlyArray<Invite>, empty: string) =>
+  table(
+    ["ID", "KIND", "STATUS", "TERMS", "EXPIRES_AT"],
+    invites.map((i) => [i.id, i.kind, i.status, termsOf(i), i.expires_at]),
+    empty
+  )
+
+const showInvite = (json: boolean) => (invite: Invite) =>
+  present(json, { data: () => ({ invite: encodeInvite(invite) }), human: () => fields(encodeInvite(invite)) })
+
+const inviteId = Args.text({ name: "invite-id" }).pipe(Args.withSchema(InviteId))
+
+// Mint's flags are gathered as written and validated by the domain's
+// InviteTerms, so the command line accepts exactly what the HTTP API does.
+const mintFlags = {
+  kind: Options.choice("kind", InviteKind.literals).pipe(Options.withDescription("who the invite is for")),
+  handle: Options.text("handle").pipe(Options.optional, Options.withDescription("registration: the new user's handle")),
+  role: Options.choice("role", SystemRole.literals).pipe(
+    Options.optional,
+    Options.withDescription("registration: the new user's system role (default member)")
+  ),
+  workspace_id: Options.text("workspace-id").pipe(Options.optional, Options.withDescription("grant a membership of this workspace")),
+  workspace_role: Options.choice("workspace-role", WorkspaceRole.literals).pipe(Options.optional),
+  resource_id: Options.text("resource-id").pipe(Options.optional, Options.withDescription("grant an access to this resource")),
+  resource_role: Options.choice("resource-role", ResourceRole.literals).pipe(Options.optional),
+  ttl_seconds: Options.integer("ttl-seconds").pipe(
+    Options.optional,
+    Options.withDescription("lifetime, 60 s to 30 days (default 7 days)")
+  )
+}
+
+const mint = Command.make("mint", { ...mintFlags, json }, ({ json, kind, ...optional }) =>
+  Effect.gen(function*() {
+    const terms = yield* decodeFlags(InviteTerms, { kind, ...givenFlags(optional) })
+    const { invite, token } = yield* mintInvite(SystemActor, terms)
+    yield* present(json, {
+      data: () => ({ invite: encodeInvite(invite), token: Redacted.value(token) }),
+      human: () =>
+        [
+          `minted ${invite.kind} invite ${invite.id} (${termsOf(invite)}), expires ${invite.expires_at}`,
+          `token (shown only now): ${Redacted.value(token)}`
+        ].join("\n")
+    })
+  })).pipe(Command.withDescription("mint an invite with fixed terms and print its token once"))
+
+const list = Command.make("list", {
+  status: Options.choice("status", InviteStatus.literals).pipe(Options.optional),
+  workspaceId: Options.text("workspace-id").pipe(Options.optional),
+  resourceId: Options.text("resource-id").pipe(Options.optional),
+  json
+}, (query) =>
+  Effect.gen(function*() {
+    const invites = yield* listInvites(SystemActor, {
+      status: Option.getOrUndefined(query.status),
+      workspaceId: Option.getOrUndefined(query.workspaceId),
+      resourceId: Option.getOrUndefined(query.resourceId)
+    })
+    yield* present(query.json, {
+      data: () => ({ invites: invites.map(encodeInvite) }),
+      human: () => inviteTable(invites, "no invites")
+    })
+  })).pipe(Command.withDescription("list invites with their current state"))
+
+const show = Command.make("show", { inviteId, json }, ({ inviteId, json }) =>
+  Effect.flatMap(getInvite(SystemActor, inviteId), showInvite(json)))
+  .pipe(Command.withDescription("show one invite"))
+
+const cancel = Command.make("cancel", { inviteId, json }, ({ inviteId, json }) =>
+  Effect.flatMap(cancelInvite(SystemActor, inviteId), showInvite(json))).pipe(
+    Command.withDescription("cancel a pending invite (idempotent; a redeemed invite is a conflict)")
+  )
+
+const apply = Options.boolean("apply").pipe(Options.withDescription("record them as expired (default: only list them)"))
+
+const purgeExpired = Command.make("purge-expired", { apply, json }, ({ apply, json }) =>
+  Effect.gen(function*() {
+    const { invites } = yield* purgeExpiredInvites(SystemActor, { apply })
+    yield* present(json, {
+      data: () => ({ dry_run: !apply, invites: invites.map(encodeInvite) }),
+      human: () =>
+        [
+          apply
+            ? `recorded ${invites.length} invite(s) as expired`
+            : `${invites.length} pending invite(s) past their expiry (dry run: run with --apply to record them)`,
+          inviteTable(invites, "")
+        ].join("\n").trimEnd()
+    })
+  })).pipe(Command.withDescription("find pending invites past their expiry and, with --apply, record them as expired"))
+
+export const invites = Command.make("invites").pipe(
+  Command.withDescription("mint and manage invites"),
+  Command.withSubcommands([mint, list, show, cancel, purgeExpired])
+)

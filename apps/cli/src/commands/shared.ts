@@ -1,0 +1,51 @@
+/**
+ * What every command shares: the `--json` flag, how a result is printed in
+ * either form, and how command-line input that fails a domain schema becomes
+ * one readable failure. It prints only what a command hands it.
+ */
+import { Options } from "@effect/cli"
+import { Console, Effect, Option, ParseResult, Schema } from "effect"
+
+/**
+ * Every command's own option rather than the root's: an option of a parent
+ * command is only recognised after a subcommand's options, never between
+ * them, which would make `--json` work in some positions and not others.
+ */
+export const json = Options.boolean("json").pipe(
+  Options.withDescription("print JSON (snake_case fields, as the HTTP API) instead of tables")
+)
+
+/** Command-line input that the domain's schemas refuse. */
+export class InvalidArguments extends Schema.TaggedError<InvalidArguments>()("InvalidArguments", {
+  message: Schema.String
+}) {}
+
+/** Prints `data()` as one line of JSON under `--json`, `human()` otherwise. */
+export const present = (json: boolean, output: { readonly data: () => unknown; readonly human: () => string }) =>
+  Console.log(json ? JSON.stringify(output.data()) : output.human())
+
+/** A schema field name as the flag that sets it (`ttl_seconds` → `--ttl-seconds`). */
+const asFlag = (field: PropertyKey) => `--${String(field).replace(/_/g, "-")}`
+
+/**
+ * Decodes flags gathered into a record with a domain schema. Every field at
+ * fault is named once, as its flag, with the first reason (a union reports a
+ * reason per alternative; the first is the one that explains).
+ */
+export const decodeFlags = <A, I>(schema: Schema.Schema<A, I>, flags: Record<string, unknown>) =>
+  Schema.decodeUnknown(schema, { errors: "all", onExcessProperty: "error" })(flags).pipe(
+    Effect.mapError((error) => {
+      const named = new Map<string, string>()
+      for (const issue of ParseResult.ArrayFormatter.formatErrorSync(error)) {
+        const flag = issue.path.map(asFlag).join(" ")
+        if (!named.has(flag)) named.set(flag, issue._tag === "Unexpected" ? "does not apply here" : issue.message)
+      }
+      return new InvalidArguments({
+        message: [...named].map(([flag, reason]) => flag === "" ? reason : `${flag}: ${reason}`).join("; ")
+      })
+    })
+  )
+
+/** The options that were given, by field name, for decoding as one record. */
+export const givenFlags = (flags: Record<string, Option.Option<unknown>>): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(flags).flatMap(([name, value]) => Option.isSome(value) ? [[name, value.value]] : []))

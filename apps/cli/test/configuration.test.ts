@@ -1,0 +1,70 @@
+/**
+ * How the `tessera` binary starts: invalid configuration and bad usage fail
+ * with one line and a non-zero status before touching a store, and
+ * `TESSERA_BOOTSTRAP_TOKEN` decides the first admin's key.
+ */
+import { authenticate, formatToken } from "@tessera/domain"
+import { Redacted } from "effect"
+import { existsSync } from "node:fs"
+import { randomBytes } from "node:crypto"
+import { afterEach, describe, expect, it } from "vitest"
+import { expectFailure, onStore, snapshot, sqliteStore, tessera, type TestStore, textOf } from "./support.js"
+
+describe("tessera configuration and usage", () => {
+  let store: TestStore | undefined
+  afterEach(() => store?.drop())
+
+  it("an unknown TESSERA_STORE exits non-zero naming the variable, and opens nothing", async () => {
+    store = await sqliteStore()
+    const run = await tessera({ ...store.env, TESSERA_STORE: "mysql" }, "users", "list")
+    expectFailure(run, /invalid configuration: .*TESSERA_STORE/)
+    expect(existsSync(store.env["TESSERA_SQLITE_PATH"]!)).toBe(false)
+  })
+
+  it("TESSERA_STORE=pg without DATABASE_URL exits non-zero naming DATABASE_URL", async () => {
+    expectFailure(await tessera({ TESSERA_STORE: "pg" }, "invites", "list"), /invalid configuration: .*DATABASE_URL/)
+  })
+
+  it("bad usage exits non-zero with one line", async () => {
+    store = await sqliteStore()
+    const [unknownCommand, unknownOption, badChoice] = await Promise.all([
+      tessera(store.env, "frobnicate"),
+      tessera(store.env, "events", "tail", "--bogus"),
+      tessera(store.env, "invites", "list", "--status", "lost")
+    ])
+    expectFailure(unknownCommand, /InvalidArguments: .*admin.*users.*invites.*events/)
+    expectFailure(unknownOption, /InvalidArguments: .*--bogus/)
+    expectFailure(badChoice, /InvalidArguments: .*pending, redeemed, canceled, expired/)
+  })
+
+  it("without TESSERA_BOOTSTRAP_TOKEN, bootstrap generates a key and prints it exactly once", async () => {
+    store = await sqliteStore()
+    const out = textOf(await tessera(store.env, "admin", "bootstrap", "--handle", "root"))
+    expect(out).toMatch(/^created system admin root$/m)
+    const keys = out.match(/tsk_[0-9a-f]{72}/g)
+    expect(keys).toHaveLength(1)
+    const principal = await onStore(store.env, authenticate(Redacted.make(keys![0]!)))
+    expect(principal.user.handle).toBe("root")
+  })
+
+  it("with TESSERA_BOOTSTRAP_TOKEN, the admin's key is exactly that value and it is not echoed", async () => {
+    store = await sqliteStore()
+    const token = formatToken("tsk", randomBytes(32))
+    const env = { ...store.env, TESSERA_BOOTSTRAP_TOKEN: token }
+    const human = textOf(await tessera(env, "admin", "bootstrap"))
+    expect(human).not.toContain(token)
+    expect(human).toMatch(/TESSERA_BOOTSTRAP_TOKEN/)
+    const principal = await onStore(store.env, authenticate(Redacted.make(token)))
+    expect(principal.user).toMatchObject({ handle: "admin", role: "admin" })
+  })
+
+  it("a malformed TESSERA_BOOTSTRAP_TOKEN exits non-zero naming it and creates no user", async () => {
+    store = await sqliteStore()
+    const env = { ...store.env, TESSERA_BOOTSTRAP_TOKEN: "tsk_not-a-token" }
+    const run = await tessera(env, "admin", "bootstrap", "--json")
+    expectFailure(run, /TESSERA_BOOTSTRAP_TOKEN is not a well-formed tsk_ API key/)
+    expect(run.stderr).not.toContain("tsk_not-a-token")
+    const [users] = JSON.parse(await snapshot(store.env))
+    expect(users).toEqual([])
+  })
+})

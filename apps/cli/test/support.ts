@@ -1,0 +1,121 @@
+/**
+ * Test support for the CLI: runs the real `tessera` binary as a child
+ * process against a fresh store (a temporary SQLite file or a new PostgreSQL
+ * database), and reads or adjusts that store directly through the same
+ * configured-store layer the binary uses.
+ */
+import { SqlClient } from "@effect/sql"
+import { type ConfiguredStore, StoreLive } from "@tessera/migrator"
+import { ConfigProvider, Effect } from "effect"
+import { spawn } from "node:child_process"
+import { mkdtemp, rm } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { expect } from "vitest"
+
+export type Env = Readonly<Record<string, string>>
+
+export interface Run {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+const repoRoot = fileURLToPath(new URL("../../..", import.meta.url))
+const tsx = join(repoRoot, "node_modules/.bin/tsx")
+const bin = fileURLToPath(new URL("../src/bin.ts", import.meta.url))
+
+// The child sees only the store configuration a test gives it.
+const inherited = Object.fromEntries(
+  Object.entries(process.env).filter(([name]) => !name.startsWith("TESSERA_") && name !== "DATABASE_URL")
+)
+
+/** Runs `tessera <args>` from the repository root with `env` as its configuration. */
+export const tessera = (env: Env, ...args: ReadonlyArray<string>): Promise<Run> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(tsx, [bin, ...args], { cwd: repoRoot, env: { ...inherited, ...env } })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk))
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk))
+    child.on("error", reject)
+    child.on("close", (code) => resolve({ code, stdout, stderr }))
+  })
+
+/** Asserts a successful run and returns its stdout parsed as JSON. */
+export const jsonOf = (run: Run): any => {
+  expect(run.stderr).toBe("")
+  expect(run.code).toBe(0)
+  return JSON.parse(run.stdout)
+}
+
+/** Asserts a successful run and returns its stdout. */
+export const textOf = (run: Run): string => {
+  expect(run.stderr).toBe("")
+  expect(run.code).toBe(0)
+  return run.stdout
+}
+
+/** Asserts a failed run: non-zero status, nothing on stdout, one `tessera: …` line on stderr matching `pattern`. */
+export const expectFailure = (run: Run, pattern: RegExp) => {
+  expect(run.code).not.toBe(0)
+  expect(run.stdout).toBe("")
+  const lines = run.stderr.split("\n").filter((line) => line.length > 0)
+  expect(lines).toHaveLength(1)
+  expect(lines[0]).toMatch(/^tessera: /)
+  expect(lines[0]).toMatch(pattern)
+}
+
+/** Runs `program` in this process against the store `env` configures. */
+export const onStore = <A, E>(env: Env, program: Effect.Effect<A, E, ConfiguredStore>): Promise<A> =>
+  Effect.runPromise(
+    program.pipe(
+      Effect.provide(StoreLive),
+      Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
+    )
+  )
+
+const sql = <A>(f: (sql: SqlClient.SqlClient) => Effect.Effect<A, unknown>) =>
+  Effect.flatMap(SqlClient.SqlClient, f).pipe(Effect.orDie)
+
+/** Runs one SQL statement with parameters on the store. */
+export const execute = (env: Env, statement: (s: SqlClient.SqlClient) => Effect.Effect<unknown, unknown>) =>
+  onStore(env, sql(statement))
+
+const TABLES = ["users", "api_keys", "invites", "workspaces", "workspace_members", "events"]
+
+/** Every stored row of the identity tables, as text, to show that a command changed nothing. */
+export const snapshot = (env: Env): Promise<string> =>
+  onStore(env, sql((s) => Effect.forEach(TABLES, (table) => s.unsafe(`SELECT * FROM ${table} ORDER BY 1, 2`)))).then(
+    (rows) => JSON.stringify(rows)
+  )
+
+export interface TestStore {
+  readonly env: Env
+  readonly drop: () => Promise<void>
+}
+
+/** A store in a new temporary directory; nothing exists there yet. */
+export const sqliteStore = async (): Promise<TestStore> => {
+  const dir = await mkdtemp(join(tmpdir(), "tessera-cli-"))
+  return {
+    env: { TESSERA_STORE: "sqlite", TESSERA_SQLITE_PATH: join(dir, "tessera.db") },
+    drop: () => rm(dir, { recursive: true, force: true })
+  }
+}
+
+const pgServer = process.env["TESSERA_TEST_PG_URL"] ?? "postgres://postgres@127.0.0.1:5432/test"
+
+/** A new, empty PostgreSQL database on the test server; an unreachable server fails the suite. */
+export const pgStore = async (): Promise<TestStore> => {
+  const name = `tessera_cli_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`
+  const server = { TESSERA_STORE: "pg", DATABASE_URL: pgServer }
+  await execute(server, (s) => s.unsafe(`CREATE DATABASE ${name}`))
+  const url = new URL(pgServer)
+  url.pathname = `/${name}`
+  return {
+    env: { TESSERA_STORE: "pg", DATABASE_URL: url.toString() },
+    drop: () => execute(server, (s) => s.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined)
+  }
+}
