@@ -130,6 +130,7 @@ const makeWorld = () => {
       }),
     listForUser: (userId) => Effect.sync(() => [...workspaces.values()].filter((w) => w.members.some((m) => m.user_id === userId))),
     listPersonal: Effect.sync(() => [...workspaces.values()].filter((w) => w.is_personal)),
+    listAll: Effect.sync(() => [...workspaces.values()]),
     lock: () => Effect.void,
     update: (ws) => Effect.sync(() => void workspaces.set(ws.id, new Workspace({ ...ws, members: workspaces.get(ws.id)!.members }))),
     replaceMembers: (id, members) => Effect.sync(() => void workspaces.set(id, new Workspace({ ...workspaces.get(id)!, members }))),

@@ -65,6 +65,7 @@ export const WorkspaceStoreLive = Layer.effect(WorkspaceStore, Effect.gen(functi
     findPersonal: (owner) => findOne(sql`owner_user_id = ${owner} AND is_personal = 1`),
     listForUser: (userId) => loadMany(sql`id IN (SELECT workspace_id FROM workspace_members WHERE user_id = ${userId})`),
     listPersonal: loadMany(sql`is_personal = 1`),
+    listAll: loadMany(sql`1 = 1`),
     lock: (id) =>
       sql.onDialectOrElse({
         pg: () => sql`SELECT id FROM workspaces WHERE id = ${id} FOR UPDATE`,

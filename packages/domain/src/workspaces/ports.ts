@@ -18,6 +18,8 @@ export class WorkspaceStore extends Context.Tag("Tessera/WorkspaceStore")<Worksp
   /** The workspaces the user is a member of, oldest first. */
   readonly listForUser: (userId: UserId) => Effect.Effect<ReadonlyArray<Workspace>>
   readonly listPersonal: Effect.Effect<ReadonlyArray<Workspace>>
+  /** Every workspace, oldest first (operators only). */
+  readonly listAll: Effect.Effect<ReadonlyArray<Workspace>>
   /** Holds the workspace's row lock until the transaction ends. */
   readonly lock: (id: WorkspaceId) => Effect.Effect<void>
   /** Writes name, about, custom_instructions, bundles and updated_at. */

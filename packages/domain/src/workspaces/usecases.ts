@@ -124,11 +124,11 @@ export const createWorkspace = Effect.fn("createWorkspace")(function*(actor: Act
   return workspace
 })
 
-/** The workspaces the actor belongs to. */
+/** The workspaces a user belongs to; for the system (operators), every workspace. */
 export const listWorkspaces = Effect.fn("listWorkspaces")(function*(actor: Actor) {
   const userId = actorUserId(actor)
-  if (userId === null) return [] as ReadonlyArray<Workspace>
-  return yield* Effect.flatMap(WorkspaceStore, (s) => s.listForUser(userId))
+  const store = yield* WorkspaceStore
+  return userId === null ? yield* store.listAll : yield* store.listForUser(userId)
 })
 
 export const getWorkspace = Effect.fn("getWorkspace")(function*(actor: Actor, id: WorkspaceId) {
