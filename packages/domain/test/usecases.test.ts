@@ -67,6 +67,7 @@ const makeWorld = () => {
     count: Effect.sync(() => users.size),
     countActiveAdmins: Effect.sync(() => [...users.values()].filter((u) => u.role === "admin" && u.status === "active").length),
     revoke: (id, at) => Effect.sync(() => void users.set(id, new User({ ...users.get(id)!, status: "revoked", revoked_at: at }))),
+    lock: () => Effect.void,
     delete: (id) => Effect.sync(() => void users.delete(id))
   }
   const apiKeyStore: Service<typeof ApiKeyStore> = {

@@ -62,7 +62,12 @@ export const UserStoreLive = Layer.effect(UserStore, Effect.gen(function*() {
     countActiveAdmins: count("SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND status = 'active'"),
     revoke: (id, at) =>
       Effect.orDie(sql`UPDATE users SET status = 'revoked', revoked_at = ${at} WHERE id = ${id} AND status = 'active'`),
-    delete: (id) => Effect.orDie(sql`DELETE FROM users WHERE id = ${id}`)
+    delete: (id) => Effect.orDie(sql`DELETE FROM users WHERE id = ${id}`),
+    lock: (id) =>
+      sql.onDialectOrElse({
+        pg: () => sql`SELECT id FROM users WHERE id = ${id} FOR UPDATE`,
+        orElse: () => sql`SELECT id FROM users WHERE id = ${id}`
+      }).pipe(Effect.asVoid, Effect.orDie)
   })
 }))
 

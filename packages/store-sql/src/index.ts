@@ -9,6 +9,7 @@ import { Layer } from "effect"
 import { EventLogLive } from "./events.js"
 import { ApiKeyStoreLive, InviteStoreLive, UserStoreLive } from "./identity.js"
 import { TransactorLive } from "./transactor.js"
+import { ResourceStoreLive } from "./resources.js"
 import { WorkspaceStoreLive } from "./workspaces.js"
 
 export * from "./migrations.js"
@@ -20,6 +21,7 @@ export const PortsLive = Layer.mergeAll(
   ApiKeyStoreLive,
   InviteStoreLive,
   WorkspaceStoreLive,
+  ResourceStoreLive,
   EventLogLive,
   TransactorLive,
   Crypto.Live

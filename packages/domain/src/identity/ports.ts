@@ -19,6 +19,8 @@ export class UserStore extends Context.Tag("Tessera/UserStore")<UserStore, {
   readonly count: Effect.Effect<number>
   readonly countActiveAdmins: Effect.Effect<number>
   readonly revoke: (id: UserId, at: Timestamp) => Effect.Effect<void>
+  /** Holds the user's row lock until the transaction ends (SQLite: the write transaction already holds the file). */
+  readonly lock: (id: UserId) => Effect.Effect<void>
   readonly delete: (id: UserId) => Effect.Effect<void>
 }>() {}
 

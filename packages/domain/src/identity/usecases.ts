@@ -367,6 +367,11 @@ const applyWorkspaceGrant = Effect.fn("applyWorkspaceGrant")(function*(invite: I
 export const redeemInvite = Effect.fn("redeemInvite")(function*(principal: Principal, presented: Redacted.Redacted<string>) {
   const token = yield* parseInviteToken(presented)
   return yield* Transactor.run(Effect.gen(function*() {
+    yield* Effect.flatMap(UserStore, (u) => u.lock(principal.user.id))
+    const redeemer = yield* Effect.flatMap(UserStore, (u) => u.findById(principal.user.id))
+    if (Option.isNone(redeemer) || redeemer.value.status !== "active") {
+      return yield* new Unauthenticated({ message: "the redeeming user no longer exists or is revoked" })
+    }
     const { invite, at } = yield* consumeInvite(token, "grant", { by: principal.user.id, signPub: null, kexPub: null })
     if (invite.resource_id !== null) return yield* new NotFound({ what: "resource", id: invite.resource_id })
     const grantEvents = yield* applyWorkspaceGrant(invite, principal.user.id)
@@ -433,6 +438,9 @@ export const deleteUser = Effect.fn("deleteUser")(function*(
 ) {
   yield* requireSystemAdmin(principal)
   return yield* Transactor.run(Effect.gen(function*() {
+    // Lock the users, then every team workspace the user is in, in id order:
+    // concurrent member changes and grants wait, and then see the user gone.
+    for (const lockId of [id, ...Option.toArray(transferTo)].sort()) yield* Effect.flatMap(UserStore, (u) => u.lock(lockId))
     const target = yield* loadUser(id)
     if (Option.isSome(transferTo)) {
       const heir = yield* loadUser(transferTo.value)
@@ -444,8 +452,8 @@ export const deleteUser = Effect.fn("deleteUser")(function*(
     const at = yield* now
     const millis = yield* nowMillis
     const workspaces = yield* WorkspaceStore
-    const seats = yield* soleAdminSeats(id)
-    for (const seat of seats) yield* workspaces.lock(seat.id)
+    const teams = (yield* workspaces.listForUser(id)).filter((w) => !w.is_personal).map((w) => w.id).sort()
+    for (const team of teams) yield* workspaces.lock(team)
     const heldSeats = yield* soleAdminSeats(id)
     if (heldSeats.length > 0) {
       if (Option.isNone(transferTo)) return yield* new LastAdmin({ workspaceIds: heldSeats.map((w) => w.id) })

@@ -187,6 +187,7 @@ const changeMembers = Effect.fn("changeMembers")(function*(actor: Actor, id: Wor
     const name = actorName(actor)
     switch (change._tag) {
       case "add": {
+        yield* Effect.flatMap(UserStore, (u) => u.lock(change.userId))
         const user = yield* Effect.flatMap(UserStore, (u) => u.findById(change.userId))
         if (Option.isNone(user) || user.value.status !== "active") return yield* new UserNotFound({ userId: change.userId })
         yield* store.addMember(id, change.userId, change.role)

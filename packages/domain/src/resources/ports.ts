@@ -1,0 +1,43 @@
+/**
+ * Storage port of the resources area. Trees are parent pointers with an
+ * integer sibling `position`; ancestor walks are one recursive query.
+ * Writers that check an invariant over several rows (last owner, moves)
+ * first `lock` the resource so two of them cannot both pass the check.
+ */
+import { Context, Effect, Option } from "effect"
+import type { ResourceId, UserId, WorkspaceId } from "../shared/ids.js"
+import type { AncestorFacts, MovePlan } from "./rules.js"
+import type { Access, Resource, ResourceRole } from "./schemas.js"
+
+export interface RoleQuery {
+  readonly path: ReadonlyArray<AncestorFacts>
+  readonly workspaceRole: "admin" | "member" | null
+}
+
+export class ResourceStore extends Context.Tag("Tessera/ResourceStore")<ResourceStore, {
+  /** Inserts as the last child of its parent (or the last root of its workspace). */
+  readonly insert: (resource: Resource) => Effect.Effect<void>
+  readonly findById: (id: ResourceId) => Effect.Effect<Option.Option<Resource>>
+  /** Children of `parentId` (roots of the workspace when `null`), in sibling order. */
+  readonly children: (workspaceId: WorkspaceId, parentId: ResourceId | null) => Effect.Effect<ReadonlyArray<Resource>>
+  /** Every resource of the workspace (tree order is the caller's business). */
+  readonly listWorkspace: (workspaceId: WorkspaceId) => Effect.Effect<ReadonlyArray<Resource>>
+  /** Ids from the resource up to its root, in one query. */
+  readonly pathToRoot: (id: ResourceId) => Effect.Effect<ReadonlyArray<ResourceId>>
+  /** The facts the effective role of `userId` on `id` is computed from, in one query. */
+  readonly roleFacts: (id: ResourceId, userId: UserId) => Effect.Effect<RoleQuery>
+  readonly lock: (id: ResourceId) => Effect.Effect<void>
+  readonly update: (resource: Resource) => Effect.Effect<void>
+  /** Applies a classified move: new parent and place among the new siblings. */
+  readonly move: (id: ResourceId, plan: MovePlan) => Effect.Effect<void>
+  readonly accesses: (ids: ReadonlyArray<ResourceId>) => Effect.Effect<ReadonlyArray<Access>>
+  /** `false` when the user already has a direct access there. */
+  readonly insertAccess: (access: Access) => Effect.Effect<boolean>
+  readonly findAccess: (id: string) => Effect.Effect<Option.Option<Access>>
+  readonly setAccessRole: (id: string, role: ResourceRole) => Effect.Effect<boolean>
+  readonly deleteAccess: (id: string) => Effect.Effect<boolean>
+  /** Deletes every direct access on the resource; returns how many. */
+  readonly deleteAccessesOf: (id: ResourceId) => Effect.Effect<number>
+  /** Deletes every direct access of the user anywhere; returns how many. */
+  readonly deleteAccessesOfUser: (userId: UserId) => Effect.Effect<number>
+}>() {}

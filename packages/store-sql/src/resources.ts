@@ -1,0 +1,145 @@
+/**
+ * SQL implementation of the resources port, shared by both dialects.
+ * Trees are parent pointers with an integer sibling `position`: a move
+ * rewrites one row and shifts its old and new siblings, and every ancestor
+ * walk (the permission check, a move's classification) is one
+ * `WITH RECURSIVE` query bounded by the maximum depth.
+ */
+import { SqlClient } from "@effect/sql"
+import type { Fragment } from "@effect/sql/Statement"
+import { Access, Resource, ResourceStore, type ResourceId, type WorkspaceId } from "@tessera/domain"
+import { Effect, Layer, Option, Schema } from "effect"
+import { DbInt } from "./rows.js"
+
+/** Deeper trees than this are not walked (and not created). */
+export const MAX_DEPTH = 64
+
+const COLUMNS = "id, workspace_id, kind, title, parent_id, link_reach, link_role, created_by, created_at, updated_at, revoked_at"
+const decodeResources = Schema.decodeUnknown(Schema.Array(Resource))
+const decodeAccesses = Schema.decodeUnknown(Schema.Array(Access))
+const FactRow = Schema.Struct({
+  id: Schema.String,
+  revoked_at: Schema.NullOr(Schema.String),
+  link_reach: Schema.Literal("restricted", "workspace"),
+  link_role: Schema.Literal("reader", "editor"),
+  direct_role: Schema.NullOr(Schema.Literal("reader", "commenter", "editor", "administrator", "owner")),
+  workspace_role: Schema.NullOr(Schema.Literal("admin", "member"))
+})
+const decodeFacts = Schema.decodeUnknown(Schema.Array(FactRow))
+const PositionRow = Schema.Struct({ position: DbInt })
+
+export const ResourceStoreLive = Layer.effect(ResourceStore, Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const cols = sql.literal(COLUMNS)
+  const select = (where: Fragment, order = sql`position, id`) =>
+    sql`SELECT ${cols} FROM resources WHERE ${where} ORDER BY ${order}`.pipe(Effect.flatMap(decodeResources), Effect.orDie)
+  const siblingsOf = (workspaceId: string, parentId: string | null) =>
+    parentId === null ? sql`parent_id IS NULL AND workspace_id = ${workspaceId}` : sql`parent_id = ${parentId}`
+  const positionOf = (id: string) =>
+    sql`SELECT position FROM resources WHERE id = ${id}`.pipe(
+      Effect.flatMap((rows) => Schema.decodeUnknown(PositionRow)(rows[0])),
+      Effect.map((row) => row.position)
+    )
+  const nextPosition = (workspaceId: string, parentId: string | null, except: string) =>
+    sql`SELECT COALESCE(MAX(position) + 1, 0) AS position FROM resources
+        WHERE ${siblingsOf(workspaceId, parentId)} AND id <> ${except}`.pipe(
+      Effect.flatMap((rows) => Schema.decodeUnknown(PositionRow)(rows[0])),
+      Effect.map((row) => row.position)
+    )
+  const path = (id: string) =>
+    sql`WITH RECURSIVE path (id, parent_id, depth) AS (
+          SELECT id, parent_id, 0 FROM resources WHERE id = ${id}
+          UNION ALL
+          SELECT r.id, r.parent_id, p.depth + 1 FROM resources r JOIN path p ON r.id = p.parent_id WHERE p.depth < ${MAX_DEPTH}
+        )
+        SELECT id FROM path ORDER BY depth`.pipe(Effect.map((rows) => rows.map((r) => r["id"] as ResourceId)))
+
+  return ResourceStore.of({
+    insert: (resource) =>
+      Effect.gen(function*() {
+        const position = yield* nextPosition(resource.workspace_id, resource.parent_id, resource.id)
+        yield* sql`INSERT INTO resources ${sql.insert({ ...Schema.encodeSync(Resource)(resource), position })}`
+      }).pipe(Effect.orDie),
+    findById: (id) => Effect.map(select(sql`id = ${id}`), (rows) => Option.fromNullable(rows[0])),
+    children: (workspaceId, parentId) => select(siblingsOf(workspaceId, parentId)),
+    listWorkspace: (workspaceId: WorkspaceId) => select(sql`workspace_id = ${workspaceId}`, sql`parent_id, position, id`),
+    pathToRoot: (id) => Effect.orDie(path(id)),
+    roleFacts: (id, userId) =>
+      sql`WITH RECURSIVE path (id, parent_id, workspace_id, revoked_at, link_reach, link_role, depth) AS (
+            SELECT id, parent_id, workspace_id, revoked_at, link_reach, link_role, 0 FROM resources WHERE id = ${id}
+            UNION ALL
+            SELECT r.id, r.parent_id, r.workspace_id, r.revoked_at, r.link_reach, r.link_role, p.depth + 1
+            FROM resources r JOIN path p ON r.id = p.parent_id WHERE p.depth < ${MAX_DEPTH}
+          )
+          SELECT p.id, p.revoked_at, p.link_reach, p.link_role, a.role AS direct_role,
+                 (SELECT m.role FROM workspace_members m WHERE m.workspace_id = p.workspace_id AND m.user_id = ${userId}) AS workspace_role
+          FROM path p LEFT JOIN resource_accesses a ON a.resource_id = p.id AND a.user_id = ${userId}
+          ORDER BY p.depth`.pipe(
+        Effect.flatMap(decodeFacts),
+        Effect.map((rows) => ({
+          path: rows.map((r) => ({
+            id: r.id as ResourceId,
+            revoked: r.revoked_at !== null,
+            linkReach: r.link_reach,
+            linkRole: r.link_role,
+            directRole: r.direct_role
+          })),
+          workspaceRole: rows[0]?.workspace_role ?? null
+        })),
+        Effect.orDie
+      ),
+    lock: (id) =>
+      sql.onDialectOrElse({
+        pg: () => sql`SELECT id FROM resources WHERE id = ${id} FOR UPDATE`,
+        // a SQLite write transaction already holds the database's write lock
+        orElse: () => sql`SELECT id FROM resources WHERE id = ${id}`
+      }).pipe(Effect.asVoid, Effect.orDie),
+    update: (resource) => {
+      const row = Schema.encodeSync(Resource)(resource)
+      return sql`UPDATE resources SET title = ${row.title}, kind = ${row.kind}, link_reach = ${row.link_reach},
+                   link_role = ${row.link_role}, updated_at = ${row.updated_at}, revoked_at = ${row.revoked_at}
+                 WHERE id = ${row.id}`.pipe(Effect.asVoid, Effect.orDie)
+    },
+    move: (id, plan) =>
+      Effect.gen(function*() {
+        const [node] = yield* select(sql`id = ${id}`)
+        if (node === undefined) return
+        const oldPosition = yield* positionOf(id)
+        yield* sql`UPDATE resources SET position = position - 1
+                   WHERE ${siblingsOf(node.workspace_id, node.parent_id)} AND position > ${oldPosition}`
+        const index = plan.placement._tag === "first" ? 0
+          : plan.placement._tag === "last" ? yield* nextPosition(node.workspace_id, plan.newParentId, id)
+          : plan.placement._tag === "before" ? yield* positionOf(plan.placement.id)
+          : (yield* positionOf(plan.placement.id)) + 1
+        yield* sql`UPDATE resources SET position = position + 1
+                   WHERE ${siblingsOf(node.workspace_id, plan.newParentId)} AND position >= ${index} AND id <> ${id}`
+        yield* sql`UPDATE resources SET parent_id = ${plan.newParentId}, position = ${index} WHERE id = ${id}`
+      }).pipe(Effect.orDie),
+    accesses: (ids) =>
+      ids.length === 0
+        ? Effect.succeed([])
+        : sql`SELECT id, resource_id, user_id, role FROM resource_accesses WHERE ${sql.in("resource_id", ids)} ORDER BY resource_id, user_id`.pipe(
+          Effect.flatMap(decodeAccesses),
+          Effect.orDie
+        ),
+    insertAccess: (access) =>
+      sql`INSERT INTO resource_accesses ${sql.insert({ ...access })} ON CONFLICT DO NOTHING RETURNING id`.pipe(
+        Effect.map((rows) => rows.length > 0),
+        Effect.orDie
+      ),
+    findAccess: (id) =>
+      sql`SELECT id, resource_id, user_id, role FROM resource_accesses WHERE id = ${id}`.pipe(
+        Effect.flatMap(decodeAccesses),
+        Effect.map((rows) => Option.fromNullable(rows[0])),
+        Effect.orDie
+      ),
+    setAccessRole: (id, role) =>
+      sql`UPDATE resource_accesses SET role = ${role} WHERE id = ${id} RETURNING id`.pipe(Effect.map((r) => r.length > 0), Effect.orDie),
+    deleteAccess: (id) =>
+      sql`DELETE FROM resource_accesses WHERE id = ${id} RETURNING id`.pipe(Effect.map((r) => r.length > 0), Effect.orDie),
+    deleteAccessesOf: (id) =>
+      sql`DELETE FROM resource_accesses WHERE resource_id = ${id} RETURNING id`.pipe(Effect.map((r) => r.length), Effect.orDie),
+    deleteAccessesOfUser: (userId) =>
+      sql`DELETE FROM resource_accesses WHERE user_id = ${userId} RETURNING id`.pipe(Effect.map((r) => r.length), Effect.orDie)
+  })
+}))
