@@ -9,11 +9,12 @@ import { Layer } from "effect"
 import { AuthenticationLive } from "./auth.js"
 import { HealthLive } from "./handlers/health.js"
 import { EventsLive, InvitesLive, RegistrationLive, UsersLive } from "./handlers/identity.js"
+import { ResourcesLive } from "./handlers/resources.js"
 import { WorkspacesLive } from "./handlers/workspaces.js"
 import { WireFormatLive } from "./wire.js"
 
 export const ApiLive = HttpApiBuilder.api(TesseraApi).pipe(
-  Layer.provide([HealthLive, RegistrationLive, InvitesLive, UsersLive, WorkspacesLive, EventsLive]),
+  Layer.provide([HealthLive, RegistrationLive, InvitesLive, UsersLive, WorkspacesLive, ResourcesLive, EventsLive]),
   Layer.provide(AuthenticationLive)
 )
 

@@ -29,6 +29,9 @@ export type DomainError =
   | Domain.PersonalWorkspaceInvariantError
   | Domain.PersonalWorkspaceUnavailable
   | Domain.LastAdmin
+  | Domain.LastOwner
+  | Domain.InvalidMove
+  | Domain.ResourceRevoked
   | ParseResult.ParseError
 
 const KEY_PROBLEMS = {
@@ -91,6 +94,16 @@ export const toWire = (error: DomainError): ApiErrors.WireError => {
         message: `this would leave ${error.workspaceIds.join(", ")} without an admin`,
         workspace_ids: error.workspaceIds
       })
+    case "LastOwner":
+      return new ApiErrors.Conflict({
+        error: "last_owner",
+        message: `this would leave ${error.resourceIds.join(", ")} without an owner`,
+        resource_ids: error.resourceIds
+      })
+    case "InvalidMove":
+      return new ApiErrors.InvalidMove({ message: error.message })
+    case "ResourceRevoked":
+      return new ApiErrors.Gone({ error: "resource_revoked", message: `resource ${error.resourceId} is revoked` })
     case "ParseError":
       return invalidRequest(issuesOf(error))
   }

@@ -5,7 +5,14 @@
  */
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiMiddleware, HttpApiSchema, HttpApiSecurity, OpenApi } from "@effect/platform"
 import {
+  Access,
+  Action,
+  CreateResource,
   CreateWorkspace,
+  MAX_CHECKS,
+  PatchResource,
+  Position,
+  Resource,
   Event,
   Handle,
   Invite,
@@ -182,6 +189,67 @@ export class WorkspacesGroup extends HttpApiGroup.make("workspaces")
   .middleware(Authentication)
 {}
 
+// --- resources ------------------------------------------------------------
+
+const resourceIdPath = HttpApiSchema.param("id", ResourceId)
+const accessIdPath = HttpApiSchema.param("access_id", Schema.String)
+
+export class ResourceView extends Schema.Class<ResourceView>("ResourceView")({
+  ...Resource.fields,
+  effective_role: Schema.NullOr(ResourceRole)
+}) {}
+
+const Resources = Schema.Struct({ resources: Schema.Array(Resource) })
+
+export class MoveResponse extends Schema.Class<MoveResponse>("MoveResponse")({
+  resource: Resource,
+  scope_changed: Schema.Boolean,
+  accesses_deleted: Schema.Int,
+  invites_canceled: Schema.Int,
+  owners_restored: Schema.Int
+}) {}
+
+export class ResourcesGroup extends HttpApiGroup.make("resources")
+  .add(
+    HttpApiEndpoint.post("create")`/v1/workspaces/${workspaceIdPath}/resources`
+      .setPayload(strict(CreateResource))
+      .addSuccess(Resource, { status: 201 })
+  )
+  .add(HttpApiEndpoint.get("roots")`/v1/workspaces/${workspaceIdPath}/resources`.addSuccess(Resources))
+  .add(HttpApiEndpoint.get("show")`/v1/resources/${resourceIdPath}`.addSuccess(ResourceView))
+  .add(HttpApiEndpoint.patch("update")`/v1/resources/${resourceIdPath}`.setPayload(strict(PatchResource)).addSuccess(ResourceView))
+  .add(HttpApiEndpoint.get("children")`/v1/resources/${resourceIdPath}/children`.addSuccess(Resources))
+  .add(
+    HttpApiEndpoint.get("accesses")`/v1/resources/${resourceIdPath}/accesses`
+      .setUrlParams(strict(Schema.Struct({ include: Schema.optional(Schema.Literal("inherited")) })))
+      .addSuccess(Schema.Struct({ accesses: Schema.Array(Access) }))
+  )
+  .add(
+    HttpApiEndpoint.post("grant")`/v1/resources/${resourceIdPath}/accesses`
+      .setPayload(strict(Schema.Struct({ user_id: UserId, role: ResourceRole })))
+      .addSuccess(Access, { status: 201 })
+  )
+  .add(
+    HttpApiEndpoint.patch("changeAccess")`/v1/resources/${resourceIdPath}/accesses/${accessIdPath}`
+      .setPayload(strict(Schema.Struct({ role: ResourceRole })))
+      .addSuccess(Access)
+  )
+  .add(HttpApiEndpoint.del("removeAccess")`/v1/resources/${resourceIdPath}/accesses/${accessIdPath}`.addSuccess(Access))
+  .add(
+    HttpApiEndpoint.post("move")`/v1/resources/${resourceIdPath}/move`
+      .setPayload(strict(Schema.Struct({ target_id: ResourceId, position: Schema.optional(Position), dry_run: Schema.optional(Schema.Boolean) })))
+      .addSuccess(MoveResponse)
+  )
+  .add(
+    HttpApiEndpoint.post("check", "/v1/check")
+      .setPayload(strict(Schema.Struct({
+        checks: Schema.Array(strict(Schema.Struct({ user_id: UserId, resource_id: ResourceId, action: Action }))).pipe(Schema.maxItems(MAX_CHECKS))
+      })))
+      .addSuccess(Schema.Struct({ results: Schema.Array(Schema.Struct({ allowed: Schema.Boolean, role: Schema.NullOr(ResourceRole) })) }))
+  )
+  .middleware(Authentication)
+{}
+
 // --- events ---------------------------------------------------------------
 
 export class EventsGroup extends HttpApiGroup.make("events")
@@ -203,10 +271,12 @@ export class TesseraApi extends HttpApi.make("tessera")
   .add(InvitesGroup)
   .add(UsersGroup)
   .add(WorkspacesGroup)
+  .add(ResourcesGroup)
   .add(EventsGroup)
   .addError(Errors.InvalidRequest)
   .addError(Errors.InvalidKey)
   .addError(Errors.WrongInviteKind)
+  .addError(Errors.InvalidMove)
   .addError(Errors.Unauthenticated)
   .addError(Errors.Forbidden)
   .addError(Errors.NotFound)

@@ -24,6 +24,11 @@ export class InvalidKey extends Schema.Class<InvalidKey>("InvalidKey")({
   field: Schema.String
 }, HttpApiSchema.annotations({ status: 400 })) {}
 
+export class InvalidMove extends Schema.Class<InvalidMove>("InvalidMove")({
+  error: Schema.tag("invalid_move"),
+  message: Schema.String
+}, HttpApiSchema.annotations({ status: 400 })) {}
+
 export class WrongInviteKind extends Schema.Class<WrongInviteKind>("WrongInviteKind")({
   error: Schema.tag("wrong_invite_kind"),
   message: Schema.String
@@ -61,7 +66,8 @@ export class Conflict extends Schema.Class<Conflict>("Conflict")({
   ),
   message: Schema.String,
   field: Schema.optional(Schema.String),
-  workspace_ids: Schema.optional(Schema.Array(Schema.String))
+  workspace_ids: Schema.optional(Schema.Array(Schema.String)),
+  resource_ids: Schema.optional(Schema.Array(Schema.String))
 }, HttpApiSchema.annotations({ status: 409 })) {}
 
 export class Gone extends Schema.Class<Gone>("Gone")({
@@ -85,6 +91,7 @@ export type WireError =
   | InvalidRequest
   | InvalidKey
   | WrongInviteKind
+  | InvalidMove
   | Unauthenticated
   | Forbidden
   | NotFound

@@ -25,6 +25,7 @@ import {
   purgeExpiredInvites,
   redeemInvite,
   register,
+  type ResourceStore,
   revokeUser,
   SystemActor,
   type Timestamp,
@@ -40,7 +41,7 @@ import { publicKeys, uniqueHandle } from "./fixtures.js"
 
 export * from "./fixtures.js"
 
-export type StorePorts = UserStore | ApiKeyStore | InviteStore | WorkspaceStore | EventLog | Transactor | Crypto
+export type StorePorts = UserStore | ApiKeyStore | InviteStore | WorkspaceStore | ResourceStore | EventLog | Transactor | Crypto
 
 /** The suite's system admin, bootstrapped once per store. */
 export class Admin extends Context.Tag("StoreContract/Admin")<Admin, {

@@ -335,3 +335,34 @@ export const moveResource = Effect.fn("moveResource")(function*(
   })
   return yield* (request.dryRun ? run : Transactor.run(run))
 })
+
+export const PatchResource = Schema.Struct({
+  title: Schema.optional(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(500))),
+  kind: Schema.optional(ResourceKind),
+  link_reach: Schema.optional(LinkReach),
+  link_role: Schema.optional(LinkRole)
+})
+
+/** Edits a resource: title and kind need edit rights, link settings administer rights. */
+export const patchResource = Effect.fn("patchResource")(function*(actor: Actor, id: ResourceId, patch: typeof PatchResource.Type) {
+  return yield* Transactor.run(Effect.gen(function*() {
+    const store = yield* ResourceStore
+    yield* store.lock(id)
+    const { resource, role } = yield* loadVisible(actor, id)
+    if (resource.revoked_at !== null) return yield* new ResourceRevoked({ resourceId: id })
+    const linkChange = patch.link_reach !== undefined || patch.link_role !== undefined
+    yield* requireRole(role, linkChange ? "administer" : "edit", linkChange ? "changing link settings" : "editing")
+    const at = yield* now
+    const next = new Resource({
+      ...resource,
+      title: patch.title ?? resource.title,
+      kind: patch.kind ?? resource.kind,
+      link_reach: patch.link_reach ?? resource.link_reach,
+      link_role: patch.link_role ?? resource.link_role,
+      updated_at: at
+    })
+    yield* store.update(next)
+    yield* append(at, [{ type: "resource.updated", actor: actorName(actor), workspace_id: resource.workspace_id, resource_id: id, data: { fields: Object.keys(patch) } }])
+    return { resource: next, effectiveRole: role }
+  }))
+})
