@@ -14,11 +14,12 @@ import { events } from "./commands/events.js"
 import { invites } from "./commands/invites.js"
 import { InvalidArguments } from "./commands/shared.js"
 import { users } from "./commands/users.js"
+import { checkCommand, resources } from "./commands/resources.js"
 import { cleanup, workspaces } from "./commands/workspaces.js"
 
 const tessera = Command.make("tessera").pipe(
-  Command.withDescription("operate a Tessera store: admin, users, invites, workspaces, events, cleanup (--json on any command for JSON)"),
-  Command.withSubcommands([admin, users, invites, workspaces, events, cleanup]),
+  Command.withDescription("operate a Tessera store: admin, users, invites, workspaces, resources, check, events, cleanup (--json on any command for JSON)"),
+  Command.withSubcommands([admin, users, invites, workspaces, resources, checkCommand, events, cleanup]),
   // Migrating is idempotent and cheap when current, and it means no command
   // ever runs against a schema older than the code.
   Command.transformHandler((command) => Effect.zipRight(up, command))

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect, Exit, FastCheck as fc, Layer, Option, Redacted } from "effect"
 import { generateKeyPairSync } from "node:crypto"
-import {
+import { ResourceStore,
   ApiKey,
   ApiKeyId,
   ApiKeyStore,
@@ -155,6 +155,8 @@ const makeWorld = () => {
     Layer.succeed(InviteStore, recorded("InviteStore", calls, inviteStore)),
     Layer.succeed(WorkspaceStore, recorded("WorkspaceStore", calls, workspaceStore)),
     Layer.succeed(EventLog, recorded("EventLog", calls, eventLog)),
+    // The identity flows tested here never touch resources: any call is a defect.
+    Layer.succeed(ResourceStore, new Proxy({}, { get: (_, name) => () => Effect.die(`unexpected ResourceStore.${String(name)}`) }) as never),
     Layer.succeed(Transactor, { run: (program) => Effect.zipRight(Effect.sync(() => calls.push("Transactor.run")), program) }),
     Crypto.Live
   )

@@ -139,6 +139,16 @@ export const ResourceStoreLive = Layer.effect(ResourceStore, Effect.gen(function
       sql`DELETE FROM resource_accesses WHERE id = ${id} RETURNING id`.pipe(Effect.map((r) => r.length > 0), Effect.orDie),
     deleteAccessesOf: (id) =>
       sql`DELETE FROM resource_accesses WHERE resource_id = ${id} RETURNING id`.pipe(Effect.map((r) => r.length), Effect.orDie),
+    deleteWorkspaceResources: (workspaceId) =>
+      Effect.gen(function*() {
+        yield* sql`DELETE FROM resource_accesses WHERE resource_id IN (SELECT id FROM resources WHERE workspace_id = ${workspaceId})`
+        return (yield* sql`DELETE FROM resources WHERE workspace_id = ${workspaceId} RETURNING id`).length
+      }).pipe(Effect.orDie),
+    accessesOfUser: (userId) =>
+      sql`SELECT id, resource_id, user_id, role FROM resource_accesses WHERE user_id = ${userId} ORDER BY resource_id`.pipe(
+        Effect.flatMap(decodeAccesses),
+        Effect.orDie
+      ),
     deleteAccessesOfUser: (userId) =>
       sql`DELETE FROM resource_accesses WHERE user_id = ${userId} RETURNING id`.pipe(Effect.map((r) => r.length), Effect.orDie)
   })

@@ -5,8 +5,13 @@
  */
 import { Clock, Effect, Either, Option, Redacted } from "effect"
 import { EventLog } from "../events/ports.js"
+import { LastOwner, ResourceRevoked } from "../resources/errors.js"
+import { ResourceStore } from "../resources/ports.js"
+import { Access, allows } from "../resources/schemas.js"
+import { effectiveRoleOf } from "../resources/usecases.js"
+import { Crypto, toHex } from "../shared/crypto.js"
 import type { NewEvent } from "../events/schemas.js"
-import { newApiKeyId, newInviteId, newUserId, type InviteId, type UserId } from "../shared/ids.js"
+import { newApiKeyId, newInviteId, newUserId, type InviteId, type ResourceId, type UserId } from "../shared/ids.js"
 import { now, timestampOf, type Timestamp } from "../shared/time.js"
 import { Transactor } from "../shared/transactor.js"
 import { PersonalWorkspaceInvariantError } from "../workspaces/errors.js"
@@ -121,6 +126,13 @@ const findWorkspaceTarget = Effect.fn("findWorkspaceTarget")(function*(id: strin
   return workspace.value
 })
 
+const findResourceTarget = Effect.fn("findResourceTarget")(function*(id: string) {
+  const resource = yield* Effect.flatMap(ResourceStore, (s) => s.findById(id as ResourceId))
+  if (Option.isNone(resource)) return yield* new NotFound({ what: "resource", id })
+  if (resource.value.revoked_at !== null) return yield* new ResourceRevoked({ resourceId: id })
+  return resource.value
+})
+
 const isWorkspaceAdmin = (workspace: Workspace, userId: UserId) =>
   workspace.members.some((m) => m.user_id === userId && m.role === "admin")
 
@@ -140,10 +152,18 @@ export const mintInvite = Effect.fn("mintInvite")(function*(principal: Actor, te
     if (!admin && (caller === null || !isWorkspaceAdmin(workspace, caller))) {
       return yield* new Forbidden({ message: "only an admin of the workspace mints invites for it" })
     }
+  } else if (terms.resource_id !== undefined) {
+    const resource = yield* findResourceTarget(terms.resource_id)
+    if (terms.resource_role === "owner") {
+      return yield* new Forbidden({ message: "an invite grants at most administrator; owners are granted directly" })
+    }
+    const caller = actorUserId(principal)
+    if (!admin && (caller === null || !allows(yield* effectiveRoleOf(caller, resource.id), "administer"))) {
+      return yield* new Forbidden({ message: "only an administrator of the resource mints invites for it" })
+    }
   } else if (!admin) {
     return yield* new Forbidden({ message: "this needs a system admin" })
   }
-  if (terms.resource_id !== undefined) return yield* new NotFound({ what: "resource", id: terms.resource_id })
 
   const at = yield* now
   const millis = yield* nowMillis
@@ -340,7 +360,7 @@ export const register = Effect.fn("register")(function*(request: {
     const key = new ApiKey({ id: yield* newApiKeyId, user_id: user.id, created_at: at })
     const digest = yield* tokenDigest(apiKey)
     yield* Effect.flatMap(ApiKeyStore, (keys) => keys.insert(key, digest))
-    const grantEvents = yield* applyWorkspaceGrant(invite, user.id)
+    const grantEvents = yield* applyGrant(invite, user.id)
     yield* append(at, [
       { type: "invite.redeemed", actor: user.id, workspace_id: invite.workspace_id, data: { invite_id: invite.id, kind: invite.kind, redeemed_by: user.id } },
       { type: "user.created", actor: user.id, data: { user_id: user.id, handle: user.handle, role: user.role, via: "registration", invite_id: invite.id } },
@@ -351,16 +371,33 @@ export const register = Effect.fn("register")(function*(request: {
   }))
 })
 
-const applyWorkspaceGrant = Effect.fn("applyWorkspaceGrant")(function*(invite: Invite, userId: UserId) {
-  if (invite.workspace_id === null || invite.workspace_role === null) return [] as Array<NewEvent>
-  const workspace = yield* findWorkspaceTarget(invite.workspace_id)
-  yield* Effect.flatMap(WorkspaceStore, (ws) => ws.addMember(workspace.id, userId, invite.workspace_role!))
-  return [{
-    type: "workspace.member_added",
-    actor: userId,
-    workspace_id: workspace.id,
-    data: { user_id: userId, role: invite.workspace_role, invite_id: invite.id }
-  }]
+/** Creates what an invite grants: a workspace membership or a direct resource access. */
+const applyGrant = Effect.fn("applyGrant")(function*(invite: Invite, userId: UserId) {
+  if (invite.workspace_id !== null && invite.workspace_role !== null) {
+    const workspace = yield* findWorkspaceTarget(invite.workspace_id)
+    yield* Effect.flatMap(WorkspaceStore, (ws) => ws.addMember(workspace.id, userId, invite.workspace_role!))
+    return [{
+      type: "workspace.member_added",
+      actor: userId,
+      workspace_id: workspace.id,
+      data: { user_id: userId, role: invite.workspace_role, invite_id: invite.id }
+    }] as Array<NewEvent>
+  }
+  if (invite.resource_id !== null && invite.resource_role !== null) {
+    const resource = yield* findResourceTarget(invite.resource_id)
+    const access = new Access({ id: `acc_${toHex(yield* Crypto.randomBytes(16))}`, resource_id: resource.id, user_id: userId, role: invite.resource_role })
+    if (!(yield* Effect.flatMap(ResourceStore, (s) => s.insertAccess(access)))) {
+      return yield* new Conflict({ message: `${userId} already has a direct access on ${resource.id}` })
+    }
+    return [{
+      type: "resource.access_granted",
+      actor: userId,
+      workspace_id: resource.workspace_id,
+      resource_id: resource.id,
+      data: { access_id: access.id, user_id: userId, role: access.role, invite_id: invite.id }
+    }] as Array<NewEvent>
+  }
+  return [] as Array<NewEvent>
 })
 
 /** Redeems a grant invite for the authenticated caller, once. */
@@ -373,10 +410,9 @@ export const redeemInvite = Effect.fn("redeemInvite")(function*(principal: Princ
       return yield* new Unauthenticated({ message: "the redeeming user no longer exists or is revoked" })
     }
     const { invite, at } = yield* consumeInvite(token, "grant", { by: principal.user.id, signPub: null, kexPub: null })
-    if (invite.resource_id !== null) return yield* new NotFound({ what: "resource", id: invite.resource_id })
-    const grantEvents = yield* applyWorkspaceGrant(invite, principal.user.id)
+    const grantEvents = yield* applyGrant(invite, principal.user.id)
     yield* append(at, [
-      { type: "invite.redeemed", actor: principal.user.id, workspace_id: invite.workspace_id, data: { invite_id: invite.id, kind: invite.kind, redeemed_by: principal.user.id } },
+      { type: "invite.redeemed", actor: principal.user.id, workspace_id: invite.workspace_id, resource_id: invite.resource_id, data: { invite_id: invite.id, kind: invite.kind, redeemed_by: principal.user.id } },
       ...grantEvents
     ])
     return new Invite({ ...invite, status: "redeemed", redeemed_at: at, redeemed_by: principal.user.id })
@@ -428,8 +464,9 @@ export const revokeUser = Effect.fn("revokeUser")(function*(principal: Actor, id
  * their personal workspace, their memberships elsewhere, and the pending
  * invites they minted (nothing that refers to a deleted user may still grant
  * anything). Refused with `LastAdmin` while they are the only admin of a team
- * workspace, unless `transferTo` names an active user, who then takes over
- * exactly those seats in the same transaction.
+ * workspace (`LastAdmin`) or the only owner of a root resource (`LastOwner`),
+ * unless `transferTo` names an active user, who then takes over exactly
+ * those seats in the same transaction.
  */
 export const deleteUser = Effect.fn("deleteUser")(function*(
   principal: Actor,
@@ -469,6 +506,32 @@ export const deleteUser = Effect.fn("deleteUser")(function*(
         data: { from_user_id: id, to_user_id: transferTo.value }
       })))
     }
+    const resources = yield* ResourceStore
+    // The personal workspace goes with its owner, resources and all.
+    const personal = Option.getOrUndefined(yield* workspaces.findPersonal(id))
+    const soleRoots: Array<ResourceId> = []
+    for (const held of (yield* resources.accessesOfUser(id)).filter((a) => a.role === "owner")) {
+      const root = yield* resources.findById(held.resource_id)
+      if (Option.isNone(root) || root.value.parent_id !== null || root.value.workspace_id === personal?.id) continue
+      yield* resources.lock(root.value.id)
+      const owners = (yield* resources.accesses([root.value.id])).filter((a) => a.role === "owner")
+      if (owners.every((a) => a.user_id === id)) soleRoots.push(root.value.id)
+    }
+    if (soleRoots.length > 0) {
+      if (Option.isNone(transferTo)) return yield* new LastOwner({ resourceIds: soleRoots })
+      const heir = transferTo.value
+      for (const rootId of soleRoots) {
+        const existing = (yield* resources.accesses([rootId])).find((a) => a.user_id === heir)
+        if (existing !== undefined) yield* resources.setAccessRole(existing.id, "owner")
+        else yield* resources.insertAccess(new Access({ id: `acc_${toHex(yield* Crypto.randomBytes(16))}`, resource_id: rootId, user_id: heir, role: "owner" }))
+      }
+      yield* append(at, soleRoots.map((rootId) => ({
+        type: "resource.owner_transferred",
+        actor: actorName(principal),
+        resource_id: rootId,
+        data: { from_user_id: id, to_user_id: heir }
+      })))
+    }
     const invites = yield* InviteStore
     const minted = yield* invites.list({ storedStatuses: ["pending"] })
     let invitesCanceled = 0
@@ -477,15 +540,17 @@ export const deleteUser = Effect.fn("deleteUser")(function*(
         if (yield* invites.markCanceled(invite.id, at)) invitesCanceled++
       }
     }
+    if (personal !== undefined) yield* resources.deleteWorkspaceResources(personal.id)
     const personalWorkspacesDeleted = yield* workspaces.deletePersonalOf(id)
     const membershipsRemoved = yield* workspaces.removeMembershipsOf(id)
+    const accessesRemoved = yield* resources.deleteAccessesOfUser(id)
     const apiKeysDeleted = yield* Effect.flatMap(ApiKeyStore, (keys) => keys.deleteForUser(id))
     yield* Effect.flatMap(UserStore, (users) => users.delete(id))
     const report = {
       user_id: id,
       personal_workspaces_deleted: personalWorkspacesDeleted,
       memberships_removed: membershipsRemoved,
-      accesses_removed: 0,
+      accesses_removed: accessesRemoved,
       api_keys_deleted: apiKeysDeleted,
       invites_canceled: invitesCanceled
     }

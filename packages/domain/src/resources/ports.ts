@@ -38,6 +38,10 @@ export class ResourceStore extends Context.Tag("Tessera/ResourceStore")<Resource
   readonly deleteAccess: (id: string) => Effect.Effect<boolean>
   /** Deletes every direct access on the resource; returns how many. */
   readonly deleteAccessesOf: (id: ResourceId) => Effect.Effect<number>
+  /** Deletes every resource of a workspace with their accesses (the workspace is going); returns how many. */
+  readonly deleteWorkspaceResources: (workspaceId: WorkspaceId) => Effect.Effect<number>
+  /** Every direct access the user holds. */
+  readonly accessesOfUser: (userId: UserId) => Effect.Effect<ReadonlyArray<Access>>
   /** Deletes every direct access of the user anywhere; returns how many. */
   readonly deleteAccessesOfUser: (userId: UserId) => Effect.Effect<number>
 }>() {}

@@ -14,6 +14,7 @@ import { type Actor, actorName, actorUserId, isSystemAdmin, type User } from "..
 import { newWorkspaceId, type UserId, type WorkspaceId } from "../shared/ids.js"
 import { now, type Timestamp } from "../shared/time.js"
 import { Transactor } from "../shared/transactor.js"
+import { ResourceStore } from "../resources/ports.js"
 import { PersonalWorkspaceInvariantError } from "./errors.js"
 import { makePersonalWorkspace } from "./personal.js"
 import { WorkspaceStore } from "./ports.js"
@@ -161,7 +162,7 @@ export const patchWorkspace = Effect.fn("patchWorkspace")(function*(actor: Actor
   }))
 })
 
-/** Deletes a team workspace with its members. A personal workspace goes only with its owner. */
+/** Deletes a team workspace with its members and resources. A personal workspace goes only with its owner. */
 export const deleteWorkspace = Effect.fn("deleteWorkspace")(function*(actor: Actor, id: WorkspaceId) {
   return yield* Transactor.run(Effect.gen(function*() {
     const workspace = yield* loadVisible(actor, id, true)
@@ -169,9 +170,10 @@ export const deleteWorkspace = Effect.fn("deleteWorkspace")(function*(actor: Act
       return yield* new PersonalWorkspaceInvariantError({ workspaceId: id, reason: "personal_workspace_delete" })
     }
     yield* requireAdmin(actor, workspace)
+    const resourcesDeleted = yield* Effect.flatMap(ResourceStore, (s) => s.deleteWorkspaceResources(id))
     yield* Effect.flatMap(WorkspaceStore, (s) => s.delete(id))
     const at = yield* now
-    yield* append(at, [{ type: "workspace.deleted", actor: actorName(actor), workspace_id: id, data: { name: workspace.name } }])
+    yield* append(at, [{ type: "workspace.deleted", actor: actorName(actor), workspace_id: id, data: { name: workspace.name, resources_deleted: resourcesDeleted } }])
     return { workspace_id: id, deleted: true as const }
   }))
 })
