@@ -6,6 +6,7 @@
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiMiddleware, HttpApiSchema, HttpApiSecurity, OpenApi } from "@effect/platform"
 import {
   Access,
+  GrantFields,
   Action,
   CreateResource,
   CreateWorkspace,
@@ -23,7 +24,6 @@ import {
   ResourceId,
   ResourceRole,
   SystemRole,
-  TtlSeconds,
   User,
   UserId,
   Workspace,
@@ -82,14 +82,6 @@ export class RegistrationGroup extends HttpApiGroup.make("registration")
 {}
 
 // --- invites --------------------------------------------------------------
-
-const GrantFields = {
-  workspace_id: Schema.optional(WorkspaceId),
-  workspace_role: Schema.optional(WorkspaceRole),
-  resource_id: Schema.optional(ResourceId),
-  resource_role: Schema.optional(ResourceRole),
-  ttl_seconds: Schema.optional(TtlSeconds)
-}
 
 export const MintInviteRequest = strict(Schema.Struct({
   kind: Schema.Literal("registration", "grant"),

@@ -16,7 +16,7 @@ import {
   UserStore
 } from "@tessera/domain"
 import { Effect, Layer, Option, Schema } from "effect"
-import { CountRow } from "./rows.js"
+import { CountRow, lockRow } from "./rows.js"
 import { uniqueViolation } from "./sqlErrors.js"
 
 const USER_COLUMNS = "id, handle, role, status, sign_pub, kex_pub, created_at, revoked_at"
@@ -63,11 +63,7 @@ export const UserStoreLive = Layer.effect(UserStore, Effect.gen(function*() {
     revoke: (id, at) =>
       Effect.orDie(sql`UPDATE users SET status = 'revoked', revoked_at = ${at} WHERE id = ${id} AND status = 'active'`),
     delete: (id) => Effect.orDie(sql`DELETE FROM users WHERE id = ${id}`),
-    lock: (id) =>
-      sql.onDialectOrElse({
-        pg: () => sql`SELECT id FROM users WHERE id = ${id} FOR UPDATE`,
-        orElse: () => sql`SELECT id FROM users WHERE id = ${id}`
-      }).pipe(Effect.asVoid, Effect.orDie)
+    lock: (id) => lockRow(sql, "users", id)
   })
 }))
 

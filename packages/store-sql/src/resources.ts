@@ -9,7 +9,7 @@ import { SqlClient } from "@effect/sql"
 import type { Fragment } from "@effect/sql/Statement"
 import { Access, Resource, ResourceStore, type ResourceId, type WorkspaceId } from "@tessera/domain"
 import { Effect, Layer, Option, Schema } from "effect"
-import { DbInt } from "./rows.js"
+import { DbInt, lockRow } from "./rows.js"
 
 /** Deeper trees than this are not walked (and not created). */
 export const MAX_DEPTH = 64
@@ -88,12 +88,7 @@ export const ResourceStoreLive = Layer.effect(ResourceStore, Effect.gen(function
         })),
         Effect.orDie
       ),
-    lock: (id) =>
-      sql.onDialectOrElse({
-        pg: () => sql`SELECT id FROM resources WHERE id = ${id} FOR UPDATE`,
-        // a SQLite write transaction already holds the database's write lock
-        orElse: () => sql`SELECT id FROM resources WHERE id = ${id}`
-      }).pipe(Effect.asVoid, Effect.orDie),
+    lock: (id) => lockRow(sql, "resources", id),
     update: (resource) => {
       const row = Schema.encodeSync(Resource)(resource)
       return sql`UPDATE resources SET title = ${row.title}, kind = ${row.kind}, link_reach = ${row.link_reach},

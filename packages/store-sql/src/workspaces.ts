@@ -7,7 +7,7 @@ import { SqlClient } from "@effect/sql"
 import type { Fragment } from "@effect/sql/Statement"
 import { AlreadyMember, Member, type UserId, Workspace, WorkspaceStore } from "@tessera/domain"
 import { Effect, Layer, Option, Schema } from "effect"
-import { DbInt } from "./rows.js"
+import { DbInt, lockRow } from "./rows.js"
 
 const WorkspaceRow = Schema.Struct({
   ...Workspace.fields,
@@ -66,12 +66,7 @@ export const WorkspaceStoreLive = Layer.effect(WorkspaceStore, Effect.gen(functi
     listForUser: (userId) => loadMany(sql`id IN (SELECT workspace_id FROM workspace_members WHERE user_id = ${userId})`),
     listPersonal: loadMany(sql`is_personal = 1`),
     listAll: loadMany(sql`1 = 1`),
-    lock: (id) =>
-      sql.onDialectOrElse({
-        pg: () => sql`SELECT id FROM workspaces WHERE id = ${id} FOR UPDATE`,
-        // a SQLite write transaction already holds the database's write lock
-        orElse: () => sql`SELECT id FROM workspaces WHERE id = ${id}`
-      }).pipe(Effect.asVoid, Effect.orDie),
+    lock: (id) => lockRow(sql, "workspaces", id),
     update: (workspace) => {
       const row = Schema.encodeSync(WorkspaceRow)({ ...workspace, members: undefined })
       return sql`UPDATE workspaces SET name = ${row.name}, about = ${row.about}, custom_instructions = ${row.custom_instructions},

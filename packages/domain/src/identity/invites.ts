@@ -98,7 +98,8 @@ export const cancelOutcome = (invite: Invite, nowMillis: number): "cancel" | "un
   }
 }
 
-const GrantFields = {
+/** The grant a registration or grant invite may carry, and its TTL. */
+export const GrantFields = {
   workspace_id: Schema.optional(WorkspaceId),
   workspace_role: Schema.optional(WorkspaceRole),
   resource_id: Schema.optional(ResourceId),
