@@ -282,7 +282,10 @@ export const moveResource = Effect.fn("moveResource")(function*(
     if (plan === "target_is_descendant") return yield* new InvalidMove({ message: "a resource cannot move under its own descendant" })
     yield* requireRole(role, "administer", "moving a resource")
     if (plan.newParentId !== null) {
-      yield* requireRole(yield* roleOfActor(actor, plan.newParentId), "administer", "moving under a new parent")
+      // A new parent the actor cannot see at all is not found, as everywhere else.
+      const parentRole = yield* roleOfActor(actor, plan.newParentId)
+      if (parentRole === null) return yield* new NotFound({ what: "resource", id: plan.newParentId })
+      yield* requireRole(parentRole, "administer", "moving under a new parent")
     } else if (!isSystemAdmin(actor)) {
       const workspace = yield* Effect.flatMap(WorkspaceStore, (s) => s.findById(resource.workspace_id))
       const member = Option.isSome(workspace) && workspace.value.members.some((m) => m.user_id === actorUserId(actor))
