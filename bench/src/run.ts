@@ -15,6 +15,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { performance } from "node:perf_hooks"
 import { Effect, Option, Redacted } from "effect"
+import { resourceBench } from "./resources.js"
 
 interface Row {
   readonly name: string
@@ -65,6 +66,7 @@ const storeBench = (name: string) =>
     }
     const keys = invites.map(() => publicKeys())
     yield* measure(`${name}: register (one transaction)`, 500, (i) => register({ token: invites[i]!, ...keys[i]! }))
+    rows.push(...(yield* resourceBench(name)))
   }).pipe(Effect.orDie)
 
 const sqlite = Sqlite.layer(join(mkdtempSync(join(tmpdir(), "tessera-bench-")), "bench.db"))

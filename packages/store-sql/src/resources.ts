@@ -11,14 +11,24 @@ import { Access, Resource, ResourceStore, type ResourceId, type WorkspaceId } fr
 import { Effect, Layer, Option, Schema } from "effect"
 import { DbInt, lockRow } from "./rows.js"
 
-/** Deeper trees than this are not walked (and not created). */
-export const MAX_DEPTH = 64
+/**
+ * A guard against corrupt (cyclic) data, far beyond any real tree: a walk
+ * that reaches it without finding a root is a defect, never a silently
+ * shortened path.
+ */
+export const MAX_DEPTH = 10_000
+
+const requireRoot = <R extends { readonly parent_id: unknown }>(rows: ReadonlyArray<R>, id: string) =>
+  rows.length > 0 && rows[rows.length - 1]!.parent_id !== null
+    ? Effect.die(new Error(`the ancestors of ${id} do not end at a root within ${MAX_DEPTH} levels`))
+    : Effect.succeed(rows)
 
 const COLUMNS = "id, workspace_id, kind, title, parent_id, link_reach, link_role, created_by, created_at, updated_at, revoked_at"
 const decodeResources = Schema.decodeUnknown(Schema.Array(Resource))
 const decodeAccesses = Schema.decodeUnknown(Schema.Array(Access))
 const FactRow = Schema.Struct({
   id: Schema.String,
+  parent_id: Schema.NullOr(Schema.String),
   revoked_at: Schema.NullOr(Schema.String),
   link_reach: Schema.Literal("restricted", "workspace"),
   link_role: Schema.Literal("reader", "editor"),
@@ -52,7 +62,10 @@ export const ResourceStoreLive = Layer.effect(ResourceStore, Effect.gen(function
           UNION ALL
           SELECT r.id, r.parent_id, p.depth + 1 FROM resources r JOIN path p ON r.id = p.parent_id WHERE p.depth < ${MAX_DEPTH}
         )
-        SELECT id FROM path ORDER BY depth`.pipe(Effect.map((rows) => rows.map((r) => r["id"] as ResourceId)))
+        SELECT id, parent_id FROM path ORDER BY depth`.pipe(
+      Effect.flatMap((rows) => requireRoot(rows as ReadonlyArray<{ id: ResourceId; parent_id: unknown }>, id)),
+      Effect.map((rows) => rows.map((r) => r.id))
+    )
 
   return ResourceStore.of({
     insert: (resource) =>
@@ -71,11 +84,12 @@ export const ResourceStoreLive = Layer.effect(ResourceStore, Effect.gen(function
             SELECT r.id, r.parent_id, r.workspace_id, r.revoked_at, r.link_reach, r.link_role, p.depth + 1
             FROM resources r JOIN path p ON r.id = p.parent_id WHERE p.depth < ${MAX_DEPTH}
           )
-          SELECT p.id, p.revoked_at, p.link_reach, p.link_role, a.role AS direct_role,
+          SELECT p.id, p.parent_id, p.revoked_at, p.link_reach, p.link_role, a.role AS direct_role,
                  (SELECT m.role FROM workspace_members m WHERE m.workspace_id = p.workspace_id AND m.user_id = ${userId}) AS workspace_role
           FROM path p LEFT JOIN resource_accesses a ON a.resource_id = p.id AND a.user_id = ${userId}
           ORDER BY p.depth`.pipe(
         Effect.flatMap(decodeFacts),
+        Effect.flatMap((rows) => requireRoot(rows, id)),
         Effect.map((rows) => ({
           path: rows.map((r) => ({
             id: r.id as ResourceId,

@@ -113,6 +113,7 @@ export const createResource = Effect.fn("createResource")(function*(
   })
   yield* Transactor.run(Effect.gen(function*() {
     const store = yield* ResourceStore
+    yield* Effect.flatMap(WorkspaceStore, (s) => s.lock(workspaceId))
     yield* store.insert(resource)
     const events: Array<NewEvent> = [{
       type: "resource.created",
@@ -268,6 +269,10 @@ export const moveResource = Effect.fn("moveResource")(function*(
 ) {
   const run = Effect.gen(function*() {
     const store = yield* ResourceStore
+    // Moves and creations in one workspace serialise on its lock: two crossing
+    // moves cannot both pass the cycle check, nor two writers share a position.
+    const current = yield* store.findById(id)
+    if (Option.isSome(current)) yield* Effect.flatMap(WorkspaceStore, (s) => s.lock(current.value.workspace_id))
     yield* store.lock(id)
     const { resource, role } = yield* loadVisible(actor, id)
     if (resource.revoked_at !== null) return yield* new ResourceRevoked({ resourceId: id })
