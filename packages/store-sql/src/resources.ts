@@ -1,9 +1,22 @@
 /**
  * SQL implementation of the resources port, shared by both dialects.
- * Trees are parent pointers with an integer sibling `position`: a move
- * rewrites one row and shifts its old and new siblings, and every ancestor
- * walk (the permission check, a move's classification) is one
- * `WITH RECURSIVE` query bounded by the maximum depth.
+ *
+ * Representation: parent pointers with an integer sibling `position`. A move
+ * rewrites one row and shifts its old and new siblings, whatever the size of
+ * the subtree; every ancestor walk (the permission check, a move's
+ * classification) is one `WITH RECURSIVE` query over the parent index.
+ * Materialized paths or a closure table would make the check a single
+ * indexed lookup but a move O(subtree) (O(subtree × depth) for closure rows).
+ * Measured with `pnpm bench` (2 CPUs, p50):
+ *
+ * | store      | check depth 1 / 8 / 32    | move a root with 1k / 10k descendants |
+ * |------------|---------------------------|---------------------------------------|
+ * | SQLite     | 0.045 / 0.071 / 0.165 ms  | 1.06 / 1.09 ms                        |
+ * | PostgreSQL | 0.76 / 0.81 / 1.07 ms     | 6.98 / 7.50 ms                        |
+ *
+ * The check grows with depth by a few µs per level and stays under the
+ * request's round trip at depth 32, while moves stay flat at 10k nodes;
+ * that trade is why parent pointers were chosen.
  */
 import { SqlClient } from "@effect/sql"
 import type { Fragment } from "@effect/sql/Statement"
