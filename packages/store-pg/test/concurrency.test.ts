@@ -4,10 +4,11 @@ import { describe, expect, it } from "@effect/vitest"
 import { EventLog, InviteStore, mintInvite, register, SystemActor, Transactor, UserStore } from "@tessera/domain"
 import { publicKeys, uniqueHandle } from "@tessera/store-contract/fixtures"
 import { loadMigrations, migrateUp } from "@tessera/store-sql"
-import { Deferred, Effect, Either, Layer, Option } from "effect"
+import { Effect, Either, Layer, Option } from "effect"
 import { clientLayer, dialect, layer, migrations, migrationsDir } from "../src/index.js"
 import { freshDatabase, freshDatabaseLayer } from "../src/testing.js"
 import { copyMigrations } from "./fixtures/migrationFiles.js"
+import { gatedTransactor } from "./fixtures/gate.js"
 
 const REDEEMERS = 32
 
@@ -17,29 +18,6 @@ const store = freshDatabaseLayer((url) =>
     Layer.orDie
   )
 )
-
-/**
- * The store's own Transactor, but each transaction, once open, records its server backend and waits
- * until `n` transactions are open on `n` different backends: the race starts with every redeemer
- * inside its own transaction on its own connection (fewer connections fail the test here).
- */
-const gatedTransactor = (n: number) =>
-  Effect.gen(function*() {
-    const live = yield* Transactor
-    const sql = yield* SqlClient.SqlClient
-    const backends = new Set<number>()
-    const allOpen = yield* Deferred.make<void>()
-    const gate = Effect.gen(function*() {
-      const [row] = yield* sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`
-      backends.add(row!.pid)
-      if (backends.size === n) yield* Deferred.succeed(allOpen, undefined)
-      yield* Deferred.await(allOpen).pipe(Effect.timeoutFail({
-        duration: "20 seconds",
-        onTimeout: () => new Error(`only ${backends.size} of ${n} transactions got a connection of their own`)
-      }))
-    }).pipe(Effect.orDie)
-    return Transactor.of({ run: (program) => live.run(Effect.zipRight(gate, program)) })
-  })
 
 describe("PostgreSQL under concurrency", () => {
   it.live(`${REDEEMERS} parallel registrations with one invite: exactly one succeeds`, () =>

@@ -24,9 +24,10 @@ import {
 } from "@tessera/domain"
 import { publicKeys, uniqueHandle } from "@tessera/store-contract/fixtures"
 import { migrateUp } from "@tessera/store-sql"
-import { Deferred, Effect, Either, Layer } from "effect"
+import { Effect, Either, Layer } from "effect"
 import { dialect, layer as pgLayer, migrations } from "../src/index.js"
 import { freshDatabaseLayer } from "../src/testing.js"
+import { gatedTransactor } from "./fixtures/gate.js"
 
 const ROUNDS = 30
 
@@ -36,29 +37,6 @@ const store = freshDatabaseLayer((url) =>
     Layer.orDie
   )
 )
-
-/**
- * The store's own Transactor, but each transaction, once open, records its server backend and waits until `n`
- * transactions are open on `n` different backends: every racer starts inside its own transaction on its own
- * connection (fewer connections fail the test).
- */
-const gatedTransactor = (n: number) =>
-  Effect.gen(function*() {
-    const live = yield* Transactor
-    const sql = yield* SqlClient.SqlClient
-    const backends = new Set<number>()
-    const allOpen = yield* Deferred.make<void>()
-    const gate = Effect.gen(function*() {
-      const [row] = yield* sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`
-      backends.add(row!.pid)
-      if (backends.size === n) yield* Deferred.succeed(allOpen, undefined)
-      yield* Deferred.await(allOpen).pipe(Effect.timeoutFail({
-        duration: "20 seconds",
-        onTimeout: () => new Error(`only ${backends.size} of ${n} transactions got a connection of their own`)
-      }))
-    }).pipe(Effect.orDie)
-    return Transactor.of({ run: (program) => live.run(Effect.zipRight(gate, program)) })
-  })
 
 /** Runs the racers at once, each in its own gated transaction; returns their outcomes in order (a defect is `die`). */
 const race = <R>(racers: ReadonlyArray<Effect.Effect<unknown, { readonly _tag: string }, R>>) =>
