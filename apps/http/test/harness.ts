@@ -96,3 +96,15 @@ export const call = (
     }
     return { status: response.status, body, text }
   })
+
+/** One request to the served API. */
+export const http = (method: string, path: string, options?: Parameters<typeof call>[3]) =>
+  Effect.flatMap(Served, ({ baseUrl }) => Effect.promise(() => call(baseUrl, method, path, options)))
+
+/** One request as the holder of `key`, with an optional JSON body. */
+export const as = (key: string, method: string, path: string, json?: unknown) =>
+  http(method, path, { key, ...(json !== undefined ? { json } : {}) })
+
+/** One request as the bootstrapped system admin. */
+export const asAdmin = (method: string, path: string, json?: unknown) =>
+  Effect.flatMap(Served, ({ adminKey }) => as(adminKey, method, path, json))

@@ -3,13 +3,7 @@
 import { expect, layer } from "@effect/vitest"
 import { publicKeys } from "@tessera/store-contract"
 import { Effect } from "effect"
-import { call, Served, served, storeOf, type StoreName } from "./harness.js"
-
-const http = (method: string, path: string, options?: Parameters<typeof call>[3]) =>
-  Effect.flatMap(Served, ({ baseUrl }) => Effect.promise(() => call(baseUrl, method, path, options)))
-
-const asAdmin = (method: string, path: string, json?: unknown) =>
-  Effect.flatMap(Served, ({ adminKey }) => http(method, path, { key: adminKey, ...(json !== undefined ? { json } : {}) }))
+import { asAdmin, http, Served, served, storeOf, type StoreName } from "./harness.js"
 
 let counter = 0
 const handle = () => `h${Date.now().toString(36)}${(counter++).toString(36)}`

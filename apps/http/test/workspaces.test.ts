@@ -6,17 +6,7 @@
 import { expect, layer } from "@effect/vitest"
 import { publicKeys } from "@tessera/store-contract"
 import { Effect } from "effect"
-import { call, type Reply, Served, served, storeOf, type StoreName } from "./harness.js"
-
-const http = (method: string, path: string, options?: Parameters<typeof call>[3]) =>
-  Effect.flatMap(Served, ({ baseUrl }) => Effect.promise(() => call(baseUrl, method, path, options)))
-
-/** One request as the holder of `key`, with an optional JSON body. */
-const as = (key: string, method: string, path: string, json?: unknown) =>
-  http(method, path, { key, ...(json !== undefined ? { json } : {}) })
-
-const asAdmin = (method: string, path: string, json?: unknown) =>
-  Effect.flatMap(Served, ({ adminKey }) => as(adminKey, method, path, json))
+import { as, asAdmin, http, type Reply, served, storeOf, type StoreName } from "./harness.js"
 
 let counter = 0
 const handle = () => `w${Date.now().toString(36)}${(counter++).toString(36)}`
