@@ -7,7 +7,7 @@ import { loadMigrations, migrateUp } from "@tessera/store-sql"
 import { Effect, Either, Layer, Option } from "effect"
 import { clientLayer, dialect, layer, migrations, migrationsDir } from "../src/index.js"
 import { freshDatabase, freshDatabaseLayer } from "../src/testing.js"
-import { copyMigrations } from "./fixtures/migrationFiles.js"
+import { copyMigrations } from "@tessera/store-sql/testing"
 import { gatedTransactor } from "./fixtures/gate.js"
 
 const REDEEMERS = 32

@@ -7,7 +7,7 @@ import { basename } from "node:path"
 import { Effect, Either } from "effect"
 import { clientLayer, dialect, migrationsDir } from "../src/index.js"
 import { freshDatabase } from "../src/testing.js"
-import { copyMigrations, fileOf } from "./fixtures/migrationFiles.js"
+import { copyMigrations, fileOf } from "@tessera/store-sql/testing"
 
 /** Runs `test` against a fresh database and a private copy of the migrations (plus `extra` trivial steps). */
 const withStore = <A, E>(extra: number, test: (dir: string) => Effect.Effect<A, E, SqlClient.SqlClient>) =>

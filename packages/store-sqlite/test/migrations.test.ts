@@ -7,7 +7,7 @@ import { tmpdir } from "node:os"
 import { basename, join } from "node:path"
 import { Effect, Either } from "effect"
 import { clientLayer, dialect, migrationsDir } from "../src/index.js"
-import { copyMigrations, fileOf } from "./fixtures/migrationFiles.js"
+import { copyMigrations, fileOf } from "@tessera/store-sql/testing"
 
 /** Runs `test` against a fresh SQLite file and a private copy of the migrations (plus `extra` trivial steps). */
 const withStore = <A, E>(extra: number, test: (dir: string) => Effect.Effect<A, E, SqlClient.SqlClient>) =>

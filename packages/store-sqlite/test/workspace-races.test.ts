@@ -15,41 +15,20 @@ import {
 } from "@tessera/domain"
 import { publicKeys, uniqueHandle } from "@tessera/store-contract/fixtures"
 import { migrateUp } from "@tessera/store-sql"
-import { spawn } from "node:child_process"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Effect, Option, Redacted } from "effect"
 import { dialect, layer, migrations } from "../src/index.js"
+import { startWorker as startProcess } from "./fixtures/processes.js"
 
 const PROCESSES = 4
-const packageDir = fileURLToPath(new URL("..", import.meta.url))
 const workerScript = fileURLToPath(new URL("./fixtures/workspace-worker.ts", import.meta.url))
 
 type Result = { outcome: "ok" } | { outcome: "failed"; tag: string } | { outcome: "crashed"; output: string }
 
-/** Starts a worker process; `ready` resolves once it has opened the file and authenticated (or ended), `result` with its last line. */
-const startWorker = (args: ReadonlyArray<string>) => {
-  const child = spawn(process.execPath, ["--import", "tsx", workerScript, ...args], {
-    cwd: packageDir,
-    stdio: ["ignore", "pipe", "inherit"]
-  })
-  let out = ""
-  const ready = new Promise<void>((resolve) => {
-    child.stdout.on("data", (chunk: Buffer) => {
-      out += chunk.toString()
-      if (out.startsWith("ready\n")) resolve()
-    })
-    child.on("close", () => resolve())
-  })
-  const result = new Promise<Result>((resolve) =>
-    child.on("close", (code) =>
-      resolve(code === 0 ? JSON.parse(out.trim().split("\n").pop()!) as Result : { outcome: "crashed", output: out })
-    )
-  )
-  return { ready, result }
-}
+const startWorker = (args: ReadonlyArray<string>) => startProcess<Result>(workerScript, args)
 
 /**
  * Runs one worker per argument list so that they contend: this process holds the write lock (an empty
