@@ -3,6 +3,9 @@
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
 import {
+  createResource,
+  grantAccess,
+  ResourceStore,
   addMember,
   authenticate,
   createWorkspace,
@@ -97,6 +100,32 @@ describe("SQLite workspaces across processes", () => {
       const last = admins[results.findIndex((r) => r.outcome === "failed")]!.user.id
       const members = Option.getOrThrow(yield* Effect.flatMap(WorkspaceStore, (s) => s.findById(team))).members
       expect(members.filter((m) => m.role === "admin").map((m) => m.user_id)).toEqual([last])
+    }).pipe(Effect.provide(layer(file)))
+  })
+
+  it.live(`${PROCESSES} owners of one root dropping their own access from ${PROCESSES} processes: the last one is last_owner`, () => {
+    const file = freshFile()
+    return Effect.gen(function*() {
+      yield* migrateUp(migrations(), dialect)
+      const owners = yield* Effect.all(Array.from({ length: PROCESSES }, () => newUser))
+      const team = (yield* createWorkspace(owners[0]!.principal, { name: "owners" })).id
+      for (const o of owners.slice(1)) yield* addMember(owners[0]!.principal, team, o.user.id, "member")
+      const root = yield* createResource(owners[0]!.principal, team, { title: "shared root" })
+      for (const o of owners.slice(1)) yield* grantAccess(owners[0]!.principal, root.id, o.user.id, "owner")
+      const accessOf = new Map((yield* Effect.flatMap(ResourceStore, (s) => s.accesses([root.id]))).map((a) => [a.user_id, a.id]))
+      // every owner drops their own access at once: without the guard the root would end with none
+      const results = yield* raceWorkers(owners.map((o) => [
+        "remove-access",
+        file,
+        Redacted.value(o.apiKey),
+        root.id,
+        accessOf.get(o.user.id)!
+      ]))
+
+      expect(results.map(outcomeOf).sort()).toEqual(["LastOwner", ...Array<string>(PROCESSES - 1).fill("ok")])
+      const last = owners[results.findIndex((r) => r.outcome === "failed")]!.user.id
+      const remaining = (yield* Effect.flatMap(ResourceStore, (s) => s.accesses([root.id]))).filter((a) => a.role === "owner")
+      expect(remaining.map((a) => a.user_id)).toEqual([last])
     }).pipe(Effect.provide(layer(file)))
   })
 })
