@@ -114,8 +114,8 @@ export const wire = <A, E extends DomainError, R>(effect: Effect.Effect<A, E, R>
 
 /**
  * Gives the framework's own failures the wire format: schema failures of a
- * body, query or path (`HttpApiDecodeError`), bodies that are not JSON, and
- * unknown routes.
+ * body, query or path (`HttpApiDecodeError`), bodies that are not JSON,
+ * unknown routes, and defects (500 `internal_error`, cause logged only).
  */
 export const WireFormatLive = HttpApiBuilder.middleware((app) => {
   // The framework types the app as failure-free, but these failures do flow through it.
@@ -128,6 +128,12 @@ export const WireFormatLive = HttpApiBuilder.middleware((app) => {
     }
     if (Predicate.isTagged(e, "RouteNotFound")) return Effect.fail(new ApiErrors.NotFound({ message: "no such route" }))
     if (Predicate.isTagged(e, "RequestError")) return Effect.fail(invalidRequest([], "the body is not valid JSON"))
+    if (Cause.isDie(cause)) {
+      return Effect.zipRight(
+        Effect.logError("request failed unexpectedly", cause),
+        Effect.fail(new ApiErrors.Internal({ message: "the request failed unexpectedly; see the server log" }))
+      )
+    }
     return Effect.failCause(cause)
   }) as typeof app
 })

@@ -276,6 +276,7 @@ export class TesseraApi extends HttpApi.make("tessera")
   .addError(Errors.Conflict)
   .addError(Errors.Gone)
   .addError(Errors.PersonalWorkspaceInvariant)
+  .addError(Errors.Internal)
   .annotateContext(OpenApi.annotations({
     title: "Tessera",
     version: "1",

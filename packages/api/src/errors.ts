@@ -82,6 +82,12 @@ export class PersonalWorkspaceInvariant extends Schema.Class<PersonalWorkspaceIn
   reason: Schema.String
 }, HttpApiSchema.annotations({ status: 422 })) {}
 
+/** An unexpected failure: its transaction, if any, was rolled back; the cause is logged, not sent. */
+export class Internal extends Schema.Class<Internal>("Internal")({
+  error: Schema.tag("internal_error"),
+  message: Schema.String
+}, HttpApiSchema.annotations({ status: 500 })) {}
+
 export class NotReady extends Schema.Class<NotReady>("NotReady")({
   error: Schema.tag("not_ready"),
   message: Schema.String

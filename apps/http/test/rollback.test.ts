@@ -1,0 +1,64 @@
+// A failure injected after a move's deletions, over HTTP on both stores: the
+// request answers 500 `internal_error` and nothing it began is kept — the
+// tree, the accesses, the pending invite and the event log are as before.
+import { expect, layer } from "@effect/vitest"
+import { ResourceStore } from "@tessera/domain"
+import type { ConfiguredStore } from "@tessera/migrator"
+import { Effect, Layer } from "effect"
+import { asAdmin, served, storeOf, type StoreName } from "./harness.js"
+
+let failInsertAccess = false
+
+/** The store, with `insertAccess` dying while `failInsertAccess` is set (it runs after the move's deletions). */
+const withInjectedFailure = (store: Layer.Layer<ConfiguredStore>): Layer.Layer<ConfiguredStore> =>
+  Layer.effect(
+    ResourceStore,
+    Effect.map(ResourceStore, (base) =>
+      ResourceStore.of({
+        ...base,
+        insertAccess: (access) => failInsertAccess ? Effect.die(new Error("injected failure")) : base.insertAccess(access)
+      }))
+  ).pipe(Layer.provideMerge(store))
+
+for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>) {
+  layer(served(withInjectedFailure(storeOf(store))), { timeout: "120 seconds", excludeTestServices: true })(
+    `a failed move rolls back (${store})`,
+    (it) => {
+      it.effect("promoting a child fails while restoring owners: everything is as before", () =>
+        Effect.gen(function*() {
+          const me = (yield* asAdmin("GET", "/v1/me")).body.user.id as string
+          const team = (yield* asAdmin("POST", "/v1/workspaces", { name: "rollback" })).body.id as string
+          const root = (yield* asAdmin("POST", `/v1/workspaces/${team}/resources`, { title: "root" })).body.id as string
+          const child = (yield* asAdmin("POST", `/v1/workspaces/${team}/resources`, { title: "child", parent_id: root })).body.id as string
+          expect((yield* asAdmin("POST", `/v1/resources/${child}/accesses`, { user_id: me, role: "editor" })).status).toBe(201)
+          const invite = yield* asAdmin("POST", "/v1/invites", { kind: "grant", resource_id: child, resource_role: "reader" })
+          expect(invite.status).toBe(201)
+
+          const snapshot = Effect.gen(function*() {
+            return JSON.stringify({
+              children: (yield* asAdmin("GET", `/v1/resources/${root}/children`)).body,
+              roots: (yield* asAdmin("GET", `/v1/workspaces/${team}/resources`)).body,
+              child: (yield* asAdmin("GET", `/v1/resources/${child}`)).body,
+              accesses: (yield* asAdmin("GET", `/v1/resources/${child}/accesses`)).body,
+              invite: (yield* asAdmin("GET", `/v1/invites/${invite.body.invite.id}`)).body,
+              events: (yield* asAdmin("GET", "/v1/events?limit=1000")).body
+            })
+          })
+          const before = yield* snapshot
+          const dry = yield* asAdmin("POST", `/v1/resources/${child}/move`, { target_id: root, position: "right", dry_run: true })
+          expect(dry.body).toMatchObject({ scope_changed: true, accesses_deleted: 1, invites_canceled: 1, owners_restored: 1 })
+
+          failInsertAccess = true
+          const failed = yield* asAdmin("POST", `/v1/resources/${child}/move`, { target_id: root, position: "right" })
+          failInsertAccess = false
+          expect(failed.status).toBe(500)
+          expect(failed.body).toEqual({ error: "internal_error", message: expect.any(String) })
+          expect(yield* snapshot).toBe(before)
+
+          const moved = yield* asAdmin("POST", `/v1/resources/${child}/move`, { target_id: root, position: "right" })
+          expect([moved.status, moved.body]).toMatchObject([200, { scope_changed: true, owners_restored: 1 }])
+          expect(yield* snapshot).not.toBe(before)
+        }))
+    }
+  )
+}
