@@ -3,7 +3,6 @@
  * the public halves are ever sent), and small helpers around the use cases.
  */
 import {
-  bootstrapAdmin,
   type Handle,
   type InviteTerms,
   mintInvite,
@@ -11,7 +10,7 @@ import {
   register
 } from "@tessera/domain"
 import { generateKeyPairSync } from "node:crypto"
-import { Effect, Option, Redacted } from "effect"
+import { Effect } from "effect"
 
 const rawPublicHex = (type: "ed25519" | "x25519") => {
   const { publicKey } = generateKeyPairSync(type as "ed25519")
@@ -27,14 +26,6 @@ let counter = 0
 export const uniqueHandle = (stem = "user"): Handle =>
   `${stem}-${process.pid.toString(36)}-${(counter++).toString(36)}-${Math.random().toString(36).slice(2, 6)}` as Handle
 
-/** Bootstraps the store's admin, or authenticates as an existing one made by an earlier test. */
-export const adminPrincipal = Effect.gen(function*() {
-  const { user } = yield* bootstrapAdmin({ handle: "admin" as Handle, apiKey: Option.none() }).pipe(
-    Effect.catchTag("AlreadyBootstrapped", () => Effect.die("the store is already bootstrapped"))
-  )
-  return { user, apiKeyId: "key_00000000000000000000000000000000" } as unknown as Principal
-})
-
 /** Mints a registration invite and registers through it; returns the new user and their API key. */
 export const registerUser = (admin: Principal, terms: Partial<Extract<InviteTerms, { kind: "registration" }>> = {}) =>
   Effect.gen(function*() {
@@ -43,4 +34,3 @@ export const registerUser = (admin: Principal, terms: Partial<Extract<InviteTerm
     return yield* register({ token, ...keys })
   })
 
-export const secretValue = (r: Redacted.Redacted<string>) => Redacted.value(r)
