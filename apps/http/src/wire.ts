@@ -40,9 +40,10 @@ const KEY_PROBLEMS = {
   small_order: "is a small-order X25519 point"
 } as const
 
-export const issuesOf = (error: ParseResult.ParseError) =>
-  ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) =>
-    new ApiErrors.Issue({ path: issue.path.map(String).join("."), message: issue.message }))
+const toIssue = (issue: { readonly path: ReadonlyArray<PropertyKey>; readonly message: string }) =>
+  new ApiErrors.Issue({ path: issue.path.map(String).join("."), message: issue.message })
+
+export const issuesOf = (error: ParseResult.ParseError) => ParseResult.ArrayFormatter.formatErrorSync(error).map(toIssue)
 
 export const invalidRequest = (issues: ReadonlyArray<ApiErrors.Issue>, message = "the request does not match its schema") =>
   new ApiErrors.InvalidRequest({ message, issues })
@@ -124,7 +125,7 @@ export const WireFormatLive = HttpApiBuilder.middleware((app) => {
   return Effect.catchAllCause(failing, (cause) => {
     const e = Cause.squash(cause)
     if (e instanceof HttpApiError.HttpApiDecodeError) {
-      return Effect.fail(invalidRequest(e.issues.map((i) => new ApiErrors.Issue({ path: i.path.map(String).join("."), message: i.message }))))
+      return Effect.fail(invalidRequest(e.issues.map(toIssue)))
     }
     if (Predicate.isTagged(e, "RouteNotFound")) return Effect.fail(new ApiErrors.NotFound({ message: "no such route" }))
     if (Predicate.isTagged(e, "RequestError")) return Effect.fail(invalidRequest([], "the body is not valid JSON"))

@@ -95,6 +95,7 @@ const makeWorld = () => {
       Effect.sync(() =>
         [...invites.values()].map((r) => r.invite).filter((i) =>
           (query.handle === undefined || i.handle === query.handle) &&
+          (query.createdBy === undefined || i.created_by === query.createdBy) &&
           (query.workspaceId === undefined || i.workspace_id === query.workspaceId) &&
           (query.storedStatuses === undefined || query.storedStatuses.includes(i.status))
         )

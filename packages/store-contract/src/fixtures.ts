@@ -3,6 +3,7 @@
  * the public halves are ever sent), and small helpers around the use cases.
  */
 import {
+  EventLog,
   type Handle,
   type InviteTerms,
   mintInvite,
@@ -34,3 +35,14 @@ export const registerUser = (admin: Principal, terms: Partial<Extract<InviteTerm
     return yield* register({ token, ...keys })
   })
 
+
+/** The seq of the newest event, paging through the whole log. */
+export const lastSeq = Effect.flatMap(EventLog, (log) =>
+  Effect.gen(function*() {
+    let after = 0
+    for (;;) {
+      const page = yield* log.list({ after, limit: 1000 })
+      if (page.length === 0) return after
+      after = page[page.length - 1]!.seq
+    }
+  }))

@@ -37,7 +37,7 @@ import {
   WorkspaceStore
 } from "@tessera/domain"
 import { Context, Effect, Either, FastCheck as fc, Layer, Option, Redacted, TestClock } from "effect"
-import { publicKeys, uniqueHandle } from "./fixtures.js"
+import { lastSeq, publicKeys, uniqueHandle } from "./fixtures.js"
 
 export * from "./fixtures.js"
 
@@ -59,9 +59,6 @@ export const withAdmin = <E>(store: Layer.Layer<StorePorts, E>) =>
     }).pipe(Effect.orDie)
   ).pipe(Layer.provideMerge(store))
 
-const lastSeq = Effect.map(listEvents(SystemActor, { after: 0, limit: 1000 }), ({ events }) => {
-  return events.length === 0 ? 0 : events[events.length - 1]!.seq
-})
 
 /** The events appended after `seq`, in order. */
 const eventsAfter = (seq: number) => Effect.map(listEvents(SystemActor, { after: seq, limit: 1000 }), (page) => page.events)

@@ -37,7 +37,7 @@ import {
   WorkspaceStore
 } from "@tessera/domain"
 import { Cause, Effect, Either, Exit, FastCheck as fc, Layer, Option } from "effect"
-import { registerUser } from "./fixtures.js"
+import { lastSeq, registerUser } from "./fixtures.js"
 import { Admin, type StorePorts, withAdmin } from "./index.js"
 
 /** One stored row of the tree as the store keeps it: its parent and its integer place among its siblings. */
@@ -66,15 +66,6 @@ const person = Effect.gen(function*() {
   return { id: registered.user.id, principal: yield* authenticate(registered.apiKey) } satisfies Person
 })
 
-const lastSeq = Effect.flatMap(EventLog, (log) =>
-  Effect.gen(function*() {
-    let after = 0
-    for (;;) {
-      const page = yield* log.list({ after, limit: 1000 })
-      if (page.length === 0) return after
-      after = page[page.length - 1]!.seq
-    }
-  }))
 
 const ROOTS = "" // the key of the roots' sibling list
 const keyOf = (parent: string | null) => parent ?? ROOTS

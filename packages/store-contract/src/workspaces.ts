@@ -35,7 +35,7 @@ import {
   WorkspaceStore
 } from "@tessera/domain"
 import { Effect, Either, FastCheck as fc, type Layer, Option, Schema } from "effect"
-import { registerUser } from "./fixtures.js"
+import { lastSeq, registerUser } from "./fixtures.js"
 import { Admin, type StorePorts, withAdmin } from "./index.js"
 
 /** A registered user, authenticated. */
@@ -62,15 +62,6 @@ const loadWorkspace = (id: WorkspaceId) => Effect.map(findWorkspace(id), Option.
 const plainMembers = (members: ReadonlyArray<Member>) =>
   members.map((m) => ({ user_id: m.user_id, role: m.role })).sort((a, b) => (a.user_id < b.user_id ? -1 : a.user_id > b.user_id ? 1 : 0))
 
-const lastSeq = Effect.flatMap(EventLog, (log) =>
-  Effect.gen(function*() {
-    let after = 0
-    for (;;) {
-      const page = yield* log.list({ after, limit: 1000 })
-      if (page.length === 0) return after
-      after = page[page.length - 1]!.seq
-    }
-  }))
 
 const eventsAfter = (seq: number) => Effect.flatMap(EventLog, (log) => log.list({ after: seq, limit: 1000 }))
 

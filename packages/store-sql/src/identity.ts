@@ -119,6 +119,7 @@ export const InviteStoreLive = Layer.effect(InviteStore, Effect.gen(function*() 
         ...(query.workspaceId !== undefined ? [sql`workspace_id = ${query.workspaceId}`] : []),
         ...(query.resourceId !== undefined ? [sql`resource_id = ${query.resourceId}`] : []),
         ...(query.handle !== undefined ? [sql`handle = ${query.handle}`] : []),
+        ...(query.createdBy !== undefined ? [sql`created_by = ${query.createdBy}`] : []),
         ...(query.storedStatuses !== undefined ? [sql.in("status", query.storedStatuses)] : [])
       ]
       return sql`SELECT ${cols} FROM invites WHERE ${sql.and(clauses)} ORDER BY created_at, id`.pipe(

@@ -37,6 +37,7 @@ export interface InviteQuery {
   readonly workspaceId?: string | undefined
   readonly resourceId?: string | undefined
   readonly handle?: string | undefined
+  readonly createdBy?: string | undefined
   /** Stored statuses to include; omitted means all. */
   readonly storedStatuses?: ReadonlyArray<Invite["status"]> | undefined
 }

@@ -70,15 +70,15 @@ export const authenticate = Effect.fn("authenticate")(function*(presented: Redac
 
 /** Creates a user with their personal workspace and one API key (no transaction of its own). */
 const createUser = Effect.fn("createUser")(function*(
-  fields: { handle: Handle; role: SystemRole; sign_pub: string | null; kex_pub: string | null },
+  fields: { id: UserId; handle: Handle; role: SystemRole; sign_pub: string | null; kex_pub: string | null },
   at: Timestamp,
   apiKeyToken: Redacted.Redacted<string>
 ) {
-  const user = new User({ id: yield* newUserId, ...fields, status: "active", created_at: at, revoked_at: null })
+  const user = new User({ ...fields, status: "active", created_at: at, revoked_at: null })
   yield* Effect.flatMap(UserStore, (users) => users.insert(user))
   const workspace = yield* makePersonalWorkspace(user, at)
   const created = yield* Effect.flatMap(WorkspaceStore, (ws) => ws.insert(workspace))
-  if (!created) return yield* new UserExists({ field: "store", message: "a personal workspace already exists" })
+  if (!created) return yield* new UserExists({ field: "store", message: "a personal workspace already exists for this user" })
   const key = new ApiKey({ id: yield* newApiKeyId, user_id: user.id, created_at: at })
   yield* Effect.flatMap(ApiKeyStore, (keys) => Effect.flatMap(tokenDigest(apiKeyToken), (d) => keys.insert(key, d)))
   return { user, workspace, apiKey: key }
@@ -107,7 +107,7 @@ export const bootstrapAdmin = Effect.fn("bootstrapAdmin")(function*(options: {
   const created = yield* Transactor.run(Effect.gen(function*() {
     const users = yield* UserStore
     if ((yield* users.count) > 0) return yield* new AlreadyBootstrapped({ message: "the store already has users" })
-    const created = yield* createUser({ handle: options.handle, role: "admin", sign_pub: null, kex_pub: null }, at, token)
+    const created = yield* createUser({ id: yield* newUserId, handle: options.handle, role: "admin", sign_pub: null, kex_pub: null }, at, token)
     yield* append(at, [
       { type: "user.created", actor: "system", data: { user_id: created.user.id, handle: created.user.handle, role: "admin", via: "bootstrap" } },
       { type: "workspace.created", actor: "system", workspace_id: created.workspace.id, data: { is_personal: true, owner_user_id: created.user.id } }
@@ -342,24 +342,11 @@ export const register = Effect.fn("register")(function*(request: {
       signPub: request.signPub,
       kexPub: request.kexPub
     })
-    const user = new User({
-      id: userId,
-      handle: invite.handle!,
-      role: invite.role ?? "member",
-      status: "active",
-      sign_pub: request.signPub,
-      kex_pub: request.kexPub,
-      created_at: at,
-      revoked_at: null
-    })
-    yield* Effect.flatMap(UserStore, (users) => users.insert(user))
-    const workspace = yield* makePersonalWorkspace(user, at)
-    if (!(yield* Effect.flatMap(WorkspaceStore, (ws) => ws.insert(workspace)))) {
-      return yield* new UserExists({ field: "store", message: "a personal workspace already exists for this user" })
-    }
-    const key = new ApiKey({ id: yield* newApiKeyId, user_id: user.id, created_at: at })
-    const digest = yield* tokenDigest(apiKey)
-    yield* Effect.flatMap(ApiKeyStore, (keys) => keys.insert(key, digest))
+    const { user, workspace } = yield* createUser(
+      { id: userId, handle: invite.handle!, role: invite.role ?? "member", sign_pub: request.signPub, kex_pub: request.kexPub },
+      at,
+      apiKey
+    )
     const grantEvents = yield* applyGrant(invite, user.id)
     yield* append(at, [
       { type: "invite.redeemed", actor: user.id, workspace_id: invite.workspace_id, data: { invite_id: invite.id, kind: invite.kind, redeemed_by: user.id } },
@@ -533,10 +520,10 @@ export const deleteUser = Effect.fn("deleteUser")(function*(
       })))
     }
     const invites = yield* InviteStore
-    const minted = yield* invites.list({ storedStatuses: ["pending"] })
+    const minted = yield* invites.list({ createdBy: id, storedStatuses: ["pending"] })
     let invitesCanceled = 0
     for (const invite of minted) {
-      if (invite.created_by === id && inviteState(invite, millis) === "pending") {
+      if (inviteState(invite, millis) === "pending") {
         if (yield* invites.markCanceled(invite.id, at)) invitesCanceled++
       }
     }
