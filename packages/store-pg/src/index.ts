@@ -19,10 +19,14 @@ export const migrations = () => loadMigrations(migrationsDir)
 /** An arbitrary constant naming Tessera's migration lock. */
 const MIGRATION_LOCK_KEY = 7_350_001
 
+/** PostgreSQL changes constraints in place (`ALTER TABLE … ADD CONSTRAINT`), so a step needs no wrapping. */
 export const dialect: MigrationDialect = {
   lock: Effect.flatMap(SqlClient.SqlClient, (sql) => sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`).pipe(
     Effect.asVoid
-  )
+  ),
+  beforeStep: Effect.void,
+  afterStep: Effect.void,
+  check: Effect.succeed([])
 }
 
 export interface PgOptions {

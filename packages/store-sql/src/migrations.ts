@@ -4,7 +4,10 @@
  * of the file. An applied file that changed (or vanished) is a hard error:
  * `up` refuses to run and `verify` fails. Each step's transaction first takes
  * the dialect's migration lock and re-reads what is applied, so two migrators
- * started at once apply every step exactly once.
+ * started at once apply every step exactly once. A dialect may wrap each step
+ * (SQLite turns foreign keys off around a step so a step can rebuild a
+ * table, and checks them before commit); the wrapping is always undone, also
+ * when the step fails. The runner never edits or skips a step's SQL.
  */
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
@@ -24,6 +27,15 @@ export interface Migration {
 export interface MigrationDialect {
   /** Serialises migrators: a transaction-scoped lock taken first in every step. */
   readonly lock: Effect.Effect<void, SqlError, SqlClient.SqlClient>
+  /** Runs before each step's transaction begins, on the connection the step will use. */
+  readonly beforeStep: Effect.Effect<void, SqlError, SqlClient.SqlClient>
+  /** Runs after each step's transaction has ended, whether it committed, failed or was interrupted. */
+  readonly afterStep: Effect.Effect<void, SqlError, SqlClient.SqlClient>
+  /**
+   * Runs inside a step's transaction after its statements, before commit:
+   * every problem it returns fails the step, which is then rolled back.
+   */
+  readonly check: Effect.Effect<ReadonlyArray<string>, SqlError, SqlClient.SqlClient>
 }
 
 export class MigrationError extends Schema.TaggedError<MigrationError>()("MigrationError", {
@@ -111,10 +123,12 @@ export const compare = (
   return [...files, ...orphans].sort((a, b) => a.version - b.version)
 }
 
+const fileNameOf = (m: { readonly version: number; readonly name: string }) => `${String(m.version).padStart(4, "0")}_${m.name}`
+
 const problemsOf = (statuses: ReadonlyArray<MigrationStatus>) =>
   statuses
     .filter((s) => s.state === "changed" || s.state === "missing_file")
-    .map((s) => `${String(s.version).padStart(4, "0")}_${s.name}: ${s.state === "changed" ? "applied file was changed" : "applied file is missing"}`)
+    .map((s) => `${fileNameOf(s)}: ${s.state === "changed" ? "applied file was changed" : "applied file is missing"}`)
 
 const tableExists = Effect.flatMap(SqlClient.SqlClient, (sql) =>
   sql.onDialectOrElse({
@@ -151,7 +165,7 @@ export const migrateUp = (migrations: ReadonlyArray<Migration>, dialect: Migrati
     yield* verifyMigrations(migrations)
     const appliedNow: Array<number> = []
     for (const migration of migrations) {
-      const didApply = yield* sql.withTransaction(Effect.gen(function*() {
+      const step = sql.withTransaction(Effect.gen(function*() {
         yield* dialect.lock
         yield* ensureTable
         const applied = yield* readApplied
@@ -159,6 +173,10 @@ export const migrateUp = (migrations: ReadonlyArray<Migration>, dialect: Migrati
         if (problems.length > 0) return yield* new MigrationError({ message: problems.join("; ") })
         if (applied.some((row) => row.version === migration.version)) return false
         for (const statement of statementsOf(migration.sql)) yield* sql.unsafe(statement)
+        const violations = yield* dialect.check
+        if (violations.length > 0) {
+          return yield* new MigrationError({ message: `${fileNameOf(migration)}: ${violations.join("; ")}` })
+        }
         const at = new Date(yield* Clock.currentTimeMillis).toISOString()
         yield* sql`INSERT INTO tessera_migrations ${sql.insert({
           version: migration.version,
@@ -168,6 +186,13 @@ export const migrateUp = (migrations: ReadonlyArray<Migration>, dialect: Migrati
         })}`
         return true
       }))
+      // A failed `afterStep` would leave the connection in the step's mode
+      // (on SQLite: without foreign keys), so it is a defect, not a failure.
+      const didApply = yield* Effect.acquireUseRelease(
+        dialect.beforeStep,
+        () => step,
+        () => Effect.orDie(dialect.afterStep)
+      )
       if (didApply) appliedNow.push(migration.version)
     }
     return appliedNow

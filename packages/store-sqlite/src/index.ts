@@ -16,13 +16,42 @@ import { loadMigrations, type MigrationDialect, PortsLive } from "@tessera/store
 import { mkdirSync } from "node:fs"
 import { dirname } from "node:path"
 import { fileURLToPath } from "node:url"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Schema } from "effect"
 
 export const migrationsDir = fileURLToPath(new URL("../migrations", import.meta.url))
 export const migrations = () => loadMigrations(migrationsDir)
 
-/** The migration lock is the `BEGIN IMMEDIATE` of each step's transaction itself. */
-export const dialect: MigrationDialect = { lock: Effect.void }
+const ForeignKeyViolation = Schema.Struct({
+  table: Schema.String,
+  rowid: Schema.NullOr(Schema.Number),
+  parent: Schema.String
+})
+const decodeViolations = Schema.decodeUnknown(Schema.Array(ForeignKeyViolation))
+
+const pragma = (statement: string) => Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(statement))
+
+/**
+ * The migration lock is the `BEGIN IMMEDIATE` of each step's transaction
+ * itself. A step that adds a constraint must rebuild its table, and dropping
+ * a table that others reference would, with foreign keys on, run their
+ * `ON DELETE` actions (deleting every workspace's members). So each step runs
+ * as SQLite prescribes for schema changes (lang_altertable.html#otheralter):
+ * foreign keys off outside the transaction (the pragma does nothing inside
+ * one), `PRAGMA foreign_key_check` before commit (any row fails the step),
+ * and foreign keys on again afterwards however the step ended. The client is
+ * one connection, so the pragmas apply to the connection the step uses.
+ */
+export const dialect: MigrationDialect = {
+  lock: Effect.void,
+  beforeStep: Effect.asVoid(pragma("PRAGMA foreign_keys = OFF")),
+  afterStep: Effect.asVoid(pragma("PRAGMA foreign_keys = ON")),
+  check: pragma("PRAGMA foreign_key_check").pipe(
+    Effect.flatMap((rows) => Effect.orDie(decodeViolations(rows))),
+    Effect.map((rows) =>
+      rows.map((row) => `foreign key violation: ${row.table} row ${row.rowid ?? "?"} refers to a missing ${row.parent} row`)
+    )
+  )
+}
 
 export const BUSY_TIMEOUT_MS = 15_000
 

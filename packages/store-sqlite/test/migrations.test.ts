@@ -1,11 +1,11 @@
-// Proves on SQLite that applied migrations are pinned by checksum: an edited or deleted applied file stops `verify` and `up`, and `up` is idempotent.
+// Proves on SQLite that applied migrations are pinned by checksum: an edited or deleted applied file stops `verify` and `up`, and `up` is idempotent; and that a step runs with foreign keys off, is refused before commit if it leaves a dangling reference, and leaves them on however it ends.
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
 import { loadMigrations, migrateUp, migrationStatus, schemaIsCurrent, verifyMigrations } from "@tessera/store-sql"
-import { appendFileSync, mkdtempSync, rmSync } from "node:fs"
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { basename, join } from "node:path"
-import { Effect, Either } from "effect"
+import { Cause, Effect, Either, Exit, Option } from "effect"
 import { clientLayer, dialect, migrationsDir } from "../src/index.js"
 import { copyMigrations, fileOf } from "@tessera/store-sql/testing"
 
@@ -17,6 +17,15 @@ const withStore = <A, E>(extra: number, test: (dir: string) => Effect.Effect<A, 
 
 const up = (dir: string) => migrateUp(loadMigrations(dir), dialect)
 const states = (dir: string) => Effect.map(migrationStatus(loadMigrations(dir)), (all) => all.map((s) => [s.version, s.state]))
+const foreignKeysOn = Effect.flatMap(SqlClient.SqlClient, (sql) => sql`PRAGMA foreign_keys`).pipe(
+  Effect.map((rows) => rows[0]!["foreign_keys"])
+)
+/** Adds a step after the real ones to `dir`; returns its version. */
+const addStep = (dir: string, name: string, text: string) => {
+  const version = Math.max(...loadMigrations(dir).map((m) => m.version)) + 1
+  writeFileSync(join(dir, `${String(version).padStart(4, "0")}_${name}.sql`), text)
+  return version
+}
 const tableExists = (name: string) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
     sql`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ${name}`).pipe(
@@ -78,5 +87,46 @@ describe("SQLite migrations", () => {
         const outcome = yield* Effect.either(up(dir))
         const refusal = Either.isLeft(outcome) ? outcome.left._tag : `up succeeded, applying ${JSON.stringify(outcome.right)}`
         expect(refusal).toBe("MigrationError")
+      })))
+
+  it.live("a step runs with foreign keys off, so it can rebuild a referenced table, and they are on again after it", () =>
+    withStore(0, (dir) =>
+      Effect.gen(function*() {
+        addStep(dir, "probe", "CREATE TABLE probe AS SELECT foreign_keys FROM pragma_foreign_keys;\n")
+        yield* up(dir)
+        const inside = yield* Effect.flatMap(SqlClient.SqlClient, (sql) => sql`SELECT foreign_keys FROM probe`)
+        expect(inside).toEqual([{ foreign_keys: 0 }])
+        expect(yield* foreignKeysOn).toBe(1)
+      })))
+
+  it.live("a step that leaves a reference to a missing row fails before commit, names the file and the table, and changes nothing", () =>
+    withStore(0, (dir) =>
+      Effect.gen(function*() {
+        yield* up(dir)
+        const version = addStep(dir, "dangling", [
+          "CREATE TABLE marker (id INTEGER PRIMARY KEY);",
+          "INSERT INTO workspace_members (workspace_id, user_id, role) VALUES ('ws_none', 'usr_none', 'member');",
+          ""
+        ].join("\n"))
+        const failure = yield* Effect.flip(up(dir))
+        expect(failure._tag).toBe("MigrationError")
+        expect(failure.message).toContain(`${String(version).padStart(4, "0")}_dangling`)
+        expect(failure.message).toContain("workspace_members")
+        expect(yield* tableExists("marker")).toBe(false)
+        expect(yield* Effect.flatMap(SqlClient.SqlClient, (sql) => sql`SELECT * FROM workspace_members`)).toEqual([])
+        expect((yield* states(dir)).at(-1)).toEqual([version, "pending"])
+        expect(yield* foreignKeysOn).toBe(1)
+      })))
+
+  it.live("a step that fails part-way is rolled back and leaves foreign keys on", () =>
+    withStore(0, (dir) =>
+      Effect.gen(function*() {
+        const version = addStep(dir, "broken", "CREATE TABLE half (id INTEGER PRIMARY KEY);\nINSERT INTO no_such_table VALUES (1);\n")
+        const exit = yield* Effect.exit(up(dir))
+        const defect = Exit.isFailure(exit) ? Cause.dieOption(exit.cause) : Option.none()
+        expect(Option.map(defect, (e) => String((e as { cause?: unknown }).cause))).toEqual(Option.some(expect.stringContaining("no_such_table")))
+        expect(yield* tableExists("half")).toBe(false)
+        expect((yield* states(dir)).at(-1)).toEqual([version, "pending"])
+        expect(yield* foreignKeysOn).toBe(1)
       })))
 })
