@@ -2,12 +2,12 @@
  * `tessera` (SPEC §2, §3.9): the composition root of the operator's command
  * line. One root command with a subcommand per area; every command first
  * brings the configured store's schema up to date, then acts as the system.
- * Any failure (configuration, usage, domain or store) is one `tessera: …`
- * line on stderr and exit status 1.
+ * The whole configuration is read before the store is opened. Any failure
+ * (configuration, usage, domain or store) is one `tessera: …` line on
+ * stderr and exit status 1.
  */
 import { Command, HelpDoc, ValidationError } from "@effect/cli"
-import { up } from "@tessera/migrator"
-import { runWithStore } from "@tessera/migrator/run"
+import { runWithStore, up } from "@tessera/config"
 import { Console, Effect } from "effect"
 import { admin } from "./commands/admin.js"
 import { events } from "./commands/events.js"

@@ -5,7 +5,7 @@
  * configured-store layer the binary uses.
  */
 import { SqlClient } from "@effect/sql"
-import { type ConfiguredStore, StoreLive } from "@tessera/migrator"
+import { type ConfiguredStore, StoreLive } from "@tessera/config"
 import { ConfigProvider, Effect } from "effect"
 import { spawn } from "node:child_process"
 import { mkdtemp, rm } from "node:fs/promises"

@@ -1,7 +1,9 @@
 // The composition root as a process: `pnpm start` on the SQLite default,
-// bootstrap from TESSERA_BOOTSTRAP_TOKEN, and one-line configuration errors.
+// bootstrap from TESSERA_BOOTSTRAP_TOKEN, and one-line configuration errors
+// before anything is opened, migrated or printed.
+import { misconfigurations, runMisconfigured } from "@tessera/config/testing"
 import { formatToken } from "@tessera/domain"
-import { spawn, spawnSync } from "node:child_process"
+import { spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { existsSync, mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -83,17 +85,16 @@ describe("the server process", () => {
     }
   }, 60_000)
 
-  it.each([
-    [{ TESSERA_STORE: "mysql" }, "TESSERA_STORE"],
-    [{ TESSERA_STORE: "pg" }, "DATABASE_URL"],
-    [{ PORT: "eighty" }, "PORT"],
-    [{ TESSERA_BOOTSTRAP_TOKEN: "tsk_short" }, "TESSERA_BOOTSTRAP_TOKEN"]
-  ])("invalid configuration %o stops it with one line naming %s", (extra, variable) => {
-    const cwd = mkdtempSync(join(tmpdir(), "tessera-main-"))
-    const result = spawnSync(tsx, [main], { cwd, env: env(extra), encoding: "utf8", timeout: 30_000 })
-    expect(result.status).not.toBe(0)
-    const lines = result.stderr.trim().split("\n")
-    expect(lines).toHaveLength(1)
-    expect(lines[0]).toContain(variable)
-  }, 60_000)
+  it.each(misconfigurations)(
+    "$name stops it before it opens a store: one line naming the variable, exit status 1, no key",
+    async (misconfiguration) => {
+      const run = await runMisconfigured("apps/http/src/main.ts", [], misconfiguration)
+      expect(run.stderr.split("\n").filter((line) => line.length > 0)).toEqual([expect.stringMatching(misconfiguration.line)])
+      expect(run.code).toBe(1)
+      expect(run.stdout).not.toMatch(/tsk_/)
+      expect(run.created).toEqual([])
+      for (const secret of misconfiguration.secrets) expect(run.stdout + run.stderr).not.toContain(secret)
+    },
+    120_000
+  )
 })

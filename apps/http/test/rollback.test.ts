@@ -3,7 +3,7 @@
 // tree, the accesses, the pending invite and the event log are as before.
 import { expect, layer } from "@effect/vitest"
 import { ResourceStore } from "@tessera/domain"
-import type { ConfiguredStore } from "@tessera/migrator"
+import type { ConfiguredStore } from "@tessera/config"
 import { Effect, Layer } from "effect"
 import { asAdmin, served, storeOf, type StoreName } from "./harness.js"
 

@@ -1,12 +1,12 @@
 /**
  * `pnpm migrate <up|status|verify> [--json]`: applies, lists or verifies the
  * configured store's migrations. `verify` exits non-zero when an applied
- * file was changed or is missing.
+ * file was changed or is missing. Like every entry point it reads the whole
+ * configuration before it opens the store.
  */
 import { Command, Options } from "@effect/cli"
 import { Console, Effect } from "effect"
-import { status, up, verify } from "./index.js"
-import { runWithStore } from "./run.js"
+import { runWithStore, status, up, verify } from "@tessera/config"
 
 const json = Options.boolean("json").pipe(Options.withDescription("print JSON"))
 

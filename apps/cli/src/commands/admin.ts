@@ -3,15 +3,15 @@
  * store and prints its API key, the only time it is ever shown. A store that
  * already has a user is left exactly as it was and the command fails.
  * When `TESSERA_BOOTSTRAP_TOKEN` supplies the key, the operator already holds
- * it, so it is not echoed (`api_key` is `null` under `--json`).
+ * it, so it is not echoed (`api_key` is `null` under `--json`); it was
+ * validated with the rest of the configuration before the store was opened.
  */
 import { Command, Options } from "@effect/cli"
 import { bootstrapAdmin, Handle, User } from "@tessera/domain"
-import { Config, Effect, Option, Redacted, Schema } from "effect"
+import { Settings } from "@tessera/config"
+import { Effect, Option, Redacted, Schema } from "effect"
 import { fields } from "./output.js"
 import { InvalidArguments, json, present } from "./shared.js"
-
-const BootstrapToken = Config.option(Config.redacted("TESSERA_BOOTSTRAP_TOKEN"))
 
 const handle = Options.text("handle").pipe(
   Options.withSchema(Handle),
@@ -21,10 +21,10 @@ const handle = Options.text("handle").pipe(
 
 const bootstrap = Command.make("bootstrap", { handle, json }, ({ handle, json }) =>
   Effect.gen(function*() {
-    const configured = yield* BootstrapToken
+    const configured = (yield* Settings).bootstrapToken
     const { apiKey, user } = yield* bootstrapAdmin({ handle, apiKey: configured }).pipe(
       Effect.catchTag("MalformedToken", () =>
-        new InvalidArguments({ message: "TESSERA_BOOTSTRAP_TOKEN is not a well-formed tsk_ API key" }))
+        new InvalidArguments({ message: "TESSERA_BOOTSTRAP_TOKEN must be a well-formed tsk_ API key" }))
     )
     const printedKey = Option.isSome(configured) ? null : Redacted.value(apiKey)
     yield* present(json, {

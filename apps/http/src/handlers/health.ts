@@ -1,7 +1,7 @@
 /** Liveness and readiness: ready when the store answers and its schema is current. */
 import { HttpApiBuilder } from "@effect/platform"
 import { ApiErrors, TesseraApi } from "@tessera/api"
-import { isCurrent } from "@tessera/migrator"
+import { isCurrent } from "@tessera/config"
 import { Effect } from "effect"
 
 export const HealthLive = HttpApiBuilder.group(TesseraApi, "health", (handlers) =>

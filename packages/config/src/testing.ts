@@ -1,0 +1,169 @@
+/**
+ * Test support for the entry points as processes (`pnpm start`,
+ * `pnpm tessera`, `pnpm migrate`): runs one through tsx with only the
+ * configuration a test gives it, and lists the misconfigurations every entry
+ * point must refuse alike, before any side effect. Tests only; no entry
+ * point imports it.
+ */
+import { spawn } from "node:child_process"
+import { mkdtemp, readdir, rm } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+
+export const repoRoot = fileURLToPath(new URL("../../..", import.meta.url))
+const tsx = join(repoRoot, "node_modules/.bin/tsx")
+
+export interface Run {
+  /** `null` when the process was killed for overrunning its time. */
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** The environment of this process without any of Tessera's variables: a child sees only those a test gives it. */
+export const withoutConfiguration = (): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(process.env).filter((entry): entry is [string, string] =>
+      entry[1] !== undefined && !entry[0].startsWith("TESSERA_") && !["DATABASE_URL", "PORT", "HOST"].includes(entry[0])
+    )
+  )
+
+/**
+ * Runs the entry point at `file` (a path from the repository root) to its
+ * end, in `cwd`, with `env` as its whole configuration. A process still
+ * running after `timeoutMs` is killed and reported with a `null` code.
+ */
+export const runEntryPoint = (
+  file: string,
+  options: {
+    readonly env: Readonly<Record<string, string>>
+    readonly args?: ReadonlyArray<string>
+    readonly cwd?: string
+    readonly timeoutMs?: number
+  }
+): Promise<Run> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(tsx, [join(repoRoot, file), ...(options.args ?? [])], {
+      cwd: options.cwd ?? repoRoot,
+      env: { ...withoutConfiguration(), ...options.env }
+    })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk))
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk))
+    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 90_000)
+    child.on("error", (error) => {
+      clearTimeout(timer)
+      reject(error)
+    })
+    child.on("close", (code) => {
+      clearTimeout(timer)
+      resolve({ code, stdout, stderr })
+    })
+  })
+
+export interface Misconfiguration {
+  readonly name: string
+  /** Added to a configuration whose `TESSERA_SQLITE_PATH` is a file that does not exist yet. */
+  readonly env: Readonly<Record<string, string>>
+  /** The one line on stderr. */
+  readonly line: RegExp
+  /** What must appear nowhere in the output. */
+  readonly secrets: ReadonlyArray<string>
+}
+
+const deadPg = "postgres://postgres:secretpw@127.0.0.1:1/test"
+
+/** What every entry point refuses with one line naming the variable, exit status 1, no store opened and no key printed. */
+export const misconfigurations: ReadonlyArray<Misconfiguration> = [
+  {
+    name: "PORT=abc",
+    env: { PORT: "abc" },
+    line: /^tessera: invalid configuration: PORT must be a port number \(got "abc"\)$/,
+    secrets: []
+  },
+  {
+    name: "an empty HOST",
+    env: { HOST: "" },
+    line: /^tessera: invalid configuration: HOST must be a host name or address, not empty$/,
+    secrets: []
+  },
+  {
+    name: "an unknown TESSERA_STORE",
+    env: { TESSERA_STORE: "mysql" },
+    line: /^tessera: invalid configuration: TESSERA_STORE must be one of sqlite, pg \(got "mysql"\)$/,
+    secrets: []
+  },
+  {
+    name: "TESSERA_STORE=pg without DATABASE_URL",
+    env: { TESSERA_STORE: "pg" },
+    line: /^tessera: invalid configuration: DATABASE_URL is required when TESSERA_STORE=pg$/,
+    secrets: []
+  },
+  {
+    name: "a malformed DATABASE_URL",
+    env: { TESSERA_STORE: "pg", DATABASE_URL: "postgres://postgres:secretpw@127.0.0.1:port/test" },
+    line: /^tessera: invalid configuration: DATABASE_URL must be a postgres:\/\/user@host:port\/database URL$/,
+    secrets: ["secretpw", "127.0.0.1:port"]
+  },
+  {
+    name: "a non-PostgreSQL DATABASE_URL",
+    env: { TESSERA_STORE: "pg", DATABASE_URL: "mysql://root:secretpw@127.0.0.1:3306/test" },
+    line: /^tessera: invalid configuration: DATABASE_URL must be a postgres:\/\/user@host:port\/database URL$/,
+    secrets: ["secretpw", "mysql://"]
+  },
+  {
+    name: "a malformed TESSERA_BOOTSTRAP_TOKEN",
+    env: { TESSERA_BOOTSTRAP_TOKEN: "tsk_not-a-real-key" },
+    line: /^tessera: invalid configuration: TESSERA_BOOTSTRAP_TOKEN must be a well-formed tsk_ API key$/,
+    secrets: ["tsk_not-a-real-key"]
+  },
+  {
+    name: "TESSERA_MAX_BODY_BYTES=0",
+    env: { TESSERA_MAX_BODY_BYTES: "0" },
+    line: /^tessera: invalid configuration: TESSERA_MAX_BODY_BYTES must be a positive whole number of bytes \(got "0"\)$/,
+    secrets: []
+  },
+  {
+    name: "several bad variables at once",
+    env: { PORT: "abc", TESSERA_STORE: "mysql", TESSERA_BOOTSTRAP_TOKEN: "tsk_not-a-real-key" },
+    line:
+      /^tessera: invalid configuration: (?=.*TESSERA_STORE must be one of)(?=.*PORT must be a port number)(?=.*TESSERA_BOOTSTRAP_TOKEN must be a well-formed).*$/,
+    secrets: ["tsk_not-a-real-key"]
+  },
+  {
+    name: "an unreachable PostgreSQL",
+    env: { TESSERA_STORE: "pg", DATABASE_URL: deadPg },
+    line: /^tessera: cannot connect to PostgreSQL at 127\.0\.0\.1:1 \(DATABASE_URL\): .*ECONNREFUSED/,
+    secrets: ["secretpw", "postgres://"]
+  },
+  {
+    name: "an uncreatable TESSERA_SQLITE_PATH",
+    env: { TESSERA_SQLITE_PATH: "/dev/null/tessera.db" },
+    line: /^tessera: cannot open SQLite database "\/dev\/null\/tessera\.db" \(TESSERA_SQLITE_PATH\): /,
+    secrets: []
+  }
+]
+
+/**
+ * Runs `file` with `misconfiguration`, in a fresh directory that also holds
+ * its SQLite file's place, and reports what the run left in that directory.
+ */
+export const runMisconfigured = async (
+  file: string,
+  args: ReadonlyArray<string>,
+  misconfiguration: Misconfiguration
+): Promise<Run & { readonly created: ReadonlyArray<string> }> => {
+  const dir = await mkdtemp(join(tmpdir(), "tessera-config-"))
+  try {
+    const run = await runEntryPoint(file, {
+      env: { TESSERA_SQLITE_PATH: join(dir, "tessera.db"), ...misconfiguration.env },
+      args,
+      cwd: dir
+    })
+    return { ...run, created: await readdir(dir) }
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
