@@ -108,8 +108,8 @@ export class InvitesGroup extends HttpApiGroup.make("invites")
     HttpApiEndpoint.get("list", "/v1/invites")
       .setUrlParams(strict(Schema.Struct({
         status: Schema.optional(InviteStatus),
-        workspace_id: Schema.optional(Schema.String),
-        resource_id: Schema.optional(Schema.String)
+        workspace_id: Schema.optional(WorkspaceId),
+        resource_id: Schema.optional(ResourceId)
       })))
       .addSuccess(Schema.Struct({ invites: Schema.Array(Invite) }))
   )
@@ -184,7 +184,12 @@ export class WorkspacesGroup extends HttpApiGroup.make("workspaces")
 // --- resources ------------------------------------------------------------
 
 const resourceIdPath = HttpApiSchema.param("id", ResourceId)
-const accessIdPath = HttpApiSchema.param("access_id", Schema.String)
+/** An access id as the kernel mints them; anything else (a NUL byte above all) never reaches a store. */
+const AccessIdParam = Schema.String.pipe(
+  Schema.pattern(/^acc_[0-9a-f]{32}$/),
+  Schema.annotations({ identifier: "AccessId", description: "an id of the form acc_<32 hex>" })
+)
+const accessIdPath = HttpApiSchema.param("access_id", AccessIdParam)
 
 export class ResourceView extends Schema.Class<ResourceView>("ResourceView")({
   ...Resource.fields,
@@ -250,7 +255,7 @@ export class EventsGroup extends HttpApiGroup.make("events")
       .setUrlParams(strict(Schema.Struct({
         after: Schema.optional(Schema.NumberFromString.pipe(Schema.int(), Schema.nonNegative())),
         limit: Schema.optional(Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, 1000))),
-        workspace_id: Schema.optional(Schema.String)
+        workspace_id: Schema.optional(WorkspaceId)
       })))
       .addSuccess(Schema.Struct({ events: Schema.Array(Event), next_after: Schema.Int }))
   )
@@ -275,6 +280,8 @@ export class TesseraApi extends HttpApi.make("tessera")
   .addError(Errors.InviteNotFound)
   .addError(Errors.Conflict)
   .addError(Errors.Gone)
+  .addError(Errors.PayloadTooLarge)
+  .addError(Errors.UnsupportedMediaType)
   .addError(Errors.PersonalWorkspaceInvariant)
   .addError(Errors.Internal)
   .annotateContext(OpenApi.annotations({

@@ -82,6 +82,19 @@ export class PersonalWorkspaceInvariant extends Schema.Class<PersonalWorkspaceIn
   reason: Schema.String
 }, HttpApiSchema.annotations({ status: 422 })) {}
 
+/** A body over `TESSERA_MAX_BODY_BYTES`, refused before it was parsed (and read no further than the limit). */
+export class PayloadTooLarge extends Schema.Class<PayloadTooLarge>("PayloadTooLarge")({
+  error: Schema.tag("payload_too_large"),
+  message: Schema.String,
+  max_bytes: Schema.Int
+}, HttpApiSchema.annotations({ status: 413 })) {}
+
+/** A body that is not declared `application/json`; it was not read. */
+export class UnsupportedMediaType extends Schema.Class<UnsupportedMediaType>("UnsupportedMediaType")({
+  error: Schema.tag("unsupported_media_type"),
+  message: Schema.String
+}, HttpApiSchema.annotations({ status: 415 })) {}
+
 /** An unexpected failure: its transaction, if any, was rolled back; the cause is logged, not sent. */
 export class Internal extends Schema.Class<Internal>("Internal")({
   error: Schema.tag("internal_error"),
@@ -104,4 +117,6 @@ export type WireError =
   | InviteNotFound
   | Conflict
   | Gone
+  | PayloadTooLarge
+  | UnsupportedMediaType
   | PersonalWorkspaceInvariant
