@@ -1,7 +1,8 @@
 /**
  * The HTTP application as a Layer over a store: the API with its handlers,
- * authentication, the wire error format, `/openapi.json` and `/docs`. The
- * composition root (`main.ts`) adds the Node server and configuration.
+ * authentication, the limits on request bodies, the wire error format,
+ * `/openapi.json` and `/docs`. The composition root (`main.ts`) adds the
+ * Node server and configuration.
  */
 import { HttpApiBuilder, HttpApiSwagger } from "@effect/platform"
 import { TesseraApi } from "@tessera/api"
@@ -11,6 +12,7 @@ import { HealthLive } from "./handlers/health.js"
 import { EventsLive, InvitesLive, RegistrationLive, UsersLive } from "./handlers/identity.js"
 import { ResourcesLive } from "./handlers/resources.js"
 import { WorkspacesLive } from "./handlers/workspaces.js"
+import { BodyLimitsLive } from "./limits.js"
 import { WireFormatLive } from "./wire.js"
 
 export const ApiLive = HttpApiBuilder.api(TesseraApi).pipe(
@@ -22,5 +24,6 @@ export const ApiLive = HttpApiBuilder.api(TesseraApi).pipe(
 export const HttpAppLive = Layer.mergeAll(
   HttpApiSwagger.layer({ path: "/docs" }),
   HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" }),
-  WireFormatLive
+  WireFormatLive,
+  BodyLimitsLive
 ).pipe(Layer.provideMerge(ApiLive))

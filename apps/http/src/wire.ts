@@ -1,13 +1,15 @@
 /**
  * Translation from domain failures to the wire errors of SPEC §4, and the
  * API-level middleware that gives framework failures (a body that fails its
- * schema, malformed JSON, an unknown route) the same format. Status codes
- * live here and in @tessera/api only.
+ * schema or is refused by `limits.ts`, an unknown route) the same format.
+ * Status codes live here and in @tessera/api only. A reply never quotes more
+ * than a short prefix of what the client sent, and only defects are logged.
  */
-import { HttpApiBuilder, HttpApiError, type HttpServerRequest, type HttpServerResponse } from "@effect/platform"
+import { HttpApiBuilder, HttpApiError, HttpServerError, type HttpServerRequest, type HttpServerResponse } from "@effect/platform"
 import { ApiErrors } from "@tessera/api"
 import type * as Domain from "@tessera/domain"
 import { Cause, Effect, ParseResult, Predicate } from "effect"
+import { isBodyRefusal } from "./limits.js"
 
 export type DomainError =
   | Domain.Unauthenticated
@@ -40,13 +42,65 @@ const KEY_PROBLEMS = {
   small_order: "is a small-order X25519 point"
 } as const
 
-const toIssue = (issue: { readonly path: ReadonlyArray<PropertyKey>; readonly message: string }) =>
-  new ApiErrors.Issue({ path: issue.path.map(String).join("."), message: issue.message })
+/** How much of a client's value a message quotes. */
+const QUOTED = 64
 
-export const issuesOf = (error: ParseResult.ParseError) => ParseResult.ArrayFormatter.formatErrorSync(error).map(toIssue)
+/** How many issues one reply lists; the message says how many there were. */
+const MAX_ISSUES = 50
+
+const shorten = (text: string, max = QUOTED) => {
+  if (text.length <= max) return text
+  // never split a surrogate pair
+  const end = /[\uD800-\uDBFF]/.test(text[max - 1]!) ? max - 1 : max
+  return `${text.slice(0, end)}…`
+}
+
+/**
+ * A schema message with the client's value cut to a short prefix: Effect
+ * Schema quotes the whole value (`Expected …, actual <value>`, or a string
+ * literal inside a transformation's message), which may be most of a body.
+ * Scanned by hand: a regular expression over a long value can exhaust the
+ * stack of the regular-expression engine.
+ */
+const quotingShortly = (message: string) => {
+  const actual = message.startsWith("Expected ") ? message.indexOf(", actual ") : -1
+  if (actual >= 0) {
+    const at = actual + ", actual ".length
+    return message.slice(0, at) + shorten(message.slice(at))
+  }
+  let out = ""
+  let i = 0
+  while (i < message.length) {
+    const open = message.indexOf("\"", i)
+    if (open < 0) {
+      out += message.slice(i)
+      break
+    }
+    let close = open + 1
+    while (close < message.length && message[close] !== "\"") close += message[close] === "\\" ? 2 : 1
+    out += `${message.slice(i, open)}"${shorten(message.slice(open + 1, Math.min(close, message.length)))}"`
+    i = close + 1
+  }
+  return shorten(out, 8 * QUOTED)
+}
+
+const toIssue = (issue: { readonly path: ReadonlyArray<PropertyKey>; readonly message: string }) =>
+  new ApiErrors.Issue({ path: issue.path.map((key) => shorten(String(key))).join("."), message: quotingShortly(issue.message) })
 
 export const invalidRequest = (issues: ReadonlyArray<ApiErrors.Issue>, message = "the request does not match its schema") =>
   new ApiErrors.InvalidRequest({ message, issues })
+
+/** The 400 for schema issues: the first `MAX_ISSUES` of them, each quoting the bad value only shortly. */
+const invalidFromIssues = (issues: ReadonlyArray<{ readonly path: ReadonlyArray<PropertyKey>; readonly message: string }>) =>
+  issues.length <= MAX_ISSUES
+    ? invalidRequest(issues.map(toIssue))
+    : invalidRequest(
+      issues.slice(0, MAX_ISSUES).map(toIssue),
+      `the request does not match its schema (the first ${MAX_ISSUES} of ${issues.length} issues)`
+    )
+
+export const invalidRequestOf = (error: ParseResult.ParseError) =>
+  invalidFromIssues(ParseResult.ArrayFormatter.formatErrorSync(error))
 
 export const toWire = (error: DomainError): ApiErrors.WireError => {
   switch (error._tag) {
@@ -106,7 +160,7 @@ export const toWire = (error: DomainError): ApiErrors.WireError => {
     case "ResourceRevoked":
       return new ApiErrors.Gone({ error: "resource_revoked", message: `resource ${error.resourceId} is revoked` })
     case "ParseError":
-      return invalidRequest(issuesOf(error))
+      return invalidRequestOf(error)
   }
 }
 
@@ -125,10 +179,12 @@ export const WireFormatLive = HttpApiBuilder.middleware((app) => {
   return Effect.catchAllCause(failing, (cause) => {
     const e = Cause.squash(cause)
     if (e instanceof HttpApiError.HttpApiDecodeError) {
-      return Effect.fail(invalidRequest(e.issues.map(toIssue)))
+      return Effect.fail(invalidFromIssues(e.issues))
     }
     if (Predicate.isTagged(e, "RouteNotFound")) return Effect.fail(new ApiErrors.NotFound({ message: "no such route" }))
-    if (Predicate.isTagged(e, "RequestError")) return Effect.fail(invalidRequest([], "the body is not valid JSON"))
+    if (e instanceof HttpServerError.RequestError) {
+      return Effect.fail(isBodyRefusal(e.cause) ? e.cause : invalidRequest([], "the body could not be read"))
+    }
     if (Cause.isDie(cause)) {
       return Effect.zipRight(
         Effect.logError("request failed unexpectedly", cause),
