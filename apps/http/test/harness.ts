@@ -69,6 +69,18 @@ export interface Reply {
   readonly status: number
   readonly body: any
   readonly text: string
+  readonly headers: Headers
+}
+
+const toReply = async (response: Response): Promise<Reply> => {
+  const text = await response.text()
+  let body: unknown = undefined
+  try {
+    body = JSON.parse(text)
+  } catch {
+    body = undefined
+  }
+  return { status: response.status, body, text, headers: response.headers }
 }
 
 /** Sends one request with `fetch`; `key` becomes the bearer. */
@@ -86,16 +98,30 @@ export const call = (
     },
     ...(options.json !== undefined ? { body: JSON.stringify(options.json) } : {}),
     ...(options.raw !== undefined ? { body: options.raw } : {})
-  }).then(async (response) => {
-    const text = await response.text()
-    let body: unknown = undefined
-    try {
-      body = JSON.parse(text)
-    } catch {
-      body = undefined
-    }
-    return { status: response.status, body, text }
-  })
+  }).then(toReply)
+
+/**
+ * One request with exactly these headers and this body, as a hostile client
+ * would send it: any content type, raw bytes, or a stream (sent chunked).
+ */
+export const send = (
+  method: string,
+  path: string,
+  options: {
+    readonly key?: string
+    readonly headers?: Record<string, string>
+    readonly body?: string | Uint8Array | FormData | URLSearchParams | ReadableStream<Uint8Array>
+  } = {}
+) =>
+  Effect.flatMap(Served, ({ baseUrl }) =>
+    Effect.promise(() =>
+      fetch(baseUrl + path, {
+        method,
+        headers: { ...(options.key !== undefined ? { authorization: `Bearer ${options.key}` } : {}), ...options.headers },
+        ...(options.body !== undefined ? { body: options.body } : {}),
+        ...(options.body instanceof ReadableStream ? { duplex: "half" } : {})
+      } as RequestInit).then(toReply)
+    ))
 
 /** One request to the served API. */
 export const http = (method: string, path: string, options?: Parameters<typeof call>[3]) =>
