@@ -12,6 +12,7 @@ import { ResourceStore,
   EventLog,
   formatToken,
   Handle,
+  InTransaction,
   Invite,
   InviteStore,
   Member,
@@ -67,6 +68,7 @@ const makeWorld = () => {
     count: Effect.sync(() => users.size),
     countActiveAdmins: Effect.sync(() => [...users.values()].filter((u) => u.role === "admin" && u.status === "active").length),
     revoke: (id, at) => Effect.sync(() => void users.set(id, new User({ ...users.get(id)!, status: "revoked", revoked_at: at }))),
+    hold: (id) => Effect.sync(() => Option.fromNullable(users.get(id))),
     lock: () => Effect.void,
     delete: (id) => Effect.sync(() => void users.delete(id))
   }
@@ -158,7 +160,10 @@ const makeWorld = () => {
     Layer.succeed(EventLog, recorded("EventLog", calls, eventLog)),
     // The identity flows tested here never touch resources: any call is a defect.
     Layer.succeed(ResourceStore, new Proxy({}, { get: (_, name) => () => Effect.die(`unexpected ResourceStore.${String(name)}`) }) as never),
-    Layer.succeed(Transactor, { run: (program) => Effect.zipRight(Effect.sync(() => calls.push("Transactor.run")), program) }),
+    Layer.succeed(Transactor, {
+      run: (program) =>
+        Effect.zipRight(Effect.sync(() => calls.push("Transactor.run")), Effect.provideService(program, InTransaction, { _tag: "InTransaction" })) as never
+    }),
     Crypto.Live
   )
   return Object.assign(world, { layer, writes: () => calls.filter((c) => /\.(insert|mark\w+|addMember|append|revoke|delete\w*)$/.test(c)) })
@@ -263,11 +268,17 @@ describe("who may mint", () => {
   it.effect("a registration invite needs an active system admin; refusals write nothing", () =>
     inWorld((world) =>
       Effect.gen(function*() {
-        for (const caller of [userOf("member"), userOf("admin", "revoked")]) {
-          const exit = yield* Effect.exit(mintInvite(principalOf(caller), { kind: "registration", handle: Handle.make("eve") }))
-          expect(exit).toMatchObject(Exit.fail({ _tag: "Forbidden" }))
-        }
-        expect(world.calls).toEqual([])
+        const member = userOf("member")
+        world.users.set(member.id, member)
+        expect(yield* Effect.exit(mintInvite(principalOf(member), { kind: "registration", handle: Handle.make("eve") })))
+          .toMatchObject(Exit.fail({ _tag: "Forbidden" }))
+        // An admin revoked after authenticating is refused inside the transaction, as the store now holds them.
+        const revoked = userOf("admin", "revoked")
+        world.users.set(revoked.id, revoked)
+        expect(yield* Effect.exit(mintInvite(principalOf(userOf("admin")), { kind: "registration", handle: Handle.make("eve") })))
+          .toMatchObject(Exit.fail({ _tag: "Unauthenticated" }))
+        expect(world.writes()).toEqual([])
+        world.users.set(revoked.id, userOf("admin"))
         const { invite } = yield* mintInvite(principalOf(userOf("admin")), { kind: "registration", handle: Handle.make("eve") })
         expect(invite.created_by).toBe(userOf("admin").id)
         expect(world.writes()).toEqual(["InviteStore.insert", "EventLog.append"])
@@ -290,6 +301,7 @@ describe("who may mint", () => {
           updated_at: timestampOf(0)
         })
         world.workspaces.set(team.id, team)
+        world.users.set(userOf("member").id, userOf("member"))
         const exit = yield* Effect.exit(
           mintInvite(principalOf(userOf("member")), { kind: "grant", workspace_id: team.id, workspace_role: "member" })
         )

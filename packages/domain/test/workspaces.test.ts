@@ -25,7 +25,8 @@ import {
   WorkspaceId,
   WorkspacePatch,
   type WorkspaceRole,
-  WorkspaceStore
+  WorkspaceStore,
+  InTransaction
 } from "../src/index.js"
 
 // ---------------------------------------------------------------------------------------------
@@ -264,7 +265,13 @@ const makeRaceWorld = (options: { conflicts: number; rivalDeletes: boolean }) =>
     append: (_at, appended) => Effect.sync(() => void events.push(...appended)),
     list: () => Effect.sync(() => events.map((e, i) => new Event({ seq: i + 1, at: AT, workspace_id: null, resource_id: null, ...e })))
   }
-  const layer = Layer.mergeAll(Layer.succeed(WorkspaceStore, store), Layer.succeed(EventLog, log), Crypto.Live)
+  const layer = Layer.mergeAll(
+    Layer.succeed(WorkspaceStore, store),
+    Layer.succeed(EventLog, log),
+    // ensurePersonalWorkspace runs inside its caller's transaction; here the test is that caller.
+    Layer.succeed(InTransaction, { _tag: "InTransaction" }),
+    Crypto.Live
+  )
   return { workspaces, events, calls, layer, inserts: () => calls.filter((c) => c === "insert").length }
 }
 

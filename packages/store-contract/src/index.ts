@@ -29,7 +29,7 @@ import {
   revokeUser,
   SystemActor,
   type Timestamp,
-  type Transactor,
+  Transactor,
   User,
   type UserId,
   UserStore,
@@ -162,7 +162,7 @@ export const storeContract = <E>(name: string, store: Layer.Layer<StorePorts, E>
           const { principal: admin } = yield* Admin
           const handle = uniqueHandle("taken")
           const { invite, token } = yield* mintRegistration(admin, handle)
-          yield* Effect.flatMap(UserStore, (users) =>
+          yield* Transactor.run(Effect.flatMap(UserStore, (users) =>
             users.insert(new User({
               id: "usr_0000000000000000000000000000beef".replace("beef", Math.random().toString(16).slice(2, 6).padEnd(4, "0")) as UserId,
               handle,
@@ -172,7 +172,7 @@ export const storeContract = <E>(name: string, store: Layer.Layer<StorePorts, E>
               kex_pub: null,
               created_at: "2026-01-01T00:00:00.000Z" as Timestamp,
               revoked_at: null
-            })))
+            }))))
           const refused = yield* Effect.flip(register({ token, ...publicKeys() }))
           expect(refused._tag).toBe("UserExists")
           expect((yield* getInvite(admin, invite.id)).status).toBe("pending")
@@ -293,7 +293,7 @@ export const storeContract = <E>(name: string, store: Layer.Layer<StorePorts, E>
             created_at: "2026-01-01T00:00:00.000Z" as Timestamp,
             updated_at: "2026-01-01T00:00:00.000Z" as Timestamp
           })
-          expect(yield* Effect.flatMap(WorkspaceStore, (s) => s.insert(team))).toBe(true)
+          expect(yield* Transactor.run(Effect.flatMap(WorkspaceStore, (s) => s.insert(team)))).toBe(true)
           const { token } = yield* mintInvite(admin, { kind: "grant", workspace_id: team.id, workspace_role: "member" })
           const member = yield* Effect.flatMap(
             mintRegistration(admin),

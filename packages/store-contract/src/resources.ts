@@ -343,7 +343,9 @@ export const resourceContract = <E, R = never>(
                     const target = t === ids.length ? foreign.id : ids[t]!
                     const asChild = op.position === "first-child" || op.position === "last-child"
                     const newParent = target === foreign.id ? null : asChild ? target : model.parent.get(target)!
-                    const expected = role === null
+                    // a target the actor cannot see at all is not found (the foreign one: only its owner, user 0)
+                    const seesTarget = target === foreign.id ? op.by === SYSTEM_ADMIN || op.by === 0 : roleOf(before, op.by, target) !== null
+                    const expected = role === null || !seesTarget
                       ? "NotFound"
                       : target === foreign.id || target === node || isUnder(model.parent, target, node)
                       ? "InvalidMove"

@@ -32,7 +32,8 @@ import {
   type WorkspaceId,
   WorkspacePatch,
   type WorkspaceRole,
-  WorkspaceStore
+  WorkspaceStore,
+  Transactor
 } from "@tessera/domain"
 import { Effect, Either, FastCheck as fc, type Layer, Option, Schema } from "effect"
 import { lastSeq, registerUser } from "./fixtures.js"
@@ -495,16 +496,18 @@ export const workspaceContract = <E>(name: string, store: Layer.Layer<StorePorts
           const [a, b, c, x, y] = yield* people(5)
           const store = yield* Store
           // data written before the rules held, bypassing every use case
-          yield* store.replaceMembers(a!.personal.id, [
-            new Member({ user_id: a!.user.id, role: "admin" }),
-            new Member({ user_id: x!.user.id, role: "admin" }),
-            new Member({ user_id: y!.user.id, role: "admin" })
-          ])
-          yield* store.replaceMembers(b!.personal.id, [
-            new Member({ user_id: b!.user.id, role: "member" }),
-            new Member({ user_id: x!.user.id, role: "member" })
-          ])
-          yield* store.replaceMembers(c!.personal.id, [])
+          yield* Transactor.run(Effect.all([
+            store.replaceMembers(a!.personal.id, [
+              new Member({ user_id: a!.user.id, role: "admin" }),
+              new Member({ user_id: x!.user.id, role: "admin" }),
+              new Member({ user_id: y!.user.id, role: "admin" })
+            ]),
+            store.replaceMembers(b!.personal.id, [
+              new Member({ user_id: b!.user.id, role: "member" }),
+              new Member({ user_id: x!.user.id, role: "member" })
+            ]),
+            store.replaceMembers(c!.personal.id, [])
+          ]))
           const at = "2026-01-01T00:00:00.000Z" as Timestamp
           const orphan = new Workspace({
             id: yield* newWorkspaceId,
@@ -518,7 +521,7 @@ export const workspaceContract = <E>(name: string, store: Layer.Layer<StorePorts
             created_at: at,
             updated_at: at
           })
-          expect(yield* store.insert(orphan)).toBe(true)
+          expect(yield* Transactor.run(store.insert(orphan))).toBe(true)
           const broken = [a!, b!, c!]
           const ours = [...broken.map((p) => p.personal.id), orphan.id]
           const seq = yield* lastSeq

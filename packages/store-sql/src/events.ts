@@ -5,7 +5,7 @@
  * never skips an event that commits later with a smaller number.
  */
 import { SqlClient } from "@effect/sql"
-import { Event, EventLog } from "@tessera/domain"
+import { Event, EventLog, writing } from "@tessera/domain"
 import { Effect, Layer, Schema } from "effect"
 import { DbInt } from "./rows.js"
 
@@ -21,7 +21,7 @@ export const EventLogLive = Layer.effect(EventLog, Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   return EventLog.of({
     append: (at, events) =>
-      Effect.gen(function*() {
+      writing(Effect.gen(function*() {
         if (events.length === 0) return
         const [counter] = yield* sql`UPDATE event_counter SET last_seq = last_seq + ${events.length} WHERE id = 1 RETURNING last_seq`
         const last = (yield* Schema.decodeUnknown(SeqRow)(counter)).last_seq
@@ -35,7 +35,7 @@ export const EventLogLive = Layer.effect(EventLog, Effect.gen(function*() {
           resource_id: event.resource_id ?? null,
           data: JSON.stringify(event.data)
         })))}`
-      }).pipe(Effect.orDie),
+      }).pipe(Effect.orDie)),
     list: ({ after, limit, workspaceId }) =>
       sql`SELECT seq, type, at, actor, workspace_id, resource_id, data FROM events
           WHERE seq > ${after} ${workspaceId !== undefined ? sql`AND workspace_id = ${workspaceId}` : sql``}

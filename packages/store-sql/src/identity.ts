@@ -7,16 +7,18 @@ import { SqlClient, SqlSchema } from "@effect/sql"
 import {
   ApiKeyId,
   ApiKeyStore,
+  Conflict,
   Invite,
   InviteId,
   InviteStore,
   User,
   UserExists,
   UserId,
-  UserStore
+  UserStore,
+  writing
 } from "@tessera/domain"
 import { Effect, Layer, Option, Schema } from "effect"
-import { CountRow, lockRow } from "./rows.js"
+import { CountRow, lockRow, shareLock } from "./rows.js"
 import { uniqueViolation } from "./sqlErrors.js"
 
 const USER_COLUMNS = "id, handle, role, status, sign_pub, kex_pub, created_at, revoked_at"
@@ -34,6 +36,11 @@ export const UserStoreLive = Layer.effect(UserStore, Effect.gen(function*() {
     Result: User,
     execute: (handle) => sql`SELECT ${cols} FROM users WHERE handle = ${handle}`
   })
+  const hold = SqlSchema.findOne({
+    Request: UserId,
+    Result: User,
+    execute: (id) => sql`SELECT ${cols} FROM users WHERE id = ${id}${shareLock(sql)}`
+  })
   const list = SqlSchema.findAll({
     Request: Schema.Void,
     Result: User,
@@ -46,7 +53,7 @@ export const UserStoreLive = Layer.effect(UserStore, Effect.gen(function*() {
     )
   return UserStore.of({
     insert: (user) =>
-      sql`INSERT INTO users ${sql.insert(Schema.encodeSync(User)(user))}`.pipe(
+      writing(sql`INSERT INTO users ${sql.insert(Schema.encodeSync(User)(user))}`.pipe(
         Effect.asVoid,
         Effect.catchTag("SqlError", (error) => {
           const violated = uniqueViolation(error)
@@ -54,15 +61,16 @@ export const UserStoreLive = Layer.effect(UserStore, Effect.gen(function*() {
           const field = violated.includes("sign_pub") ? "sign_pub" : violated.includes("kex_pub") ? "kex_pub" : "handle"
           return Effect.fail(new UserExists({ field, message: `a user with this ${field} is already registered` }))
         })
-      ),
+      )),
     findById: (id) => Effect.orDie(findById(id)),
     findByHandle: (handle) => Effect.orDie(findByHandle(handle)),
     list: Effect.orDie(list(undefined)),
     count: count("SELECT COUNT(*) AS n FROM users"),
     countActiveAdmins: count("SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND status = 'active'"),
     revoke: (id, at) =>
-      Effect.orDie(sql`UPDATE users SET status = 'revoked', revoked_at = ${at} WHERE id = ${id} AND status = 'active'`),
-    delete: (id) => Effect.orDie(sql`DELETE FROM users WHERE id = ${id}`),
+      writing(Effect.orDie(sql`UPDATE users SET status = 'revoked', revoked_at = ${at} WHERE id = ${id} AND status = 'active'`)),
+    delete: (id) => writing(Effect.orDie(sql`DELETE FROM users WHERE id = ${id}`)),
+    hold: (id) => writing(Effect.orDie(hold(id))),
     lock: (id) => lockRow(sql, "users", id)
   })
 }))
@@ -81,14 +89,14 @@ export const ApiKeyStoreLive = Layer.effect(ApiKeyStore, Effect.gen(function*() 
   })
   return ApiKeyStore.of({
     insert: (key, digest) =>
-      Effect.orDie(sql`INSERT INTO api_keys ${sql.insert({ id: key.id, user_id: key.user_id, digest, created_at: key.created_at })}`),
+      writing(Effect.orDie(sql`INSERT INTO api_keys ${sql.insert({ id: key.id, user_id: key.user_id, digest, created_at: key.created_at })}`)),
     findActiveOwner: (digest) =>
       findOwner(digest).pipe(
         Effect.map(Option.map(({ key_id, ...user }) => ({ apiKeyId: key_id, user: new User(user) }))),
         Effect.orDie
       ),
     deleteForUser: (userId) =>
-      Effect.orDie(sql`DELETE FROM api_keys WHERE user_id = ${userId} RETURNING id`.pipe(Effect.map((rows) => rows.length)))
+      writing(Effect.orDie(sql`DELETE FROM api_keys WHERE user_id = ${userId} RETURNING id`.pipe(Effect.map((rows) => rows.length))))
   })
 }))
 
@@ -111,7 +119,14 @@ export const InviteStoreLive = Layer.effect(InviteStore, Effect.gen(function*() 
   const applied = (rows: ReadonlyArray<unknown>) => rows.length > 0
   return InviteStore.of({
     insert: (invite, digest) =>
-      Effect.orDie(sql`INSERT INTO invites ${sql.insert({ ...Schema.encodeSync(Invite)(invite), digest })}`),
+      writing(sql`INSERT INTO invites ${sql.insert({ ...Schema.encodeSync(Invite)(invite), digest })}`.pipe(
+        Effect.asVoid,
+        Effect.catchTag("SqlError", (error) => {
+          const violated = uniqueViolation(error)
+          if (violated === undefined || !/invites_one_pending_registration|invites\.handle/.test(violated)) return Effect.die(error)
+          return Effect.fail(new Conflict({ message: `a pending invite already holds handle ${invite.handle}` }))
+        })
+      )),
     findById: (id) => Effect.orDie(findById(id)),
     findByDigest: (digest) => Effect.orDie(findByDigest(digest)),
     list: (query) => {
@@ -128,16 +143,16 @@ export const InviteStoreLive = Layer.effect(InviteStore, Effect.gen(function*() 
       )
     },
     markRedeemed: (id, r) =>
-      sql`UPDATE invites SET status = 'redeemed', redeemed_at = ${r.at}, redeemed_by = ${r.by},
+      writing(sql`UPDATE invites SET status = 'redeemed', redeemed_at = ${r.at}, redeemed_by = ${r.by},
             redeemed_sign_pub = ${r.signPub}, redeemed_kex_pub = ${r.kexPub}
-          WHERE id = ${id} AND status = 'pending' RETURNING id`.pipe(Effect.map(applied), Effect.orDie),
+          WHERE id = ${id} AND status = 'pending' RETURNING id`.pipe(Effect.map(applied), Effect.orDie)),
     markCanceled: (id, at) =>
-      sql`UPDATE invites SET status = 'canceled', canceled_at = ${at}
-          WHERE id = ${id} AND status = 'pending' RETURNING id`.pipe(Effect.map(applied), Effect.orDie),
+      writing(sql`UPDATE invites SET status = 'canceled', canceled_at = ${at}
+          WHERE id = ${id} AND status = 'pending' RETURNING id`.pipe(Effect.map(applied), Effect.orDie)),
     markExpired: (id) =>
-      sql`UPDATE invites SET status = 'expired' WHERE id = ${id} AND status = 'pending' RETURNING id`.pipe(
+      writing(sql`UPDATE invites SET status = 'expired' WHERE id = ${id} AND status = 'pending' RETURNING id`.pipe(
         Effect.map(applied),
         Effect.orDie
-      )
+      ))
   })
 }))

@@ -22,7 +22,7 @@ import { SqlClient } from "@effect/sql"
 import type { Fragment } from "@effect/sql/Statement"
 import { Access, Resource, ResourceStore, type ResourceId, type WorkspaceId } from "@tessera/domain"
 import { Effect, Layer, Option, Schema } from "effect"
-import { DbInt, lockRow } from "./rows.js"
+import { DbInt, lockRow, transactional } from "./rows.js"
 
 /**
  * A guard against corrupt (cyclic) data, far beyond any real tree: a walk
@@ -80,7 +80,7 @@ export const ResourceStoreLive = Layer.effect(ResourceStore, Effect.gen(function
       Effect.map((rows) => rows.map((r) => r.id))
     )
 
-  return ResourceStore.of({
+  return ResourceStore.of(transactional({
     insert: (resource) =>
       Effect.gen(function*() {
         const position = yield* nextPosition(resource.workspace_id, resource.parent_id, resource.id)
@@ -173,5 +173,5 @@ export const ResourceStoreLive = Layer.effect(ResourceStore, Effect.gen(function
       ),
     deleteAccessesOfUser: (userId) =>
       sql`DELETE FROM resource_accesses WHERE user_id = ${userId} RETURNING id`.pipe(Effect.map((r) => r.length), Effect.orDie)
-  })
+  }, ["insert", "update", "move", "insertAccess", "setAccessRole", "deleteAccess", "deleteAccessesOf", "deleteWorkspaceResources", "deleteAccessesOfUser"]))
 }))

@@ -1,21 +1,58 @@
 /**
  * The Transactor port over `SqlClient.withTransaction`. How a transaction
  * begins is the client's business: the SQLite store's client begins
- * `IMMEDIATE`, PostgreSQL's runs READ COMMITTED with guarded writes.
- * Database failures inside a transaction are defects; the rollback happens
- * either way.
+ * `IMMEDIATE`, PostgreSQL's runs READ COMMITTED with guarded writes and row
+ * locks. The program runs with `InTransaction` provided — the evidence every
+ * port write requires. Database failures inside a transaction are defects;
+ * the rollback happens either way.
+ *
+ * PostgreSQL may still pick a transaction as a deadlock victim (two admins
+ * deleting each other, each holding their own row) or fail one on a
+ * serialization conflict. The outermost transaction is then rolled back and
+ * run again from the start, at most `ATTEMPTS` times: the rerun reads the
+ * winner's committed state, so it decides afresh instead of answering 500.
+ * Nested calls join the outer transaction and never retry on their own.
  */
 import { SqlClient } from "@effect/sql"
-import { Transactor } from "@tessera/domain"
-import { Effect, Layer, Predicate } from "effect"
+import { InTransaction, Transactor } from "@tessera/domain"
+import { Cause, Effect, Layer, Option, Predicate } from "effect"
+
+export const ATTEMPTS = 4
+
+const RETRYABLE = new Set(["40P01", "40001"])
+
+/** Whether a defect is a PostgreSQL deadlock or serialization failure. */
+export const isRetryable = (defect: unknown): boolean => {
+  if (!Predicate.isTagged(defect, "SqlError")) return false
+  const cause = (defect as { cause?: { code?: unknown } }).cause
+  return typeof cause?.code === "string" && RETRYABLE.has(cause.code)
+}
+
+const evidence = InTransaction.of({ _tag: "InTransaction" })
 
 export const TransactorLive = Layer.effect(
   Transactor,
-  Effect.map(SqlClient.SqlClient, (sql) =>
-    Transactor.of({
+  Effect.map(SqlClient.SqlClient, (sql) => {
+    const once = <A, E, R>(program: Effect.Effect<A, E, R>) =>
+      sql.withTransaction(Effect.provideService(program, InTransaction, evidence)).pipe(
+        Effect.catchIf((e): e is never => Predicate.isTagged(e, "SqlError"), (e) => Effect.die(e))
+      ) as Effect.Effect<A, E, Exclude<R, InTransaction>>
+    const attempt = <A, E, R>(program: Effect.Effect<A, E, R>, left: number): Effect.Effect<A, E, Exclude<R, InTransaction>> =>
+      once(program).pipe(
+        Effect.catchAllCause((cause) => {
+          const defect = Cause.dieOption(cause)
+          return left > 1 && Option.isSome(defect) && isRetryable(defect.value)
+            ? Effect.zipRight(Effect.sleep(`${(ATTEMPTS - left + 1) * 5} millis`), attempt(program, left - 1))
+            : Effect.failCause(cause)
+        })
+      )
+    return Transactor.of({
       run: <A, E, R>(program: Effect.Effect<A, E, R>) =>
-        sql.withTransaction(program).pipe(
-          Effect.catchIf((e): e is never => Predicate.isTagged(e, "SqlError"), (e) => Effect.die(e))
-        ) as Effect.Effect<A, E, R>
-    }))
+        Effect.serviceOption(InTransaction).pipe(
+          Effect.flatMap((outer) =>
+            Option.isSome(outer) ? (program as Effect.Effect<A, E, Exclude<R, InTransaction>>) : attempt(program, ATTEMPTS)
+          )
+        )
+    })
+  })
 )

@@ -7,7 +7,7 @@ import { SqlClient } from "@effect/sql"
 import type { Fragment } from "@effect/sql/Statement"
 import { AlreadyMember, Member, type UserId, Workspace, WorkspaceStore } from "@tessera/domain"
 import { Effect, Layer, Option, Schema } from "effect"
-import { DbInt, lockRow } from "./rows.js"
+import { DbInt, lockRow, transactional } from "./rows.js"
 
 const WorkspaceRow = Schema.Struct({
   ...Workspace.fields,
@@ -40,7 +40,7 @@ export const WorkspaceStoreLive = Layer.effect(WorkspaceStore, Effect.gen(functi
   const findOne = (where: Fragment) => Effect.map(loadMany(where), (all) => Option.fromNullable(all[0]))
   const memberRows = (id: string, members: ReadonlyArray<Member>) =>
     members.map((m) => ({ workspace_id: id, user_id: m.user_id, role: m.role }))
-  return WorkspaceStore.of({
+  return WorkspaceStore.of(transactional({
     insert: (workspace) =>
       Effect.gen(function*() {
         const row = Schema.encodeSync(WorkspaceRow)({ ...workspace, members: undefined })
@@ -110,5 +110,5 @@ export const WorkspaceStoreLive = Layer.effect(WorkspaceStore, Effect.gen(functi
         Effect.map((rows) => rows.length),
         Effect.orDie
       )
-  })
+  }, ["insert", "update", "replaceMembers", "setMemberRole", "removeMember", "delete", "addMember", "deletePersonalOf", "removeMembershipsOf"]))
 }))

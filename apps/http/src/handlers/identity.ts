@@ -52,9 +52,7 @@ export const InvitesLive = HttpApiBuilder.group(TesseraApi, "invites", (handlers
 export const UsersLive = HttpApiBuilder.group(TesseraApi, "users", (handlers) =>
   handlers
     .handle("me", () => Effect.map(CurrentPrincipal, (principal) => ({ user: principal.user })))
-    .handle("myWorkspace", () =>
-      Effect.flatMap(CurrentPrincipal, (principal) =>
-        Domain.Transactor.run(Domain.ensurePersonalWorkspace(principal.user))).pipe(wire))
+    .handle("myWorkspace", () => Effect.flatMap(CurrentPrincipal, Domain.myPersonalWorkspace).pipe(wire))
     .handle("list", () =>
       Effect.flatMap(CurrentPrincipal, Domain.listUsers).pipe(Effect.map((users) => ({ users })), wire))
     .handle("show", ({ path }) =>

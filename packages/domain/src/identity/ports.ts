@@ -1,63 +1,47 @@
 /**
  * Storage ports of the identity area. Implementations run every call inside
- * the caller's transaction when there is one; guarded writes return whether
- * they applied so the use case can tell a lost race from a success.
+ * the caller's transaction when there is one; writes require it
+ * (`InTransaction`). Guarded writes return whether they applied so the use
+ * case can tell a lost race from a success.
+ *
+ * Lock order (every writer, every store): user rows first, in id order; then
+ * workspace rows, in id order; then resource rows. A transaction never takes
+ * a user lock after a workspace or resource lock, so two writers cannot wait
+ * on each other. On SQLite a write transaction holds the whole file from its
+ * first statement (`BEGIN IMMEDIATE`), so the row locks are no-ops there.
  */
 import { Context, Effect, Option } from "effect"
-import type { ApiKeyId, InviteId, UserId } from "../shared/ids.js"
+import type { ApiKeyId, UserId } from "../shared/ids.js"
 import type { Timestamp } from "../shared/time.js"
+import type { InTransaction } from "../shared/transactor.js"
 import type { UserExists } from "./errors.js"
-import type { Invite } from "./invites.js"
 import type { ApiKey, User } from "./schemas.js"
 
 export class UserStore extends Context.Tag("Tessera/UserStore")<UserStore, {
   /** Fails with `UserExists` when the handle or a key is taken (unique indexes). */
-  readonly insert: (user: User) => Effect.Effect<void, UserExists>
+  readonly insert: (user: User) => Effect.Effect<void, UserExists, InTransaction>
   readonly findById: (id: UserId) => Effect.Effect<Option.Option<User>>
   readonly findByHandle: (handle: string) => Effect.Effect<Option.Option<User>>
   readonly list: Effect.Effect<ReadonlyArray<User>>
   readonly count: Effect.Effect<number>
   readonly countActiveAdmins: Effect.Effect<number>
-  readonly revoke: (id: UserId, at: Timestamp) => Effect.Effect<void>
-  /** Holds the user's row lock until the transaction ends (SQLite: the write transaction already holds the file). */
-  readonly lock: (id: UserId) => Effect.Effect<void>
-  readonly delete: (id: UserId) => Effect.Effect<void>
+  readonly revoke: (id: UserId, at: Timestamp) => Effect.Effect<void, never, InTransaction>
+  /**
+   * Reads the user under a shared lock held to commit: a concurrent delete
+   * or revoke waits for this transaction, and this one sees theirs if they
+   * committed first. Shared, so one user's requests do not queue on each other.
+   */
+  readonly hold: (id: UserId) => Effect.Effect<Option.Option<User>, never, InTransaction>
+  /** Holds the user's row exclusively until the transaction ends (deletion). */
+  readonly lock: (id: UserId) => Effect.Effect<void, never, InTransaction>
+  readonly delete: (id: UserId) => Effect.Effect<void, never, InTransaction>
 }>() {}
 
 export class ApiKeyStore extends Context.Tag("Tessera/ApiKeyStore")<ApiKeyStore, {
-  readonly insert: (key: ApiKey, digest: string) => Effect.Effect<void>
+  readonly insert: (key: ApiKey, digest: string) => Effect.Effect<void, never, InTransaction>
   /** The active user owning the key with this digest. */
   readonly findActiveOwner: (
     digest: string
   ) => Effect.Effect<Option.Option<{ readonly user: User; readonly apiKeyId: ApiKeyId }>>
-  readonly deleteForUser: (userId: UserId) => Effect.Effect<number>
-}>() {}
-
-export interface InviteQuery {
-  readonly workspaceId?: string | undefined
-  readonly resourceId?: string | undefined
-  readonly handle?: string | undefined
-  readonly createdBy?: string | undefined
-  /** Stored statuses to include; omitted means all. */
-  readonly storedStatuses?: ReadonlyArray<Invite["status"]> | undefined
-}
-
-export interface Redemption {
-  readonly at: Timestamp
-  readonly by: UserId
-  readonly signPub: string | null
-  readonly kexPub: string | null
-}
-
-export class InviteStore extends Context.Tag("Tessera/InviteStore")<InviteStore, {
-  readonly insert: (invite: Invite, digest: string) => Effect.Effect<void>
-  readonly findById: (id: InviteId) => Effect.Effect<Option.Option<Invite>>
-  readonly findByDigest: (digest: string) => Effect.Effect<Option.Option<Invite>>
-  readonly list: (query: InviteQuery) => Effect.Effect<ReadonlyArray<Invite>>
-  /** pending → redeemed, guarded on the stored status; `false` when someone else got there first. */
-  readonly markRedeemed: (id: InviteId, redemption: Redemption) => Effect.Effect<boolean>
-  /** pending → canceled, guarded; `false` when it was no longer pending. */
-  readonly markCanceled: (id: InviteId, at: Timestamp) => Effect.Effect<boolean>
-  /** pending → expired, guarded; `false` when it was no longer pending. */
-  readonly markExpired: (id: InviteId) => Effect.Effect<boolean>
+  readonly deleteForUser: (userId: UserId) => Effect.Effect<number, never, InTransaction>
 }>() {}

@@ -7,6 +7,7 @@ import { Schema } from "effect"
 import { ApiKeyId, UserId } from "../shared/ids.js"
 import { Timestamp } from "../shared/time.js"
 
+/** A user's unique name; its pattern already excludes control characters. */
 export const Handle = Schema.String.pipe(
   Schema.pattern(/^[a-z0-9][a-z0-9_-]{1,31}$/, {
     message: () => "a handle is 2-32 characters of a-z, 0-9, _ and -, starting with a letter or digit"
@@ -60,9 +61,6 @@ export type SystemActor = typeof SystemActor
 export type Actor = Principal | SystemActor
 
 export const isSystem = (actor: Actor): actor is SystemActor => "_tag" in actor && actor._tag === "System"
-
-export const isSystemAdmin = (actor: Actor): boolean =>
-  isSystem(actor) || (actor.user.role === "admin" && actor.user.status === "active")
 
 /** The actor as events record it: a user id or `system`. */
 export const actorName = (actor: Actor): string => (isSystem(actor) ? "system" : actor.user.id)

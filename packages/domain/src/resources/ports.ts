@@ -3,9 +3,12 @@
  * integer sibling `position`; ancestor walks are one recursive query.
  * Writers that check an invariant over several rows (last owner, moves)
  * first `lock` the resource so two of them cannot both pass the check.
+ * Every write requires `InTransaction`; resource locks come after user and
+ * workspace locks (the order `identity/ports.ts` documents).
  */
 import { Context, Effect, Option } from "effect"
 import type { ResourceId, UserId, WorkspaceId } from "../shared/ids.js"
+import type { InTransaction } from "../shared/transactor.js"
 import type { AncestorFacts, MovePlan } from "./rules.js"
 import type { Access, Resource, ResourceRole } from "./schemas.js"
 
@@ -16,7 +19,7 @@ export interface RoleQuery {
 
 export class ResourceStore extends Context.Tag("Tessera/ResourceStore")<ResourceStore, {
   /** Inserts as the last child of its parent (or the last root of its workspace). */
-  readonly insert: (resource: Resource) => Effect.Effect<void>
+  readonly insert: (resource: Resource) => Effect.Effect<void, never, InTransaction>
   readonly findById: (id: ResourceId) => Effect.Effect<Option.Option<Resource>>
   /** Children of `parentId` (roots of the workspace when `null`), in sibling order. */
   readonly children: (workspaceId: WorkspaceId, parentId: ResourceId | null) => Effect.Effect<ReadonlyArray<Resource>>
@@ -26,22 +29,22 @@ export class ResourceStore extends Context.Tag("Tessera/ResourceStore")<Resource
   readonly pathToRoot: (id: ResourceId) => Effect.Effect<ReadonlyArray<ResourceId>>
   /** The facts the effective role of `userId` on `id` is computed from, in one query. */
   readonly roleFacts: (id: ResourceId, userId: UserId) => Effect.Effect<RoleQuery>
-  readonly lock: (id: ResourceId) => Effect.Effect<void>
-  readonly update: (resource: Resource) => Effect.Effect<void>
+  readonly lock: (id: ResourceId) => Effect.Effect<void, never, InTransaction>
+  readonly update: (resource: Resource) => Effect.Effect<void, never, InTransaction>
   /** Applies a classified move: new parent and place among the new siblings. */
-  readonly move: (id: ResourceId, plan: MovePlan) => Effect.Effect<void>
+  readonly move: (id: ResourceId, plan: MovePlan) => Effect.Effect<void, never, InTransaction>
   readonly accesses: (ids: ReadonlyArray<ResourceId>) => Effect.Effect<ReadonlyArray<Access>>
   /** `false` when the user already has a direct access there. */
-  readonly insertAccess: (access: Access) => Effect.Effect<boolean>
+  readonly insertAccess: (access: Access) => Effect.Effect<boolean, never, InTransaction>
   readonly findAccess: (id: string) => Effect.Effect<Option.Option<Access>>
-  readonly setAccessRole: (id: string, role: ResourceRole) => Effect.Effect<boolean>
-  readonly deleteAccess: (id: string) => Effect.Effect<boolean>
+  readonly setAccessRole: (id: string, role: ResourceRole) => Effect.Effect<boolean, never, InTransaction>
+  readonly deleteAccess: (id: string) => Effect.Effect<boolean, never, InTransaction>
   /** Deletes every direct access on the resource; returns how many. */
-  readonly deleteAccessesOf: (id: ResourceId) => Effect.Effect<number>
+  readonly deleteAccessesOf: (id: ResourceId) => Effect.Effect<number, never, InTransaction>
   /** Deletes every resource of a workspace with their accesses (the workspace is going); returns how many. */
-  readonly deleteWorkspaceResources: (workspaceId: WorkspaceId) => Effect.Effect<number>
+  readonly deleteWorkspaceResources: (workspaceId: WorkspaceId) => Effect.Effect<number, never, InTransaction>
   /** Every direct access the user holds. */
   readonly accessesOfUser: (userId: UserId) => Effect.Effect<ReadonlyArray<Access>>
   /** Deletes every direct access of the user anywhere; returns how many. */
-  readonly deleteAccessesOfUser: (userId: UserId) => Effect.Effect<number>
+  readonly deleteAccessesOfUser: (userId: UserId) => Effect.Effect<number, never, InTransaction>
 }>() {}

@@ -4,11 +4,24 @@
  * reader < commenter < editor < administrator < owner.
  */
 import { Schema } from "effect"
-import { ResourceRole } from "../identity/invites.js"
 import { ResourceId, UserId, WorkspaceId } from "../shared/ids.js"
+import { Line } from "../shared/text.js"
 import { Timestamp } from "../shared/time.js"
 
-export { ResourceRole }
+/** A user's role on a resource, from least to most. */
+export const ResourceRole = Schema.Literal("reader", "commenter", "editor", "administrator", "owner")
+export type ResourceRole = typeof ResourceRole.Type
+
+/** A resource's title as creation and patches accept it. */
+export const ResourceTitle = Line(1, 500)
+
+/** A direct access's id. */
+export const AccessId = Schema.String.pipe(
+  Schema.pattern(/^acc_[0-9a-f]{32}$/),
+  Schema.brand("AccessId"),
+  Schema.annotations({ identifier: "AccessId", description: "an id of the form acc_<32 hex>" })
+)
+export type AccessId = typeof AccessId.Type
 
 export const ResourceKind = Schema.String.pipe(
   Schema.pattern(/^[a-z][a-z0-9_]{0,31}$/, { message: () => "a kind is 1-32 characters of a-z, 0-9 and _, starting with a letter" })

@@ -14,3 +14,14 @@ export class PersonalWorkspaceInvariantError extends Schema.TaggedError<Personal
   "PersonalWorkspaceInvariantError",
   { workspaceId: Schema.String, reason: PersonalWorkspaceReason }
 ) {}
+
+/** The change would leave these team workspaces without an admin. */
+export class LastAdmin extends Schema.TaggedError<LastAdmin>()("LastAdmin", {
+  workspaceIds: Schema.Array(Schema.String)
+}) {}
+
+/** `ensurePersonalWorkspace` gave up: the workspace kept vanishing between create and read. */
+export class PersonalWorkspaceUnavailable extends Schema.TaggedError<PersonalWorkspaceUnavailable>()(
+  "PersonalWorkspaceUnavailable",
+  { userId: Schema.String, attempts: Schema.Int, message: Schema.String }
+) {}

@@ -3,16 +3,18 @@
  * (workspace, user), enforced by the store. Writers that check an invariant
  * over several rows first `lock` the workspace so that two of them cannot
  * both pass the check (on SQLite the write transaction already holds the
- * file's lock).
+ * file's lock). Every write requires `InTransaction`; the lock order is
+ * the one `identity/ports.ts` documents (users, then workspaces, then
+ * resources).
  */
 import { Context, Effect, Option } from "effect"
 import type { UserId, WorkspaceId } from "../shared/ids.js"
-import type { WorkspaceRole } from "../identity/invites.js"
-import type { AlreadyMember, Member, Workspace } from "./schemas.js"
+import type { InTransaction } from "../shared/transactor.js"
+import type { AlreadyMember, Member, Workspace, WorkspaceRole } from "./schemas.js"
 
 export class WorkspaceStore extends Context.Tag("Tessera/WorkspaceStore")<WorkspaceStore, {
   /** Inserts the workspace and its members; `false` when the owner already has a personal workspace. */
-  readonly insert: (workspace: Workspace) => Effect.Effect<boolean>
+  readonly insert: (workspace: Workspace) => Effect.Effect<boolean, never, InTransaction>
   readonly findById: (id: WorkspaceId) => Effect.Effect<Option.Option<Workspace>>
   readonly findPersonal: (owner: UserId) => Effect.Effect<Option.Option<Workspace>>
   /** The workspaces the user is a member of, oldest first. */
@@ -21,16 +23,16 @@ export class WorkspaceStore extends Context.Tag("Tessera/WorkspaceStore")<Worksp
   /** Every workspace, oldest first (operators only). */
   readonly listAll: Effect.Effect<ReadonlyArray<Workspace>>
   /** Holds the workspace's row lock until the transaction ends. */
-  readonly lock: (id: WorkspaceId) => Effect.Effect<void>
+  readonly lock: (id: WorkspaceId) => Effect.Effect<void, never, InTransaction>
   /** Writes name, about, custom_instructions, bundles and updated_at. */
-  readonly update: (workspace: Workspace) => Effect.Effect<void>
-  readonly replaceMembers: (id: WorkspaceId, members: ReadonlyArray<Member>) => Effect.Effect<void>
-  readonly addMember: (id: WorkspaceId, userId: UserId, role: WorkspaceRole) => Effect.Effect<void, AlreadyMember>
-  readonly setMemberRole: (id: WorkspaceId, userId: UserId, role: WorkspaceRole) => Effect.Effect<boolean>
-  readonly removeMember: (id: WorkspaceId, userId: UserId) => Effect.Effect<boolean>
-  readonly delete: (id: WorkspaceId) => Effect.Effect<boolean>
+  readonly update: (workspace: Workspace) => Effect.Effect<void, never, InTransaction>
+  readonly replaceMembers: (id: WorkspaceId, members: ReadonlyArray<Member>) => Effect.Effect<void, never, InTransaction>
+  readonly addMember: (id: WorkspaceId, userId: UserId, role: WorkspaceRole) => Effect.Effect<void, AlreadyMember, InTransaction>
+  readonly setMemberRole: (id: WorkspaceId, userId: UserId, role: WorkspaceRole) => Effect.Effect<boolean, never, InTransaction>
+  readonly removeMember: (id: WorkspaceId, userId: UserId) => Effect.Effect<boolean, never, InTransaction>
+  readonly delete: (id: WorkspaceId) => Effect.Effect<boolean, never, InTransaction>
   /** Deletes the personal workspaces owned by the user; returns how many. */
-  readonly deletePersonalOf: (owner: UserId) => Effect.Effect<number>
+  readonly deletePersonalOf: (owner: UserId) => Effect.Effect<number, never, InTransaction>
   /** Removes the user's memberships in workspaces they do not own; returns how many. */
-  readonly removeMembershipsOf: (userId: UserId) => Effect.Effect<number>
+  readonly removeMembershipsOf: (userId: UserId) => Effect.Effect<number, never, InTransaction>
 }>() {}

@@ -10,26 +10,31 @@
  */
 import { Either, Schema } from "effect"
 import { UserId } from "../shared/ids.js"
-import { WorkspaceRole } from "../identity/invites.js"
-import { PersonalWorkspaceInvariantError } from "./errors.js"
-import { Member, Workspace } from "./schemas.js"
+import { Line, Paragraphs } from "../shared/text.js"
+import { LastAdmin, PersonalWorkspaceInvariantError } from "./errors.js"
+import { Member, Workspace, WorkspaceRole } from "./schemas.js"
 
-/** The change would leave these team workspaces without an admin. */
-export class LastAdmin extends Schema.TaggedError<LastAdmin>()("LastAdmin", {
-  workspaceIds: Schema.Array(Schema.String)
-}) {}
+/** At most this many `bundles` per workspace. */
+export const MAX_BUNDLES = 100
+
+/** The editable text fields, as creation and patches accept them. */
+export const WorkspaceName = Line(1, 200)
+export const WorkspaceAbout = Paragraphs(10_000)
+export const CustomInstructions = Paragraphs(100_000)
+export const Bundles = Schema.Array(Line(0, 200)).pipe(Schema.maxItems(MAX_BUNDLES))
 
 export const MemberPatch = Schema.Struct({ user_id: UserId, role: WorkspaceRole })
 
 /** A workspace patch as callers send it; absent fields stay as they are. */
 export const WorkspacePatch = Schema.Struct({
-  name: Schema.optional(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(200))),
-  about: Schema.optional(Schema.String.pipe(Schema.maxLength(10_000))),
-  custom_instructions: Schema.optional(Schema.String.pipe(Schema.maxLength(100_000))),
-  bundles: Schema.optional(Schema.Array(Schema.String.pipe(Schema.maxLength(200)))),
+  name: Schema.optional(WorkspaceName),
+  about: Schema.optional(WorkspaceAbout),
+  custom_instructions: Schema.optional(CustomInstructions),
+  bundles: Schema.optional(Bundles),
   is_personal: Schema.optional(Schema.Boolean),
   owner_user_id: Schema.optional(Schema.NullOr(UserId)),
   members: Schema.optional(Schema.Array(MemberPatch).pipe(
+    Schema.maxItems(1000),
     Schema.filter((members) => new Set(members.map((m) => m.user_id)).size === members.length || "each user appears once in members")
   ))
 })

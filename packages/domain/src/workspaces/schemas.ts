@@ -6,7 +6,10 @@
 import { Schema } from "effect"
 import { UserId, WorkspaceId } from "../shared/ids.js"
 import { Timestamp } from "../shared/time.js"
-import { WorkspaceRole } from "../identity/invites.js"
+
+/** A member's role in a workspace. */
+export const WorkspaceRole = Schema.Literal("admin", "member")
+export type WorkspaceRole = typeof WorkspaceRole.Type
 
 export class Member extends Schema.Class<Member>("Member")({
   user_id: UserId,

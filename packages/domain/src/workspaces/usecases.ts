@@ -1,40 +1,48 @@
 /**
  * Workspace use cases: team workspaces and their members, the personal
  * workspace of each user, and the repair of personal workspaces written
- * before the rules held. Every check runs on the state read under the
- * workspace's lock, inside the transaction that writes.
+ * before the rules held. Every writer runs in `transactAs`: users it needs
+ * are held first, then the workspace is locked and read, then the rules are
+ * checked on that state, then it writes — all in one transaction.
  */
 import { Effect, Option, Schema } from "effect"
 import { EventLog } from "../events/ports.js"
 import type { NewEvent } from "../events/schemas.js"
-import { Forbidden, NotFound, UserNotFound } from "../identity/errors.js"
-import type { WorkspaceRole } from "../identity/invites.js"
+import { UserNotFound } from "../identity/errors.js"
+import { requireSystemAdmin } from "../identity/policy.js"
 import { UserStore } from "../identity/ports.js"
-import { type Actor, actorName, actorUserId, isSystemAdmin, type User } from "../identity/schemas.js"
+import { type Actor, actorName, actorUserId, isSystem, type User } from "../identity/schemas.js"
+import { transactAs } from "../identity/usecases.js"
+import { Forbidden, NotFound } from "../shared/errors.js"
 import { newWorkspaceId, type UserId, type WorkspaceId } from "../shared/ids.js"
 import { now, type Timestamp } from "../shared/time.js"
-import { Transactor } from "../shared/transactor.js"
-import { ResourceStore } from "../resources/ports.js"
-import { PersonalWorkspaceInvariantError } from "./errors.js"
+import { PersonalWorkspaceInvariantError, PersonalWorkspaceUnavailable } from "./errors.js"
 import { makePersonalWorkspace } from "./personal.js"
+import { isMember, isWorkspaceAdmin, loadVisibleWorkspace, lockVisibleWorkspace, requireWorkspaceAdmin } from "./policy.js"
 import { WorkspaceStore } from "./ports.js"
-import { applyWorkspacePatch, checkMemberChange, checkWorkspacePatch, type MemberChange, personalMembers, type WorkspacePatch } from "./rules.js"
-import { Member, Workspace } from "./schemas.js"
+import {
+  applyWorkspacePatch,
+  Bundles,
+  checkMemberChange,
+  checkWorkspacePatch,
+  CustomInstructions,
+  type MemberChange,
+  personalMembers,
+  WorkspaceAbout,
+  WorkspaceName,
+  type WorkspacePatch
+} from "./rules.js"
+import { Member, Workspace, type WorkspaceRole } from "./schemas.js"
 
 const append = (at: Timestamp, events: ReadonlyArray<NewEvent>) => Effect.flatMap(EventLog, (log) => log.append(at, events))
-
-/** `ensurePersonalWorkspace` gave up: the workspace kept vanishing between create and read. */
-export class PersonalWorkspaceUnavailable extends Schema.TaggedError<PersonalWorkspaceUnavailable>()(
-  "PersonalWorkspaceUnavailable",
-  { userId: Schema.String, attempts: Schema.Int, message: Schema.String }
-) {}
 
 export const ENSURE_ATTEMPTS = 3
 
 /**
  * Get-or-create of the user's personal workspace (one per user, by a unique
- * index). A create that conflicts re-reads the winner's; if that one was
- * deleted in between, it tries again, up to `ENSURE_ATTEMPTS` times.
+ * index), inside the caller's transaction. A create that conflicts re-reads
+ * the winner's; if that one was deleted in between, it tries again, up to
+ * `ENSURE_ATTEMPTS` times.
  */
 export const ensurePersonalWorkspace = Effect.fn("ensurePersonalWorkspace")(function*(user: User) {
   const store = yield* WorkspaceStore
@@ -57,33 +65,20 @@ export const ensurePersonalWorkspace = Effect.fn("ensurePersonalWorkspace")(func
   })
 })
 
-const isMember = (workspace: Workspace, userId: UserId | null) =>
-  userId !== null && workspace.members.some((m) => m.user_id === userId)
-
-const isAdmin = (workspace: Workspace, userId: UserId | null) =>
-  userId !== null && workspace.members.some((m) => m.user_id === userId && m.role === "admin")
-
-/** Reads a workspace the actor may see (a member, or a system admin); anything else is not found. */
-const loadVisible = Effect.fn("loadVisibleWorkspace")(function*(actor: Actor, id: WorkspaceId, lock = false) {
-  const store = yield* WorkspaceStore
-  if (lock) yield* store.lock(id)
-  const workspace = yield* store.findById(id)
-  if (Option.isNone(workspace) || !(isSystemAdmin(actor) || isMember(workspace.value, actorUserId(actor)))) {
-    return yield* new NotFound({ what: "workspace", id })
-  }
-  return workspace.value
+/** The caller's personal workspace, created if it is missing (data written before the rules). */
+export const myPersonalWorkspace = Effect.fn("myPersonalWorkspace")(function*(actor: Actor) {
+  return yield* transactAs(actor, (actor) =>
+    Effect.gen(function*() {
+      if (isSystem(actor)) return yield* new Forbidden({ message: "the system has no personal workspace" })
+      return yield* ensurePersonalWorkspace(actor.user)
+    }))
 })
 
-const requireAdmin = (actor: Actor, workspace: Workspace) =>
-  isSystemAdmin(actor) || isAdmin(workspace, actorUserId(actor))
-    ? Effect.void
-    : Effect.fail(new Forbidden({ message: `only an admin of ${workspace.id} may do this` }))
-
 export const CreateWorkspace = Schema.Struct({
-  name: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(200)),
-  about: Schema.optional(Schema.String.pipe(Schema.maxLength(10_000))),
-  custom_instructions: Schema.optional(Schema.String.pipe(Schema.maxLength(100_000))),
-  bundles: Schema.optional(Schema.Array(Schema.String.pipe(Schema.maxLength(200)))),
+  name: WorkspaceName,
+  about: Schema.optional(WorkspaceAbout),
+  custom_instructions: Schema.optional(CustomInstructions),
+  bundles: Schema.optional(Bundles),
   is_personal: Schema.optional(Schema.Boolean),
   owner_user_id: Schema.optional(Schema.NullOr(Schema.String))
 })
@@ -94,35 +89,36 @@ export const CreateWorkspace = Schema.Struct({
  * `is_personal_frozen`; an owner on a team workspace is refused too.
  */
 export const createWorkspace = Effect.fn("createWorkspace")(function*(actor: Actor, request: typeof CreateWorkspace.Type) {
-  const creator = actorUserId(actor)
   if (request.is_personal === true) {
     return yield* new PersonalWorkspaceInvariantError({ workspaceId: "", reason: "is_personal_frozen" })
   }
   if (request.owner_user_id !== undefined && request.owner_user_id !== null) {
     return yield* new PersonalWorkspaceInvariantError({ workspaceId: "", reason: "owner_user_id_on_non_personal" })
   }
-  if (creator === null) return yield* new Forbidden({ message: "a team workspace is created by a user" })
-  const at = yield* now
-  const workspace = new Workspace({
-    id: yield* newWorkspaceId,
-    name: request.name,
-    about: request.about ?? "",
-    custom_instructions: request.custom_instructions ?? "",
-    bundles: request.bundles ?? [],
-    is_personal: false,
-    owner_user_id: null,
-    members: [new Member({ user_id: creator, role: "admin" })],
-    created_at: at,
-    updated_at: at
-  })
-  yield* Transactor.run(Effect.gen(function*() {
-    yield* Effect.flatMap(WorkspaceStore, (s) => s.insert(workspace))
-    yield* append(at, [
-      { type: "workspace.created", actor: actorName(actor), workspace_id: workspace.id, data: { is_personal: false, name: workspace.name } },
-      { type: "workspace.member_added", actor: actorName(actor), workspace_id: workspace.id, data: { user_id: creator, role: "admin" } }
-    ])
-  }))
-  return workspace
+  return yield* transactAs(actor, (actor) =>
+    Effect.gen(function*() {
+      const creator = actorUserId(actor)
+      if (creator === null) return yield* new Forbidden({ message: "a team workspace is created by a user" })
+      const at = yield* now
+      const workspace = new Workspace({
+        id: yield* newWorkspaceId,
+        name: request.name,
+        about: request.about ?? "",
+        custom_instructions: request.custom_instructions ?? "",
+        bundles: request.bundles ?? [],
+        is_personal: false,
+        owner_user_id: null,
+        members: [new Member({ user_id: creator, role: "admin" })],
+        created_at: at,
+        updated_at: at
+      })
+      yield* Effect.flatMap(WorkspaceStore, (s) => s.insert(workspace))
+      yield* append(at, [
+        { type: "workspace.created", actor: actorName(actor), workspace_id: workspace.id, data: { is_personal: false, name: workspace.name } },
+        { type: "workspace.member_added", actor: actorName(actor), workspace_id: workspace.id, data: { user_id: creator, role: "admin" } }
+      ])
+      return workspace
+    }))
 })
 
 /** The workspaces a user belongs to; for the system (operators), every workspace. */
@@ -133,83 +129,78 @@ export const listWorkspaces = Effect.fn("listWorkspaces")(function*(actor: Actor
 })
 
 export const getWorkspace = Effect.fn("getWorkspace")(function*(actor: Actor, id: WorkspaceId) {
-  return yield* loadVisible(actor, id)
+  return yield* loadVisibleWorkspace(actor, id)
+})
+
+/** Holds each user (shared lock, id order) and returns those that exist and are active. */
+const holdActiveUsers = Effect.fn("holdActiveUsers")(function*(ids: ReadonlyArray<UserId>) {
+  const users = yield* UserStore
+  const active = new Set<UserId>()
+  for (const id of [...new Set(ids)].sort()) {
+    const user = yield* users.hold(id)
+    if (Option.isSome(user) && user.value.status === "active") active.add(id)
+  }
+  return active
 })
 
 /** Patches a workspace after checking the whole patch; a rejected patch writes nothing. */
 export const patchWorkspace = Effect.fn("patchWorkspace")(function*(actor: Actor, id: WorkspaceId, patch: WorkspacePatch) {
-  return yield* Transactor.run(Effect.gen(function*() {
-    const workspace = yield* loadVisible(actor, id, true)
-    yield* requireAdmin(actor, workspace)
-    yield* checkWorkspacePatch(workspace, patch)
-    if (patch.members !== undefined) {
+  return yield* transactAs(actor, (actor) =>
+    Effect.gen(function*() {
+      // Users before workspaces (the lock order): hold every listed member first.
+      const active = yield* holdActiveUsers((patch.members ?? []).map((m) => m.user_id))
+      const workspace = yield* lockVisibleWorkspace(actor, id)
+      yield* requireWorkspaceAdmin(actor, workspace)
+      yield* checkWorkspacePatch(workspace, patch)
       // New members must be active users, as with addMember; listed existing members stay as they are.
-      const users = yield* UserStore
-      for (const member of patch.members) {
-        if (isMember(workspace, member.user_id)) continue
-        const user = yield* users.findById(member.user_id)
-        if (Option.isNone(user) || user.value.status !== "active") return yield* new UserNotFound({ userId: member.user_id })
+      for (const member of patch.members ?? []) {
+        if (!isMember(workspace, member.user_id) && !active.has(member.user_id)) {
+          return yield* new UserNotFound({ userId: member.user_id })
+        }
       }
-    }
-    const at = yield* now
-    const next = applyWorkspacePatch(workspace, patch, at)
-    const store = yield* WorkspaceStore
-    yield* store.update(next)
-    if (patch.members !== undefined) yield* store.replaceMembers(id, next.members)
-    const changed = Object.keys(patch).filter((k) => k !== "is_personal" && k !== "owner_user_id")
-    yield* append(at, [{ type: "workspace.updated", actor: actorName(actor), workspace_id: id, data: { fields: changed } }])
-    return next
-  }))
-})
-
-/** Deletes a team workspace with its members and resources. A personal workspace goes only with its owner. */
-export const deleteWorkspace = Effect.fn("deleteWorkspace")(function*(actor: Actor, id: WorkspaceId) {
-  return yield* Transactor.run(Effect.gen(function*() {
-    const workspace = yield* loadVisible(actor, id, true)
-    if (workspace.is_personal) {
-      return yield* new PersonalWorkspaceInvariantError({ workspaceId: id, reason: "personal_workspace_delete" })
-    }
-    yield* requireAdmin(actor, workspace)
-    const resourcesDeleted = yield* Effect.flatMap(ResourceStore, (s) => s.deleteWorkspaceResources(id))
-    yield* Effect.flatMap(WorkspaceStore, (s) => s.delete(id))
-    const at = yield* now
-    yield* append(at, [{ type: "workspace.deleted", actor: actorName(actor), workspace_id: id, data: { name: workspace.name, resources_deleted: resourcesDeleted } }])
-    return { workspace_id: id, deleted: true as const }
-  }))
+      const at = yield* now
+      const next = applyWorkspacePatch(workspace, patch, at)
+      const store = yield* WorkspaceStore
+      yield* store.update(next)
+      if (patch.members !== undefined) yield* store.replaceMembers(id, next.members)
+      const changed = Object.keys(patch).filter((k) => k !== "is_personal" && k !== "owner_user_id")
+      yield* append(at, [{ type: "workspace.updated", actor: actorName(actor), workspace_id: id, data: { fields: changed } }])
+      return next
+    }))
 })
 
 const changeMembers = Effect.fn("changeMembers")(function*(actor: Actor, id: WorkspaceId, change: MemberChange) {
-  return yield* Transactor.run(Effect.gen(function*() {
-    const workspace = yield* loadVisible(actor, id, true)
-    const leaving = change._tag === "remove" && change.userId === actorUserId(actor)
-    if (!leaving) yield* requireAdmin(actor, workspace)
-    yield* checkMemberChange(workspace, change)
-    const store = yield* WorkspaceStore
-    const at = yield* now
-    const name = actorName(actor)
-    switch (change._tag) {
-      case "add": {
-        yield* Effect.flatMap(UserStore, (u) => u.lock(change.userId))
-        const user = yield* Effect.flatMap(UserStore, (u) => u.findById(change.userId))
-        if (Option.isNone(user) || user.value.status !== "active") return yield* new UserNotFound({ userId: change.userId })
-        yield* store.addMember(id, change.userId, change.role)
-        yield* append(at, [{ type: "workspace.member_added", actor: name, workspace_id: id, data: { user_id: change.userId, role: change.role } }])
-        return new Member({ user_id: change.userId, role: change.role })
-      }
-      case "setRole": {
-        if (!(yield* store.setMemberRole(id, change.userId, change.role))) {
-          return yield* new NotFound({ what: "member", id: change.userId })
+  return yield* transactAs(actor, (actor) =>
+    Effect.gen(function*() {
+      const active = change._tag === "add" ? yield* holdActiveUsers([change.userId]) : new Set<UserId>()
+      const workspace = yield* lockVisibleWorkspace(actor, id)
+      const leaving = change._tag === "remove" && change.userId === actorUserId(actor)
+      if (!leaving) yield* requireWorkspaceAdmin(actor, workspace)
+      yield* checkMemberChange(workspace, change)
+      const store = yield* WorkspaceStore
+      const at = yield* now
+      const name = actorName(actor)
+      switch (change._tag) {
+        case "add": {
+          if (!active.has(change.userId)) return yield* new UserNotFound({ userId: change.userId })
+          yield* store.addMember(id, change.userId, change.role)
+          yield* append(at, [{ type: "workspace.member_added", actor: name, workspace_id: id, data: { user_id: change.userId, role: change.role } }])
+          return new Member({ user_id: change.userId, role: change.role })
         }
-        yield* append(at, [{ type: "workspace.member_role_changed", actor: name, workspace_id: id, data: { user_id: change.userId, role: change.role } }])
-        return new Member({ user_id: change.userId, role: change.role })
+        case "setRole": {
+          if (!(yield* store.setMemberRole(id, change.userId, change.role))) {
+            return yield* new NotFound({ what: "member", id: change.userId })
+          }
+          yield* append(at, [{ type: "workspace.member_role_changed", actor: name, workspace_id: id, data: { user_id: change.userId, role: change.role } }])
+          return new Member({ user_id: change.userId, role: change.role })
+        }
+        case "remove": {
+          if (!(yield* store.removeMember(id, change.userId))) return yield* new NotFound({ what: "member", id: change.userId })
+          yield* append(at, [{ type: "workspace.member_removed", actor: name, workspace_id: id, data: { user_id: change.userId } }])
+          return undefined
+        }
       }
-      case "remove": {
-        if (!(yield* store.removeMember(id, change.userId))) return yield* new NotFound({ what: "member", id: change.userId })
-        yield* append(at, [{ type: "workspace.member_removed", actor: name, workspace_id: id, data: { user_id: change.userId } }])
-        return undefined
-      }
-    }
-  }))
+    }))
 })
 
 export const addMember = (actor: Actor, id: WorkspaceId, userId: UserId, role: WorkspaceRole) =>
@@ -227,7 +218,7 @@ export const soleAdminSeats = Effect.fn("soleAdminSeats")(function*(userId: User
   const workspaces = yield* Effect.flatMap(WorkspaceStore, (s) => s.listForUser(userId))
   return workspaces.filter((w) =>
     !w.is_personal && w.members.filter((m) => m.role === "admin").every((m) => m.user_id === userId) &&
-    isAdmin(w, userId)
+    isWorkspaceAdmin(w, userId)
   )
 })
 
@@ -252,7 +243,7 @@ export const cleanupPersonalWorkspaceMembers = Effect.fn("cleanupPersonalWorkspa
   actor: Actor,
   options: { readonly apply: boolean }
 ) {
-  if (!isSystemAdmin(actor)) return yield* new Forbidden({ message: "this needs a system admin" })
+  yield* requireSystemAdmin(actor)
   const store = yield* WorkspaceStore
   const users = yield* UserStore
   const report: Array<PersonalRepair> = []
@@ -268,20 +259,21 @@ export const cleanupPersonalWorkspaceMembers = Effect.fn("cleanupPersonalWorkspa
       report.push({ workspace_id: listed.id, owner_user_id: listed.owner_user_id, before: listed.members, after: wanted, status: "would_repair" })
       continue
     }
-    const repaired = yield* Transactor.run(Effect.gen(function*() {
-      yield* store.lock(listed.id)
-      const current = yield* store.findById(listed.id)
-      if (Option.isNone(current) || sameMembers(current.value.members, wanted)) return undefined
-      yield* store.replaceMembers(listed.id, wanted)
-      const at = yield* now
-      yield* append(at, [{
-        type: "workspace.members_repaired",
-        actor: actorName(actor),
-        workspace_id: listed.id,
-        data: { before: current.value.members.map((m) => ({ user_id: m.user_id, role: m.role })), after: wanted.map((m) => ({ user_id: m.user_id, role: m.role })) }
-      }])
-      return current.value
-    }))
+    const repaired = yield* transactAs(actor, (actor) =>
+      Effect.gen(function*() {
+        yield* store.lock(listed.id)
+        const current = yield* store.findById(listed.id)
+        if (Option.isNone(current) || sameMembers(current.value.members, wanted)) return undefined
+        yield* store.replaceMembers(listed.id, wanted)
+        const at = yield* now
+        yield* append(at, [{
+          type: "workspace.members_repaired",
+          actor: actorName(actor),
+          workspace_id: listed.id,
+          data: { before: current.value.members.map((m) => ({ user_id: m.user_id, role: m.role })), after: wanted.map((m) => ({ user_id: m.user_id, role: m.role })) }
+        }])
+        return current.value
+      }))
     if (repaired !== undefined) {
       report.push({ workspace_id: listed.id, owner_user_id: listed.owner_user_id, before: repaired.members, after: wanted, status: "repaired" })
     }

@@ -1,9 +1,9 @@
-/** Reading the event log. Only system admins read it; pages go by `seq`. */
+/** Reading the event log across every area. Only system admins read it; pages go by `seq`. */
 import { Effect } from "effect"
-import { requireSystemAdmin } from "../identity/usecases.js"
+import { EventLog } from "../events/ports.js"
+import { DEFAULT_EVENT_PAGE, MAX_EVENT_PAGE } from "../events/schemas.js"
+import { requireSystemAdmin } from "../identity/policy.js"
 import type { Actor } from "../identity/schemas.js"
-import { EventLog } from "./ports.js"
-import { DEFAULT_EVENT_PAGE, MAX_EVENT_PAGE } from "./schemas.js"
 
 export const listEvents = Effect.fn("listEvents")(function*(principal: Actor, query: {
   readonly after?: number | undefined

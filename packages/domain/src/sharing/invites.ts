@@ -5,19 +5,17 @@
  * expired).
  */
 import { Either, Schema } from "effect"
+import { Handle, SystemRole } from "../identity/schemas.js"
+import { ResourceRole } from "../resources/schemas.js"
 import { InviteId, ResourceId, UserId, WorkspaceId } from "../shared/ids.js"
 import { parseTimestamp, Timestamp } from "../shared/time.js"
-import { Handle, SystemRole } from "./schemas.js"
+import { WorkspaceRole } from "../workspaces/schemas.js"
 import { InviteAlreadyRedeemed, InviteCanceled, InviteExpired, WrongInviteKind } from "./errors.js"
 
 export const InviteKind = Schema.Literal("registration", "grant")
 export type InviteKind = typeof InviteKind.Type
 export const InviteStatus = Schema.Literal("pending", "redeemed", "canceled", "expired")
 export type InviteStatus = typeof InviteStatus.Type
-export const WorkspaceRole = Schema.Literal("admin", "member")
-export type WorkspaceRole = typeof WorkspaceRole.Type
-export const ResourceRole = Schema.Literal("reader", "commenter", "editor", "administrator", "owner")
-export type ResourceRole = typeof ResourceRole.Type
 
 export const DEFAULT_TTL_SECONDS = 7 * 24 * 3600
 export const MIN_TTL_SECONDS = 60

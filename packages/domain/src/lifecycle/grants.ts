@@ -1,0 +1,77 @@
+/**
+ * Applying what an invite grants — a workspace membership or a direct
+ * resource access — and redeeming a grant invite. The grant's target is
+ * locked and re-read inside the redeeming transaction, so a target deleted,
+ * revoked or turned personal meanwhile grants nothing.
+ */
+import { Effect, Option, type Redacted } from "effect"
+import { EventLog } from "../events/ports.js"
+import type { NewEvent } from "../events/schemas.js"
+import { isSystem, type Principal } from "../identity/schemas.js"
+import { transactAs } from "../identity/usecases.js"
+import { ResourceRevoked } from "../resources/errors.js"
+import { ResourceStore } from "../resources/ports.js"
+import { Access } from "../resources/schemas.js"
+import { newAccessId } from "../resources/usecases.js"
+import { Conflict, NotFound } from "../shared/errors.js"
+import type { UserId } from "../shared/ids.js"
+import { Invite } from "../sharing/invites.js"
+import { consumeInvite, parseInviteToken } from "../sharing/usecases.js"
+import { PersonalWorkspaceInvariantError } from "../workspaces/errors.js"
+import { WorkspaceStore } from "../workspaces/ports.js"
+
+/** Creates what an invite grants, inside the caller's transaction; returns its events. */
+export const applyGrant = Effect.fn("applyGrant")(function*(invite: Invite, userId: UserId) {
+  if (invite.workspace_id !== null && invite.workspace_role !== null) {
+    const store = yield* WorkspaceStore
+    yield* store.lock(invite.workspace_id)
+    const workspace = yield* store.findById(invite.workspace_id)
+    if (Option.isNone(workspace)) return yield* new NotFound({ what: "workspace", id: invite.workspace_id })
+    if (workspace.value.is_personal) {
+      return yield* new PersonalWorkspaceInvariantError({ workspaceId: invite.workspace_id, reason: "members_mutation" })
+    }
+    yield* store.addMember(workspace.value.id, userId, invite.workspace_role)
+    return [{
+      type: "workspace.member_added",
+      actor: userId,
+      workspace_id: workspace.value.id,
+      data: { user_id: userId, role: invite.workspace_role, invite_id: invite.id }
+    }] as Array<NewEvent>
+  }
+  if (invite.resource_id !== null && invite.resource_role !== null) {
+    const store = yield* ResourceStore
+    yield* store.lock(invite.resource_id)
+    const resource = yield* store.findById(invite.resource_id)
+    if (Option.isNone(resource)) return yield* new NotFound({ what: "resource", id: invite.resource_id })
+    if (resource.value.revoked_at !== null) return yield* new ResourceRevoked({ resourceId: invite.resource_id })
+    const access = new Access({ id: yield* newAccessId, resource_id: resource.value.id, user_id: userId, role: invite.resource_role })
+    if (!(yield* store.insertAccess(access))) {
+      return yield* new Conflict({ message: `${userId} already has a direct access on ${resource.value.id}` })
+    }
+    return [{
+      type: "resource.access_granted",
+      actor: userId,
+      workspace_id: resource.value.workspace_id,
+      resource_id: resource.value.id,
+      data: { access_id: access.id, user_id: userId, role: access.role, invite_id: invite.id }
+    }] as Array<NewEvent>
+  }
+  return [] as Array<NewEvent>
+})
+
+/** Redeems a grant invite for the authenticated caller, once. */
+export const redeemInvite = Effect.fn("redeemInvite")(function*(principal: Principal, presented: Redacted.Redacted<string>) {
+  const token = yield* parseInviteToken(presented)
+  return yield* transactAs(principal, (actor) =>
+    Effect.gen(function*() {
+      const by = isSystem(actor) ? principal.user.id : actor.user.id
+      const { at, invite } = yield* consumeInvite(token, "grant", { by, signPub: null, kexPub: null })
+      const grantEvents = yield* applyGrant(invite, by)
+      yield* Effect.flatMap(EventLog, (log) =>
+        log.append(at, [
+          { type: "invite.redeemed", actor: by, workspace_id: invite.workspace_id, resource_id: invite.resource_id, data: { invite_id: invite.id, kind: invite.kind, redeemed_by: by } },
+          ...grantEvents
+        ]))
+      return new Invite({ ...invite, status: "redeemed", redeemed_at: at, redeemed_by: by })
+    }))
+})

@@ -1,0 +1,33 @@
+/**
+ * Deleting a team workspace with everything in it: its resources, their
+ * accesses, its members — one transaction under the workspace's lock, which
+ * resource creation in it takes too. A personal workspace goes only with
+ * its owner (`lifecycle/users.ts`).
+ */
+import { Effect } from "effect"
+import { EventLog } from "../events/ports.js"
+import { type Actor, actorName } from "../identity/schemas.js"
+import { transactAs } from "../identity/usecases.js"
+import { ResourceStore } from "../resources/ports.js"
+import type { WorkspaceId } from "../shared/ids.js"
+import { now } from "../shared/time.js"
+import { PersonalWorkspaceInvariantError } from "../workspaces/errors.js"
+import { lockVisibleWorkspace, requireWorkspaceAdmin } from "../workspaces/policy.js"
+import { WorkspaceStore } from "../workspaces/ports.js"
+
+export const deleteWorkspace = Effect.fn("deleteWorkspace")(function*(actor: Actor, id: WorkspaceId) {
+  return yield* transactAs(actor, (actor) =>
+    Effect.gen(function*() {
+      const workspace = yield* lockVisibleWorkspace(actor, id)
+      if (workspace.is_personal) {
+        return yield* new PersonalWorkspaceInvariantError({ workspaceId: id, reason: "personal_workspace_delete" })
+      }
+      yield* requireWorkspaceAdmin(actor, workspace)
+      const resourcesDeleted = yield* Effect.flatMap(ResourceStore, (s) => s.deleteWorkspaceResources(id))
+      yield* Effect.flatMap(WorkspaceStore, (s) => s.delete(id))
+      const at = yield* now
+      yield* Effect.flatMap(EventLog, (log) =>
+        log.append(at, [{ type: "workspace.deleted", actor: actorName(actor), workspace_id: id, data: { name: workspace.name, resources_deleted: resourcesDeleted } }]))
+      return { workspace_id: id, deleted: true as const }
+    }))
+})

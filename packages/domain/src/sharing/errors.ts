@@ -1,0 +1,24 @@
+/** Failures of invites (and, with them, everything handed out by a bearer secret). */
+import { Schema } from "effect"
+import { InviteId } from "../shared/ids.js"
+
+export class InviteNotFound extends Schema.TaggedError<InviteNotFound>()("InviteNotFound", {
+  message: Schema.String
+}) {}
+
+export class InviteAlreadyRedeemed extends Schema.TaggedError<InviteAlreadyRedeemed>()("InviteAlreadyRedeemed", {
+  inviteId: InviteId
+}) {}
+
+export class InviteExpired extends Schema.TaggedError<InviteExpired>()("InviteExpired", {
+  inviteId: InviteId
+}) {}
+
+export class InviteCanceled extends Schema.TaggedError<InviteCanceled>()("InviteCanceled", {
+  inviteId: InviteId
+}) {}
+
+export class WrongInviteKind extends Schema.TaggedError<WrongInviteKind>()("WrongInviteKind", {
+  inviteId: InviteId,
+  expected: Schema.Literal("registration", "grant")
+}) {}

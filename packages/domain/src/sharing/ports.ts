@@ -1,0 +1,45 @@
+/**
+ * Storage port of invites. Writes require `InTransaction`; guarded writes
+ * (`pending → …`) return whether they applied, so the use case can tell a
+ * lost race from a success.
+ */
+import { Context, Effect, Option } from "effect"
+import type { Conflict } from "../shared/errors.js"
+import type { InviteId, UserId } from "../shared/ids.js"
+import type { Timestamp } from "../shared/time.js"
+import type { InTransaction } from "../shared/transactor.js"
+import type { Invite } from "./invites.js"
+
+export interface InviteQuery {
+  readonly workspaceId?: string | undefined
+  readonly resourceId?: string | undefined
+  readonly handle?: string | undefined
+  readonly createdBy?: string | undefined
+  /** Stored statuses to include; omitted means all. */
+  readonly storedStatuses?: ReadonlyArray<Invite["status"]> | undefined
+}
+
+export interface Redemption {
+  readonly at: Timestamp
+  readonly by: UserId
+  readonly signPub: string | null
+  readonly kexPub: string | null
+}
+
+export class InviteStore extends Context.Tag("Tessera/InviteStore")<InviteStore, {
+  /**
+   * Fails with `Conflict` when a pending registration invite already holds
+   * the handle (a partial unique index, so concurrent mints on any store
+   * leave exactly one).
+   */
+  readonly insert: (invite: Invite, digest: string) => Effect.Effect<void, Conflict, InTransaction>
+  readonly findById: (id: InviteId) => Effect.Effect<Option.Option<Invite>>
+  readonly findByDigest: (digest: string) => Effect.Effect<Option.Option<Invite>>
+  readonly list: (query: InviteQuery) => Effect.Effect<ReadonlyArray<Invite>>
+  /** pending → redeemed, guarded on the stored status; `false` when someone else got there first. */
+  readonly markRedeemed: (id: InviteId, redemption: Redemption) => Effect.Effect<boolean, never, InTransaction>
+  /** pending → canceled, guarded; `false` when it was no longer pending. */
+  readonly markCanceled: (id: InviteId, at: Timestamp) => Effect.Effect<boolean, never, InTransaction>
+  /** pending → expired, guarded; `false` when it was no longer pending. */
+  readonly markExpired: (id: InviteId) => Effect.Effect<boolean, never, InTransaction>
+}>() {}

@@ -1,0 +1,234 @@
+/**
+ * Invite use cases: mint, list, show, cancel, purge, and the consumption a
+ * redemption starts with. Applying what an invite grants crosses areas and
+ * lives in `lifecycle/`.
+ */
+import { Clock, Effect, Either, Option, Redacted } from "effect"
+import { EventLog } from "../events/ports.js"
+import type { NewEvent } from "../events/schemas.js"
+import { UserExists } from "../identity/errors.js"
+import { requireSystemAdmin } from "../identity/policy.js"
+import { UserStore } from "../identity/ports.js"
+import { type Actor, actorName, actorUserId } from "../identity/schemas.js"
+import { transactAs } from "../identity/usecases.js"
+import { Conflict } from "../shared/errors.js"
+import { type InviteId, newInviteId, type UserId } from "../shared/ids.js"
+import { timestampOf, type Timestamp } from "../shared/time.js"
+import { mintToken, parseToken, tokenDigest } from "../shared/tokens.js"
+import { InviteAlreadyRedeemed, InviteNotFound } from "./errors.js"
+import {
+  cancelOutcome,
+  checkRedeemable,
+  DEFAULT_TTL_SECONDS,
+  Invite,
+  inviteState,
+  type InviteStatus,
+  type InviteTerms,
+  withEffectiveState
+} from "./invites.js"
+import { canSeeInvite, requireMintAuthority } from "./policy.js"
+import { InviteStore } from "./ports.js"
+
+const append = (at: Timestamp, events: ReadonlyArray<NewEvent>) => Effect.flatMap(EventLog, (log) => log.append(at, events))
+
+const nowMillis = Clock.currentTimeMillis
+
+export const inviteTermsData = (invite: Invite) => ({
+  invite_id: invite.id,
+  kind: invite.kind,
+  handle: invite.handle,
+  role: invite.role,
+  workspace_id: invite.workspace_id,
+  workspace_role: invite.workspace_role,
+  resource_id: invite.resource_id,
+  resource_role: invite.resource_role,
+  expires_at: invite.expires_at
+})
+
+/**
+ * A registration invite reserves its handle: the handle must be free, and
+ * at most one pending registration invite may hold it (the store's partial
+ * unique index decides races). A pending invite whose expiry has passed is
+ * recorded as expired first, so it never blocks a new one.
+ */
+const reserveHandle = Effect.fn("reserveHandle")(function*(handle: string, millis: number) {
+  if (Option.isSome(yield* Effect.flatMap(UserStore, (u) => u.findByHandle(handle)))) {
+    return yield* new UserExists({ field: "handle", message: `handle ${handle} is already registered` })
+  }
+  const invites = yield* InviteStore
+  const expired: Array<NewEvent> = []
+  for (const other of yield* invites.list({ handle, storedStatuses: ["pending"] })) {
+    if (other.kind === "registration" && inviteState(other, millis) === "expired" && (yield* invites.markExpired(other.id))) {
+      expired.push({ type: "invite.expired", actor: "system", data: { invite_id: other.id, expires_at: other.expires_at } })
+    }
+  }
+  return expired
+})
+
+/**
+ * Mints an invite with fixed terms. The minter's authority over the target
+ * is checked inside the transaction that inserts it, under the target's lock.
+ */
+export const mintInvite = Effect.fn("mintInvite")(function*(actor: Actor, terms: InviteTerms) {
+  const token = yield* mintToken("tsi")
+  const digest = yield* tokenDigest(token)
+  const invite = yield* transactAs(actor, (actor) =>
+    Effect.gen(function*() {
+      yield* requireMintAuthority(actor, terms)
+      const millis = yield* nowMillis
+      const at = timestampOf(millis)
+      const invite = new Invite({
+        id: yield* newInviteId,
+        kind: terms.kind,
+        status: "pending",
+        handle: terms.kind === "registration" ? terms.handle : null,
+        role: terms.kind === "registration" ? terms.role ?? "member" : null,
+        workspace_id: terms.workspace_id ?? null,
+        workspace_role: terms.workspace_role ?? null,
+        resource_id: terms.resource_id ?? null,
+        resource_role: terms.resource_role ?? null,
+        expires_at: timestampOf(millis + (terms.ttl_seconds ?? DEFAULT_TTL_SECONDS) * 1000),
+        created_at: at,
+        created_by: actorUserId(actor),
+        redeemed_at: null,
+        redeemed_by: null,
+        redeemed_sign_pub: null,
+        redeemed_kex_pub: null,
+        canceled_at: null
+      })
+      const expired = invite.kind === "registration" && invite.handle !== null ? yield* reserveHandle(invite.handle, millis) : []
+      yield* Effect.flatMap(InviteStore, (invites) => invites.insert(invite, digest))
+      yield* append(at, [...expired, {
+        type: "invite.minted",
+        actor: actorName(actor),
+        workspace_id: invite.workspace_id,
+        resource_id: invite.resource_id,
+        data: inviteTermsData(invite)
+      }])
+      return invite
+    }))
+  return { invite, token }
+})
+
+const loadVisibleInvite = Effect.fn("loadVisibleInvite")(function*(actor: Actor, id: InviteId) {
+  const invite = yield* Effect.flatMap(InviteStore, (s) => s.findById(id))
+  if (Option.isNone(invite) || !canSeeInvite(actor, invite.value)) {
+    return yield* new InviteNotFound({ message: `no invite ${id}` })
+  }
+  return invite.value
+})
+
+/** Lists invites with their effective state; a system admin sees all, others what they minted. */
+export const listInvites = Effect.fn("listInvites")(function*(actor: Actor, query: {
+  readonly status?: InviteStatus | undefined
+  readonly workspaceId?: string | undefined
+  readonly resourceId?: string | undefined
+}) {
+  const millis = yield* nowMillis
+  const invites = yield* Effect.flatMap(InviteStore, (s) => s.list({ workspaceId: query.workspaceId, resourceId: query.resourceId }))
+  return invites
+    .filter((invite) => canSeeInvite(actor, invite))
+    .map((invite) => withEffectiveState(invite, millis))
+    .filter((invite) => query.status === undefined || invite.status === query.status)
+})
+
+export const getInvite = Effect.fn("getInvite")(function*(actor: Actor, id: InviteId) {
+  const invite = yield* loadVisibleInvite(actor, id)
+  return withEffectiveState(invite, yield* nowMillis)
+})
+
+/** Cancels a pending invite. Idempotent; a redeemed invite is a conflict. */
+export const cancelInvite = Effect.fn("cancelInvite")(function*(actor: Actor, id: InviteId) {
+  return yield* transactAs(actor, (actor) =>
+    Effect.gen(function*() {
+      const invites = yield* InviteStore
+      const invite = yield* loadVisibleInvite(actor, id)
+      const millis = yield* nowMillis
+      const outcome = cancelOutcome(invite, millis)
+      if (outcome === "refuse") return yield* new Conflict({ message: `invite ${id} is already redeemed` })
+      if (outcome === "unchanged") return withEffectiveState(invite, millis)
+      const at = timestampOf(millis)
+      if (!(yield* invites.markCanceled(id, at))) {
+        return yield* new Conflict({ message: `invite ${id} changed while it was being canceled` })
+      }
+      yield* append(at, [{
+        type: "invite.canceled",
+        actor: actorName(actor),
+        workspace_id: invite.workspace_id,
+        resource_id: invite.resource_id,
+        data: { invite_id: id }
+      }])
+      return new Invite({ ...invite, status: "canceled", canceled_at: at })
+    }))
+})
+
+/**
+ * Consumes an invite inside the caller's transaction: checks it is a
+ * pending invite of `kind`, then flips it with a guarded write. Whoever loses
+ * the race sees the winner's state.
+ */
+export const consumeInvite = Effect.fn("consumeInvite")(function*(
+  token: Redacted.Redacted<string>,
+  kind: Invite["kind"],
+  redemption: { by: UserId; signPub: string | null; kexPub: string | null }
+) {
+  const invites = yield* InviteStore
+  const digest = yield* tokenDigest(token)
+  const found = yield* invites.findByDigest(digest)
+  if (Option.isNone(found)) return yield* new InviteNotFound({ message: "no such invite" })
+  const millis = yield* nowMillis
+  const invite = yield* checkRedeemable(found.value, kind, millis)
+  const at = timestampOf(millis)
+  if (!(yield* invites.markRedeemed(invite.id, { at, ...redemption }))) {
+    const current = yield* invites.findById(invite.id)
+    if (Option.isSome(current)) {
+      const refusal = checkRedeemable(current.value, kind, millis)
+      if (Either.isLeft(refusal)) return yield* refusal.left
+    }
+    return yield* new InviteAlreadyRedeemed({ inviteId: invite.id })
+  }
+  return { invite, at }
+})
+
+/** A presented invite token, refused before any lookup when its format or checksum is wrong. */
+export const parseInviteToken = (presented: Redacted.Redacted<string>) =>
+  Option.match(parseToken("tsi", Redacted.value(presented)), {
+    onNone: () => Effect.fail(new InviteNotFound({ message: "not an invite token (checksum or format is wrong)" })),
+    onSome: Effect.succeed
+  })
+
+/**
+ * Finds pending invites whose expiry has passed (or cannot be read) and,
+ * with `apply`, records them as expired. Idempotent: a second run finds none.
+ */
+export const purgeExpiredInvites = Effect.fn("purgeExpiredInvites")(function*(actor: Actor, options: {
+  readonly apply: boolean
+}) {
+  yield* requireSystemAdmin(actor)
+  const find = Effect.gen(function*() {
+    const millis = yield* nowMillis
+    const pending = yield* Effect.flatMap(InviteStore, (invites) => invites.list({ storedStatuses: ["pending"] }))
+    return { millis, expired: pending.filter((invite) => inviteState(invite, millis) === "expired") }
+  })
+  if (!options.apply) return { invites: (yield* find).expired, applied: false }
+  return yield* transactAs(actor, (actor) =>
+    Effect.gen(function*() {
+      const { expired, millis } = yield* find
+      if (expired.length === 0) return { invites: expired, applied: false }
+      const invites = yield* InviteStore
+      const done: Array<Invite> = []
+      for (const invite of expired) {
+        if (yield* invites.markExpired(invite.id)) done.push(new Invite({ ...invite, status: "expired" }))
+      }
+      if (done.length > 0) {
+        yield* append(timestampOf(millis), done.map((invite) => ({
+          type: "invite.expired",
+          actor: actorName(actor),
+          workspace_id: invite.workspace_id,
+          resource_id: invite.resource_id,
+          data: { invite_id: invite.id, expires_at: invite.expires_at }
+        })))
+      }
+      return { invites: done, applied: true }
+    }))
+})
