@@ -11,14 +11,9 @@
 import { HttpApiBuilder, HttpApp, HttpIncomingMessage, HttpServerError, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServerRequest } from "@effect/platform-node"
 import { ApiErrors } from "@tessera/api"
-import { Config, Effect, Option, Stream } from "effect"
+import { MaxBodyBytes } from "@tessera/config"
+import { Effect, Option, Stream } from "effect"
 import type { IncomingMessage } from "node:http"
-
-/** The largest request body read, in bytes: 1 MiB unless `TESSERA_MAX_BODY_BYTES` says otherwise. */
-export const MaxBodyBytes: Config.Config<number> = Config.integer("TESSERA_MAX_BODY_BYTES").pipe(
-  Config.validate({ message: "TESSERA_MAX_BODY_BYTES must be a positive whole number of bytes", validation: (n) => n > 0 }),
-  Config.withDefault(1_048_576)
-)
 
 /** Deeper than any request schema goes, shallow enough that no formatter or decoder can run out of stack. */
 export const MAX_DEPTH = 32
@@ -229,5 +224,5 @@ export const guardBodies = (maxBytes: number) => <E, R>(app: HttpApp.Default<E, 
     )
   })
 
-/** The guard as an API-level middleware, its limit read from the configuration. */
+/** The guard as an API-level middleware, its limit `TESSERA_MAX_BODY_BYTES` (1 MiB by default). */
 export const BodyLimitsLive = HttpApiBuilder.middleware(Effect.map(MaxBodyBytes, guardBodies))
