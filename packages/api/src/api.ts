@@ -6,6 +6,7 @@
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiMiddleware, HttpApiSchema, HttpApiSecurity, OpenApi } from "@effect/platform"
 import {
   Access,
+  AccessId,
   GrantFields,
   Action,
   CreateResource,
@@ -184,12 +185,7 @@ export class WorkspacesGroup extends HttpApiGroup.make("workspaces")
 // --- resources ------------------------------------------------------------
 
 const resourceIdPath = HttpApiSchema.param("id", ResourceId)
-/** An access id as the kernel mints them; anything else (a NUL byte above all) never reaches a store. */
-const AccessIdParam = Schema.String.pipe(
-  Schema.pattern(/^acc_[0-9a-f]{32}$/),
-  Schema.annotations({ identifier: "AccessId", description: "an id of the form acc_<32 hex>" })
-)
-const accessIdPath = HttpApiSchema.param("access_id", AccessIdParam)
+const accessIdPath = HttpApiSchema.param("access_id", AccessId)
 
 export class ResourceView extends Schema.Class<ResourceView>("ResourceView")({
   ...Resource.fields,
