@@ -5,14 +5,15 @@
  * reading a byte, or at the limit while reading a chunked body). What was
  * read must be UTF-8 and JSON at most `MAX_DEPTH` levels deep with at most
  * `MAX_ENTRIES` entries per array or object, checked on the raw text before
- * it is parsed, and hold no NUL character in any string (400). It never buffers past the limit, never parses a body it
- * refused, and never keeps a connection whose body it left unread.
+ * it is parsed, with no NUL in any string (400). It never buffers past the
+ * limit, never parses a body it refused, and never keeps a connection whose
+ * body it left unread.
  */
-import { HttpApiBuilder, HttpApp, HttpIncomingMessage, HttpServerError, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { HttpApiBuilder, HttpApp, HttpServerError, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServerRequest } from "@effect/platform-node"
 import { ApiErrors } from "@tessera/api"
 import { MaxBodyBytes } from "@tessera/config"
-import { Effect, Option, Stream } from "effect"
+import { Effect, Stream } from "effect"
 import type { IncomingMessage } from "node:http"
 
 /** Deeper than any request schema goes, shallow enough that no formatter or decoder can run out of stack. */
@@ -91,7 +92,11 @@ const shown = (value: string) => JSON.stringify(value.length > 64 ? `${value.sli
 /**
  * Reads a Node request body into memory, failing as soon as it passes
  * `maxBytes`. On that failure the request is paused, not destroyed, so the
- * 413 can still be sent; the reply then closes the connection.
+ * 413 can still be sent; the reply then closes the connection. The
+ * platform's own limit (`HttpIncomingMessage.MaxBodySize`, which
+ * platform-node's reader honours) does not do: past it the request stream is
+ * destroyed, which resets the connection before any reply, and its reader
+ * replaces invalid UTF-8 without a word.
  */
 const readAtMost = (source: IncomingMessage, maxBytes: number) =>
   Effect.async<Uint8Array, ApiErrors.PayloadTooLarge | "aborted">((resume) => {
@@ -186,7 +191,8 @@ const guardedRequest = (request: HttpServerRequest.HttpServerRequest, maxBytes: 
     }))
   })
 
-  const notJson = Effect.die(refuse(new ApiErrors.UnsupportedMediaType({ message: "the body must be application/json" })))
+  const notJsonError = refuse(new ApiErrors.UnsupportedMediaType({ message: "the body must be application/json" }))
+  const notJson = Effect.die(notJsonError)
 
   const wrap = (target: HttpServerRequest.HttpServerRequest): HttpServerRequest.HttpServerRequest =>
     Object.create(target, {
@@ -196,7 +202,7 @@ const guardedRequest = (request: HttpServerRequest.HttpServerRequest, maxBytes: 
       stream: { value: Stream.fromEffect(bytes) },
       urlParamsBody: { value: Effect.zipRight(bytes, notJson) },
       multipart: { value: notJson },
-      multipartStream: { value: Stream.die(refuse(new ApiErrors.UnsupportedMediaType({ message: "the body must be application/json" }))) },
+      multipartStream: { value: Stream.die(notJsonError) },
       modify: { value: (options: Parameters<HttpServerRequest.HttpServerRequest["modify"]>[0]) => wrap(target.modify(options)) }
     })
 
@@ -211,10 +217,7 @@ const guardedRequest = (request: HttpServerRequest.HttpServerRequest, maxBytes: 
 export const guardBodies = (maxBytes: number) => <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
   Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
     const guarded = guardedRequest(request, maxBytes)
-    const served = Effect.provideService(app, HttpServerRequest.HttpServerRequest, guarded.request).pipe(
-      // Readers that reach the platform's own request stop at the same limit.
-      HttpIncomingMessage.withMaxBodySize(Option.some(maxBytes))
-    )
+    const served = Effect.provideService(app, HttpServerRequest.HttpServerRequest, guarded.request)
     if (!guarded.hasBody) return served
     return Effect.zipRight(
       HttpApp.appendPreResponseHandler((_, response) =>
