@@ -15,7 +15,7 @@ import { Crypto, toHex } from "../shared/crypto.js"
 import { Conflict, Forbidden, NotFound } from "../shared/errors.js"
 import { newResourceId, type ResourceId, type UserId, type WorkspaceId } from "../shared/ids.js"
 import { now, type Timestamp } from "../shared/time.js"
-import { isMember } from "../workspaces/policy.js"
+import { canSeeWorkspace, isMember } from "../workspaces/policy.js"
 import { WorkspaceStore } from "../workspaces/ports.js"
 import { LastOwner, ResourceRevoked } from "./errors.js"
 import { effectiveRoleOf, loadLiveResource, loadVisibleResource, requireRole, roleOfActor } from "./policy.js"
@@ -108,14 +108,21 @@ export const getResource = Effect.fn("getResource")(function*(actor: Actor, id: 
   return { resource, effectiveRole: role }
 })
 
-/** The roots of a workspace the actor can see, in sibling order. */
+/**
+ * The roots of a workspace the actor can see, in sibling order. A workspace
+ * that does not exist, or in which someone who is not a member sees no root,
+ * is not found.
+ */
 export const listRoots = Effect.fn("listRoots")(function*(actor: Actor, workspaceId: WorkspaceId) {
+  const workspace = yield* Effect.flatMap(WorkspaceStore, (s) => s.findById(workspaceId))
+  if (Option.isNone(workspace)) return yield* new NotFound({ what: "workspace", id: workspaceId })
   const store = yield* ResourceStore
   const roots = yield* store.children(workspaceId, null)
   const visible: Array<Resource> = []
   for (const root of roots) {
     if (root.revoked_at === null && (yield* roleOfActor(actor, root.id)) !== null) visible.push(root)
   }
+  if (visible.length === 0 && !canSeeWorkspace(actor, workspace.value)) return yield* new NotFound({ what: "workspace", id: workspaceId })
   return visible
 })
 
