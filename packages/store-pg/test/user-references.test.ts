@@ -163,9 +163,10 @@ describe("PostgreSQL migration 0003_user_references", () => {
       yield* upToHead
       yield* rows(`INSERT INTO users (id, handle, role, status, created_at) VALUES
         ('usr_alice', 'alice', 'admin', 'active', ${T}), ('usr_bob', 'bob', 'member', 'active', ${T}),
-        ('usr_cleo', 'cleo', 'member', 'active', ${T})`)
+        ('usr_cleo', 'cleo', 'member', 'active', ${T}), ('usr_dana', 'dana', 'member', 'active', ${T})`)
       yield* rows(`INSERT INTO workspaces (id, name, is_personal, owner_user_id, created_at, updated_at) VALUES
-        ('ws_alice', 'alice', 1, 'usr_alice', ${T}, ${T}), ('ws_team', 'team', 0, NULL, ${T}, ${T})`)
+        ('ws_alice', 'alice', 1, 'usr_alice', ${T}, ${T}), ('ws_team', 'team', 0, NULL, ${T}, ${T}),
+        ('ws_dana', 'dana', 1, 'usr_dana', ${T}, ${T})`)
       yield* rows(`INSERT INTO resources (id, workspace_id, kind, title, parent_id, position, link_reach, link_role, created_by, created_at, updated_at)
         VALUES ('res_t', 'ws_team', 'document', 't', NULL, 0, 'restricted', 'reader', 'usr_alice', ${T}, ${T})`)
 
@@ -182,8 +183,8 @@ describe("PostgreSQL migration 0003_user_references", () => {
       yield* rows(`INSERT INTO api_keys (id, user_id, digest, created_at) VALUES ('key_b', 'usr_bob', 'digest_b', ${T})`)
       expect(yield* refusal("DELETE FROM users WHERE id = 'usr_bob'")).toBe(FOREIGN_KEY) // a membership
       expect(yield* refusal("DELETE FROM users WHERE id = 'usr_cleo'")).toBe(FOREIGN_KEY) // a direct access
-      expect(yield* refusal("DELETE FROM users WHERE id = 'usr_alice'")).toBe(FOREIGN_KEY) // a personal workspace
-      expect((yield* rows("SELECT id FROM users ORDER BY id")).map((r) => r["id"])).toEqual(["usr_alice", "usr_bob", "usr_cleo"])
+      expect(yield* refusal("DELETE FROM users WHERE id = 'usr_dana'")).toBe(FOREIGN_KEY) // a personal workspace (no member row)
+      expect((yield* rows("SELECT id FROM users ORDER BY id")).map((r) => r["id"])).toEqual(["usr_alice", "usr_bob", "usr_cleo", "usr_dana"])
 
       // Once the domain has removed what refers to them, the user goes, and their API keys with them.
       yield* rows("DELETE FROM workspace_members WHERE user_id = 'usr_bob'")
