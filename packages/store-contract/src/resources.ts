@@ -506,6 +506,26 @@ export const resourceContract = <E, R = never>(
         }))
     })
 
+    describe("children created by someone outside the workspace", () => {
+      it.effect("a direct editor who is not a member creates children; a direct reader is forbidden; a stranger is not found", () =>
+        Effect.gen(function*() {
+          const [owner, editor, reader, stranger] = [yield* person, yield* person, yield* person, yield* person]
+          const workspace = yield* createWorkspace(owner.principal, { name: "shared-out" })
+          const root = yield* createResource(owner.principal, workspace.id, { title: "root" })
+          yield* grantAccess(owner.principal, root.id, editor.id, "editor")
+          yield* grantAccess(owner.principal, root.id, reader.id, "reader")
+          const child = yield* createResource(editor.principal, workspace.id, { title: "by the editor", parent_id: root.id })
+          expect(child.parent_id).toBe(root.id)
+          const refused = {
+            reader: outcomeOf(yield* Effect.either(createResource(reader.principal, workspace.id, { title: "x", parent_id: root.id }))),
+            stranger: outcomeOf(yield* Effect.either(createResource(stranger.principal, workspace.id, { title: "x", parent_id: root.id }))),
+            editorRoot: outcomeOf(yield* Effect.either(createResource(editor.principal, workspace.id, { title: "x" })))
+          }
+          expect(refused).toEqual({ reader: "Forbidden", stranger: "NotFound", editorRoot: "NotFound" })
+          expect((yield* readState(workspace.id)).resources.map((r) => r.id).sort()).toEqual([root.id, child.id].sort())
+        }))
+    })
+
     describe("a move that leaves its scope", () => {
       /**
        *   r (owners a, b)        s (owner a)

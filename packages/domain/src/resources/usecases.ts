@@ -46,7 +46,8 @@ export const CreateResource = Schema.Struct({
 
 /**
  * Creates a resource: a root (any member of the workspace; its creator gets
- * a direct `owner` access) or a child (editor rights on the parent). Takes
+ * a direct `owner` access) or a child (editor rights on the parent, whether
+ * through membership or a direct access). Takes
  * the workspace's lock first, which a deletion of the workspace (or of the
  * personal workspace's owner) takes too.
  */
@@ -61,10 +62,12 @@ export const createResource = Effect.fn("createResource")(function*(
       const workspaces = yield* WorkspaceStore
       yield* workspaces.lock(workspaceId)
       const workspace = yield* workspaces.findById(workspaceId)
-      if (Option.isNone(workspace) || !(isSystemAdmin(actor) || isMember(workspace.value, userId))) {
+      const parentId = (request.parent_id ?? null) as ResourceId | null
+      // A root needs membership; a child needs edit rights on its parent, which
+      // someone outside the workspace may hold through a direct access.
+      if (Option.isNone(workspace) || (parentId === null && !(isSystemAdmin(actor) || isMember(workspace.value, userId)))) {
         return yield* new NotFound({ what: "workspace", id: workspaceId })
       }
-      const parentId = (request.parent_id ?? null) as ResourceId | null
       if (parentId !== null) {
         const parent = yield* loadVisibleResource(actor, parentId)
         if (parent.resource.workspace_id !== workspaceId) return yield* new NotFound({ what: "resource", id: parentId })
