@@ -40,6 +40,7 @@ import { Context, Effect, Either, FastCheck as fc, Layer, Option, Redacted, Test
 import { lastSeq, publicKeys, uniqueHandle } from "./fixtures.js"
 
 export * from "./fixtures.js"
+export * from "./invariants.js"
 
 export type StorePorts = UserStore | ApiKeyStore | InviteStore | WorkspaceStore | ResourceStore | EventLog | Transactor | Crypto
 
