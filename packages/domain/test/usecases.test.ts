@@ -116,7 +116,8 @@ const makeWorld = () => {
       return Effect.as(applied, false)
     },
     markCanceled: (id, at) => transition(id, "pending", { status: "canceled", canceled_at: at }),
-    markExpired: (id) => transition(id, "pending", { status: "expired" })
+    markExpired: (id) => transition(id, "pending", { status: "expired" }),
+    cancelPendingForWorkspace: () => Effect.succeed([])
   }
   const workspaceStore: Service<typeof WorkspaceStore> = {
     insert: (ws) =>

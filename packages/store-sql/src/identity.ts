@@ -149,6 +149,11 @@ export const InviteStoreLive = Layer.effect(InviteStore, Effect.gen(function*() 
     markCanceled: (id, at) =>
       writing(sql`UPDATE invites SET status = 'canceled', canceled_at = ${at}
           WHERE id = ${id} AND status = 'pending' RETURNING id`.pipe(Effect.map(applied), Effect.orDie)),
+    cancelPendingForWorkspace: (workspaceId, at) =>
+      writing(sql<{ id: InviteId }>`UPDATE invites SET status = 'canceled', canceled_at = ${at}
+          WHERE status = 'pending' AND expires_at > ${at}
+            AND (workspace_id = ${workspaceId} OR resource_id IN (SELECT id FROM resources WHERE workspace_id = ${workspaceId}))
+          RETURNING id`.pipe(Effect.map((rows) => rows.map((r) => r.id)), Effect.orDie)),
     markExpired: (id) =>
       writing(sql`UPDATE invites SET status = 'expired' WHERE id = ${id} AND status = 'pending' RETURNING id`.pipe(
         Effect.map(applied),

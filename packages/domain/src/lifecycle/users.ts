@@ -140,8 +140,9 @@ export type DeleteUserReport = {
 
 /**
  * Hard-deletes a user in one transaction: the user row, their API keys,
- * their personal workspace with everything in it, their memberships and
- * direct accesses elsewhere, and the pending invites they minted (nothing
+ * their personal workspace with everything in it (pending invites for its
+ * resources included), their memberships and direct accesses elsewhere, and
+ * the pending invites they minted (nothing
  * that refers to a deleted user may still grant anything). Refused with
  * `LastAdmin` while they are the only admin of a team workspace, or
  * `LastOwner` while the only owner of a root resource outside their personal
@@ -226,7 +227,10 @@ export const deleteUser = Effect.fn("deleteUser")(function*(
       for (const invite of yield* invites.list({ createdBy: id, storedStatuses: ["pending"] })) {
         if (inviteState(invite, millis) === "pending" && (yield* invites.markCanceled(invite.id, at))) invitesCanceled++
       }
-      if (personal !== undefined) yield* resources.deleteWorkspaceResources(personal.id)
+      if (personal !== undefined) {
+        invitesCanceled += (yield* invites.cancelPendingForWorkspace(personal.id, at)).length
+        yield* resources.deleteWorkspaceResources(personal.id)
+      }
       const personalWorkspacesDeleted = yield* workspaces.deletePersonalOf(id)
       const membershipsRemoved = yield* workspaces.removeMembershipsOf(id)
       const accessesRemoved = yield* resources.deleteAccessesOfUser(id)

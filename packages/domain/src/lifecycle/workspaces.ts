@@ -1,6 +1,6 @@
 /**
  * Deleting a team workspace with everything in it: its resources, their
- * accesses, its members — one transaction under the workspace's lock, which
+ * accesses, its members, the pending invites into it — one transaction under the workspace's lock, which
  * resource creation in it takes too. A personal workspace goes only with
  * its owner (`lifecycle/users.ts`).
  */
@@ -11,6 +11,7 @@ import { transactAs } from "../identity/usecases.js"
 import { ResourceStore } from "../resources/ports.js"
 import type { WorkspaceId } from "../shared/ids.js"
 import { now } from "../shared/time.js"
+import { InviteStore } from "../sharing/ports.js"
 import { PersonalWorkspaceInvariantError } from "../workspaces/errors.js"
 import { lockVisibleWorkspace, requireWorkspaceAdmin } from "../workspaces/policy.js"
 import { WorkspaceStore } from "../workspaces/ports.js"
@@ -23,11 +24,18 @@ export const deleteWorkspace = Effect.fn("deleteWorkspace")(function*(actor: Act
         return yield* new PersonalWorkspaceInvariantError({ workspaceId: id, reason: "personal_workspace_delete" })
       }
       yield* requireWorkspaceAdmin(actor, workspace)
+      const at = yield* now
+      // Invites for it or its resources die with it: nothing may be redeemed into a deleted workspace.
+      const invitesCanceled = yield* Effect.flatMap(InviteStore, (s) => s.cancelPendingForWorkspace(id, at))
       const resourcesDeleted = yield* Effect.flatMap(ResourceStore, (s) => s.deleteWorkspaceResources(id))
       yield* Effect.flatMap(WorkspaceStore, (s) => s.delete(id))
-      const at = yield* now
       yield* Effect.flatMap(EventLog, (log) =>
-        log.append(at, [{ type: "workspace.deleted", actor: actorName(actor), workspace_id: id, data: { name: workspace.name, resources_deleted: resourcesDeleted } }]))
+        log.append(at, [{
+          type: "workspace.deleted",
+          actor: actorName(actor),
+          workspace_id: id,
+          data: { name: workspace.name, resources_deleted: resourcesDeleted, invites_canceled: invitesCanceled.length }
+        }]))
       return { workspace_id: id, deleted: true as const }
     }))
 })

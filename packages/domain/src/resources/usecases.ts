@@ -68,6 +68,8 @@ export const createResource = Effect.fn("createResource")(function*(
       if (Option.isNone(workspace) || (parentId === null && !(isSystemAdmin(actor) || isMember(workspace.value, userId)))) {
         return yield* new NotFound({ what: "workspace", id: workspaceId })
       }
+      // Every live root keeps a direct owner: its creator. The system is no one to own it.
+      if (parentId === null && userId === null) return yield* new Forbidden({ message: "a root is created by a user, who becomes its owner" })
       if (parentId !== null) {
         const parent = yield* loadVisibleResource(actor, parentId)
         if (parent.resource.workspace_id !== workspaceId) return yield* new NotFound({ what: "resource", id: parentId })

@@ -5,7 +5,7 @@
  */
 import { Context, Effect, Option } from "effect"
 import type { Conflict } from "../shared/errors.js"
-import type { InviteId, UserId } from "../shared/ids.js"
+import type { InviteId, UserId, WorkspaceId } from "../shared/ids.js"
 import type { Timestamp } from "../shared/time.js"
 import type { InTransaction } from "../shared/transactor.js"
 import type { Invite } from "./invites.js"
@@ -40,6 +40,12 @@ export class InviteStore extends Context.Tag("Tessera/InviteStore")<InviteStore,
   readonly markRedeemed: (id: InviteId, redemption: Redemption) => Effect.Effect<boolean, never, InTransaction>
   /** pending → canceled, guarded; `false` when it was no longer pending. */
   readonly markCanceled: (id: InviteId, at: Timestamp) => Effect.Effect<boolean, never, InTransaction>
+  /**
+   * Cancels, in one statement, every invite still pending at `at` that
+   * grants membership in the workspace or an access on one of its
+   * resources (the workspace is being deleted); returns their ids.
+   */
+  readonly cancelPendingForWorkspace: (workspaceId: WorkspaceId, at: Timestamp) => Effect.Effect<ReadonlyArray<InviteId>, never, InTransaction>
   /** pending → expired, guarded; `false` when it was no longer pending. */
   readonly markExpired: (id: InviteId) => Effect.Effect<boolean, never, InTransaction>
 }>() {}
