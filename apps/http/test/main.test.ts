@@ -45,7 +45,7 @@ describe("the server process", () => {
     child.stdout.on("data", (d) => (output += String(d)))
     child.stderr.on("data", (d) => (output += String(d)))
     try {
-      await waitReady(`http://127.0.0.1:${port}/readyz`, Date.now() + 30_000)
+      await waitReady(`http://127.0.0.1:${port}/readyz`, Date.now() + 90_000)
       expect(existsSync(join(cwd, "data/tessera.db"))).toBe(true)
       const me = await fetch(`http://127.0.0.1:${port}/v1/me`, { headers: { authorization: `Bearer ${token}` } })
       expect(me.status).toBe(200)
@@ -54,7 +54,7 @@ describe("the server process", () => {
     } finally {
       child.kill("SIGTERM")
     }
-  }, 60_000)
+  }, 240_000)
 
   it("prints a generated admin key once when no token is configured", async () => {
     const cwd = mkdtempSync(join(tmpdir(), "tessera-main-"))
@@ -68,7 +68,7 @@ describe("the server process", () => {
     const first = start()
     let key: string
     try {
-      await waitReady(`http://127.0.0.1:${port}/readyz`, Date.now() + 30_000)
+      await waitReady(`http://127.0.0.1:${port}/readyz`, Date.now() + 90_000)
       key = /tsk_[0-9a-f]{72}/.exec(first.output())![0]
       const me = await fetch(`http://127.0.0.1:${port}/v1/me`, { headers: { authorization: `Bearer ${key}` } })
       expect(me.status).toBe(200)
@@ -78,12 +78,12 @@ describe("the server process", () => {
     }
     const second = start()
     try {
-      await waitReady(`http://127.0.0.1:${port}/readyz`, Date.now() + 30_000)
+      await waitReady(`http://127.0.0.1:${port}/readyz`, Date.now() + 90_000)
       expect(second.output()).not.toMatch(/tsk_/)
     } finally {
       second.child.kill("SIGTERM")
     }
-  }, 60_000)
+  }, 240_000)
 
   it.each(misconfigurations)(
     "$name stops it before it opens a store: one line naming the variable, exit status 1, no key",
