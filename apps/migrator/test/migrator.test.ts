@@ -3,24 +3,16 @@
  * lists, `verify` passes on an untouched store and fails, naming the step,
  * once an applied migration no longer matches what was recorded.
  */
-import { spawnSync } from "node:child_process"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { join, resolve } from "node:path"
+import { join } from "node:path"
 import { SqlClient } from "@effect/sql"
 import { Effect, Redacted } from "effect"
+import { runEntryPoint } from "@tessera/config/testing"
 import * as Pg from "@tessera/store-pg"
 import { freshDatabase } from "@tessera/store-pg/testing"
 import * as Sqlite from "@tessera/store-sqlite"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-
-const root = resolve(__dirname, "../../..")
-const tsx = join(root, "node_modules/.bin/tsx")
-const bin = join(root, "apps/migrator/src/bin.ts")
-
-const inherited = Object.fromEntries(
-  Object.entries(process.env).filter(([k]) => !k.startsWith("TESSERA_") && k !== "DATABASE_URL")
-) as Record<string, string>
 
 interface Store {
   readonly env: Record<string, string>
@@ -53,8 +45,9 @@ const pgStore = async (): Promise<Store> => {
   }
 }
 
+/** Runs the migrator to its end as its own process (never blocking this worker). */
 const migrate = (env: Record<string, string>, ...args: Array<string>) =>
-  spawnSync(tsx, [bin, ...args], { cwd: root, env: { ...inherited, ...env }, encoding: "utf8", timeout: 60_000 })
+  runEntryPoint("apps/migrator/src/bin.ts", { env, args, timeoutMs: 90_000 }).then((run) => ({ ...run, status: run.code }))
 
 describe.each([["SQLite", sqliteStore], ["PostgreSQL", pgStore]] as const)("pnpm migrate on %s", (_, make) => {
   let store: Store
@@ -65,21 +58,21 @@ describe.each([["SQLite", sqliteStore], ["PostgreSQL", pgStore]] as const)("pnpm
 
   it("up applies every step once, status lists them, verify passes, and fails after an applied step changed", () =>
     (async () => {
-      const first = migrate(store.env, "up", "--json")
+      const first = await migrate(store.env, "up", "--json")
       expect(first.status).toBe(0)
       const applied = JSON.parse(first.stdout).applied as Array<number>
       expect(applied.length).toBeGreaterThan(0)
-      expect(JSON.parse(migrate(store.env, "up", "--json").stdout)).toEqual({ applied: [] })
-      const status = JSON.parse(migrate(store.env, "status", "--json").stdout).migrations as Array<{ version: number; state: string }>
+      expect(JSON.parse((await migrate(store.env, "up", "--json")).stdout)).toEqual({ applied: [] })
+      const status = JSON.parse((await migrate(store.env, "status", "--json")).stdout).migrations as Array<{ version: number; state: string }>
       expect(status.map((s) => s.version)).toEqual(applied)
       expect(status.every((s) => s.state === "applied")).toBe(true)
-      expect(migrate(store.env, "verify").status).toBe(0)
+      expect((await migrate(store.env, "verify")).status).toBe(0)
       // What was recorded no longer matches the file: the same as editing an applied file.
       await store.sql((sql) => sql`UPDATE tessera_migrations SET checksum = 'edited' WHERE version = 1`)
-      const verify = migrate(store.env, "verify")
+      const verify = await migrate(store.env, "verify")
       expect(verify.status).not.toBe(0)
       expect(verify.stderr).toMatch(/^tessera: MigrationError: 0001_identity: applied file was changed/)
-      expect(migrate(store.env, "up").status).not.toBe(0)
-      expect(JSON.parse(migrate(store.env, "status", "--json").stdout).migrations[0].state).toBe("changed")
-    })(), 120_000)
+      expect((await migrate(store.env, "up")).status).not.toBe(0)
+      expect(JSON.parse((await migrate(store.env, "status", "--json")).stdout).migrations[0].state).toBe("changed")
+    })(), 300_000)
 })
