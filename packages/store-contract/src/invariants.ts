@@ -14,7 +14,7 @@
  * never writes: only the suite's test of these checks (`lifecycle.ts`)
  * breaks rows, through the probe's `unchecked`, to show each check can fail.
  */
-import { Context, Effect } from "effect"
+import { Clock, Context, Effect } from "effect"
 
 /** Raw SQL on the store under test, supplied by the store's own tests. */
 export class StoreSql extends Context.Tag("StoreContract/StoreSql")<StoreSql, {
@@ -35,39 +35,47 @@ export interface Violation {
   readonly id: string
 }
 
+/**
+ * An invite that is pending now: stored as pending and not yet past its
+ * expiry (an expired invite grants nothing, whatever it names; purge-expired
+ * records it later). Times are ISO-8601 UTC text on both stores, which
+ * compare as they sort.
+ */
+const pending = (now: string) => `i.status = 'pending' AND i.expires_at > ${sqlString(now)}`
+
 const notUser = (column: string) => `NOT EXISTS (SELECT 1 FROM users u WHERE u.id = ${column})`
 
-/** Each rule is one SELECT of the `id`s that break it. */
-export const INVARIANTS: ReadonlyArray<{ readonly rule: string; readonly sql: string }> = [
+/** Each rule is one SELECT of the `id`s that break it at a given time. */
+export const INVARIANTS: ReadonlyArray<{ readonly rule: string; readonly sql: (now: string) => string }> = [
   {
     rule: "member_user_missing",
-    sql: `SELECT m.workspace_id || '/' || m.user_id AS id FROM workspace_members m WHERE ${notUser("m.user_id")}`
+    sql: () => `SELECT m.workspace_id || '/' || m.user_id AS id FROM workspace_members m WHERE ${notUser("m.user_id")}`
   },
   {
     rule: "workspace_owner_missing",
-    sql: `SELECT w.id AS id FROM workspaces w WHERE w.owner_user_id IS NOT NULL AND ${notUser("w.owner_user_id")}`
+    sql: () => `SELECT w.id AS id FROM workspaces w WHERE w.owner_user_id IS NOT NULL AND ${notUser("w.owner_user_id")}`
   },
   {
     rule: "access_user_missing",
-    sql: `SELECT a.id AS id FROM resource_accesses a WHERE ${notUser("a.user_id")}`
+    sql: () => `SELECT a.id AS id FROM resource_accesses a WHERE ${notUser("a.user_id")}`
   },
   {
     rule: "api_key_user_missing",
-    sql: `SELECT k.id AS id FROM api_keys k WHERE ${notUser("k.user_id")}`
+    sql: () => `SELECT k.id AS id FROM api_keys k WHERE ${notUser("k.user_id")}`
   },
   {
     rule: "team_without_admin",
-    sql: `SELECT w.id AS id FROM workspaces w WHERE w.is_personal = 0
+    sql: () => `SELECT w.id AS id FROM workspaces w WHERE w.is_personal = 0
           AND NOT EXISTS (SELECT 1 FROM workspace_members m WHERE m.workspace_id = w.id AND m.role = 'admin')`
   },
   {
     rule: "team_with_owner",
-    sql: `SELECT w.id AS id FROM workspaces w WHERE w.is_personal = 0 AND w.owner_user_id IS NOT NULL`
+    sql: () => `SELECT w.id AS id FROM workspaces w WHERE w.is_personal = 0 AND w.owner_user_id IS NOT NULL`
   },
   {
     // exactly one member, and that member is the owner as admin
     rule: "personal_members",
-    sql: `SELECT w.id AS id FROM workspaces w WHERE w.is_personal = 1 AND (
+    sql: () => `SELECT w.id AS id FROM workspaces w WHERE w.is_personal = 1 AND (
             w.owner_user_id IS NULL
             OR (SELECT COUNT(*) FROM workspace_members m WHERE m.workspace_id = w.id) <> 1
             OR NOT EXISTS (SELECT 1 FROM workspace_members m
@@ -75,23 +83,23 @@ export const INVARIANTS: ReadonlyArray<{ readonly rule: string; readonly sql: st
   },
   {
     rule: "personal_workspace_count",
-    sql: `SELECT u.id AS id FROM users u
+    sql: () => `SELECT u.id AS id FROM users u
           WHERE (SELECT COUNT(*) FROM workspaces w WHERE w.is_personal = 1 AND w.owner_user_id = u.id) <> 1`
   },
   {
     rule: "root_without_owner",
-    sql: `SELECT r.id AS id FROM resources r WHERE r.parent_id IS NULL AND r.revoked_at IS NULL
+    sql: () => `SELECT r.id AS id FROM resources r WHERE r.parent_id IS NULL AND r.revoked_at IS NULL
           AND NOT EXISTS (SELECT 1 FROM resource_accesses a WHERE a.resource_id = r.id AND a.role = 'owner')`
   },
   {
     rule: "parent_missing_or_elsewhere",
-    sql: `SELECT r.id AS id FROM resources r LEFT JOIN resources p ON p.id = r.parent_id
+    sql: () => `SELECT r.id AS id FROM resources r LEFT JOIN resources p ON p.id = r.parent_id
           WHERE r.parent_id IS NOT NULL AND (p.id IS NULL OR p.workspace_id <> r.workspace_id)`
   },
   {
     // walks up from every node, at most one step per stored resource; coming back to itself is a cycle
     rule: "resource_in_cycle",
-    sql: `WITH RECURSIVE up (id, at, depth) AS (
+    sql: () => `WITH RECURSIVE up (id, at, depth) AS (
             SELECT r.id, r.parent_id, 1 FROM resources r WHERE r.parent_id IS NOT NULL
             UNION ALL
             SELECT up.id, p.parent_id, up.depth + 1 FROM up JOIN resources p ON p.id = up.at
@@ -101,36 +109,34 @@ export const INVARIANTS: ReadonlyArray<{ readonly rule: string; readonly sql: st
   },
   {
     rule: "resource_workspace_missing",
-    sql: `SELECT r.id AS id FROM resources r WHERE NOT EXISTS (SELECT 1 FROM workspaces w WHERE w.id = r.workspace_id)`
+    sql: () => `SELECT r.id AS id FROM resources r WHERE NOT EXISTS (SELECT 1 FROM workspaces w WHERE w.id = r.workspace_id)`
   },
   {
-    // stored as pending: purge-expired records expiry, and until then the row still names its target
     rule: "pending_invite_target_missing",
-    sql: `SELECT i.id AS id FROM invites i WHERE i.status = 'pending' AND (
+    sql: (now) => `SELECT i.id AS id FROM invites i WHERE ${pending(now)} AND (
             (i.resource_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM resources r WHERE r.id = i.resource_id))
             OR (i.workspace_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM workspaces w WHERE w.id = i.workspace_id)))`
   },
   {
     rule: "pending_invite_on_revoked_resource",
-    sql: `SELECT i.id AS id FROM invites i JOIN resources r ON r.id = i.resource_id
-          WHERE i.status = 'pending' AND r.revoked_at IS NOT NULL`
+    sql: (now) => `SELECT i.id AS id FROM invites i JOIN resources r ON r.id = i.resource_id
+          WHERE ${pending(now)} AND r.revoked_at IS NOT NULL`
   },
   {
     // nothing that refers to a deleted user may still grant anything
     rule: "pending_invite_minter_missing",
-    sql: `SELECT i.id AS id FROM invites i WHERE i.status = 'pending' AND i.created_by IS NOT NULL AND ${notUser("i.created_by")}`
+    sql: (now) => `SELECT i.id AS id FROM invites i WHERE ${pending(now)} AND i.created_by IS NOT NULL AND ${notUser("i.created_by")}`
   }
 ]
 
-/** Every row of the store that breaks an invariant, by rule then id; empty when the store is consistent. */
-export const storeInvariants: Effect.Effect<ReadonlyArray<Violation>, never, StoreSql> = Effect.flatMap(
-  StoreSql,
-  (sql) =>
-    Effect.forEach(INVARIANTS, ({ rule, sql: statement }) =>
-      Effect.map(sql.rows(statement), (rows) => rows.map((row) => ({ rule, id: String(row["id"]) })).sort(byId))).pipe(
-        Effect.map((lists) => lists.flat())
-      )
-)
+/** Every row of the store that breaks an invariant now (by the Effect clock), by rule then id; empty when the store is consistent. */
+export const storeInvariants: Effect.Effect<ReadonlyArray<Violation>, never, StoreSql> = Effect.gen(function*() {
+  const sql = yield* StoreSql
+  const now = new Date(yield* Clock.currentTimeMillis).toISOString()
+  const lists = yield* Effect.forEach(INVARIANTS, ({ rule, sql: statement }) =>
+    Effect.map(sql.rows(statement(now)), (rows) => rows.map((row) => ({ rule, id: String(row["id"]) })).sort(byId)))
+  return lists.flat()
+})
 
 const byId = (a: Violation, b: Violation) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
 
