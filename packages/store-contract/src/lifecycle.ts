@@ -1,13 +1,16 @@
 /**
  * User deletion against everything else the kernel writes (SPEC §3.1):
  * random worlds in which users are deleted while every other writing use
- * case runs at the same moment, by random actors, must leave a store that
- * breaks no invariant of `invariants.ts`, and in which no request of a
- * deleted user took effect after the deletion; and the deletion rules no
- * other test pinned down — direct accesses elsewhere go with the user, the
- * sole owner of a root is refused or replaced in the same transaction —
- * with the rule of who may mint a resource grant invite. The SQL checks are
- * first shown to report each breakage they name.
+ * case (team workspace deletion included) runs at the same moment, by
+ * random actors, must end with no defect, a store that breaks no invariant
+ * of `invariants.ts`, and no request of a deleted user taking effect after
+ * the deletion. Beside the property: the same races asked for directly and
+ * many times (writes on the resources of a workspace as it is deleted); the
+ * deletion rules no other test pinned down — direct accesses elsewhere go
+ * with the user, the sole owner of roots is refused or replaced in the same
+ * transaction, no pending invite outlives its target; a root keeps an owner
+ * whoever creates it; and who may mint a resource grant invite. The SQL
+ * checks are first shown to report each breakage they name.
  *
  * It drives the domain's use cases through the store's ports; it reads the
  * store's tables only through `StoreSql`, and writes them directly only to
@@ -92,7 +95,10 @@ export const eventsAfter = (seq: number) =>
 const outcomeOf = (exit: Exit.Exit<unknown, unknown>): string => {
   if (Exit.isSuccess(exit)) return "ok"
   if (Cause.isDie(exit.cause) || Cause.isInterrupted(exit.cause) || Option.isNone(Cause.failureOption(exit.cause))) {
-    return `defect: ${Cause.pretty(exit.cause).split("\n")[0]}`
+    // a database error carries the driver's own message one level down
+    const defect = Option.getOrUndefined(Cause.dieOption(exit.cause)) as { readonly cause?: { readonly message?: unknown } } | undefined
+    const detail = typeof defect?.cause?.message === "string" ? ` (${defect.cause.message})` : ""
+    return `defect: ${Cause.pretty(exit.cause).split("\n")[0]}${detail}`
   }
   const error = Option.getOrThrow(Cause.failureOption(exit.cause)) as { readonly _tag?: string }
   return error._tag ?? "untagged failure"
@@ -115,6 +121,7 @@ interface World {
   readonly foreign: ResourceId
   readonly resourceInvite: string
   readonly workspaceInvite: string
+  readonly workspaceInviteExpiry: string
 }
 
 const GHOST = "usr_00000000000000000000000000g0057"
@@ -145,7 +152,8 @@ const buildWorld = (admin: Principal) =>
       leaf: leaf.id,
       foreign: foreign.id,
       resourceInvite: resourceInvite.invite.id,
-      workspaceInvite: workspaceInvite.invite.id
+      workspaceInvite: workspaceInvite.invite.id,
+      workspaceInviteExpiry: workspaceInvite.invite.expires_at
     } satisfies World
   })
 
@@ -279,6 +287,12 @@ const breakages = (w: World, ownerAccess: string): ReadonlyArray<Breakage> => {
       expected: []
     },
     {
+      name: "an expired invite for a missing workspace (allowed: it grants nothing)",
+      breaks: [`UPDATE invites SET workspace_id = 'ws_ghost', expires_at = '2000-01-01T00:00:00.000Z' WHERE id = ${sqlString(w.workspaceInvite)}`],
+      repairs: [`UPDATE invites SET workspace_id = ${sqlString(w.team)}, expires_at = ${sqlString(w.workspaceInviteExpiry)} WHERE id = ${sqlString(w.workspaceInvite)}`],
+      expected: []
+    },
+    {
       name: "a pending invite on a revoked resource",
       breaks: [`UPDATE resources SET revoked_at = ${at} WHERE id = ${sqlString(w.child)}`],
       repairs: [`UPDATE resources SET revoked_at = NULL WHERE id = ${sqlString(w.child)}`],
@@ -356,7 +370,8 @@ const OpArb = fc.oneof(
   fc.record({ op: fc.constant("cancelInvite" as const), by: ByArb, invite: fc.nat() }),
   fc.record({ op: fc.constant("redeemInvite" as const), by: ByArb, invite: fc.nat() }),
   fc.record({ op: fc.constant("register" as const), invite: fc.nat() }),
-  fc.record({ op: fc.constant("revokeUser" as const), by: ByArb, user: fc.nat() })
+  fc.record({ op: fc.constant("revokeUser" as const), by: ByArb, user: fc.nat() }),
+  fc.record({ op: fc.constant("deleteWorkspace" as const), by: ByArb, ws: fc.nat() })
 )
 const DeletionArb = fc.record({
   op: fc.constant("deleteUser" as const),
@@ -505,6 +520,8 @@ const runOp = (op: Op, world: RandomWorld, admin: Principal): Effect.Effect<unkn
       return Effect.suspend(() => register({ token: inviteOf(op.invite).token, ...publicKeys() }))
     case "revokeUser":
       return revokeUser(actorOf(op.by), userOf(op.user))
+    case "deleteWorkspace":
+      return deleteWorkspace(actorOf(op.by), workspaceOf(op.ws))
     case "deleteUser":
       return deleteUser(
         op.asSystem ? SystemActor : admin,
@@ -722,6 +739,60 @@ export const lifecycleContract = <E, R = never>(name: string, store: Layer.Layer
               expect({ invite: invite.id, status: (yield* getInvite(admin, invite.id)).status }).toEqual({ invite: invite.id, status: "canceled" })
             }
             expect(newViolations(baseline, yield* storeInvariants)).toEqual([])
+          }))
+      })
+
+      describe("deletions racing writes on what they delete", () => {
+        // What the property finds now and then, asked for directly and many times: writes that lock only the
+        // resource they touch, at the very moment its workspace goes.
+        const ATTEMPTS = 25
+
+        /** Runs the deletion and the writes at once; returns what died and what was left broken. */
+        const race = (deletion: Effect.Effect<unknown, unknown, StorePorts>, writes: ReadonlyArray<Effect.Effect<unknown, unknown, StorePorts>>) =>
+          Effect.gen(function*() {
+            const baseline = yield* storeInvariants
+            const exits = yield* Effect.all([deletion, ...writes].map((e) => Effect.exit(e)), { concurrency: "unbounded" })
+            const outcomes = exits.map(outcomeOf)
+            const violations = newViolations(baseline, yield* storeInvariants).map((v) => `${v.rule} ${v.id}`)
+            return [...outcomes.flatMap((o, i) => (o.startsWith("defect") ? [`${i === 0 ? "the deletion" : `write ${i}`}: ${o}`] : [])), ...violations]
+          })
+
+        it.effect("a team workspace deleted while its resources get accesses and invites: each wins or loses whole", () =>
+          Effect.gen(function*() {
+            const { principal: admin } = yield* Admin
+            const [o, a, b] = yield* people(3)
+            const problems: Array<string> = []
+            for (let attempt = 0; attempt < ATTEMPTS && problems.length === 0; attempt++) {
+              const team = yield* createWorkspace(o!.principal, { name: "racing" })
+              const root = yield* createResource(o!.principal, team.id, { title: "root" })
+              const child = yield* createResource(o!.principal, team.id, { title: "child", parent_id: root.id })
+              problems.push(...(yield* race(deleteWorkspace(o!.principal, team.id), [
+                grantAccess(o!.principal, root.id, a!.id, "reader"),
+                grantAccess(admin, child.id, b!.id, "editor"),
+                mintInvite(o!.principal, { kind: "grant", resource_id: child.id, resource_role: "reader" }),
+                mintInvite(admin, { kind: "grant", resource_id: root.id, resource_role: "editor" })
+              ])).map((p) => `attempt ${attempt}: ${p}`))
+            }
+            expect(problems).toEqual([])
+          }))
+
+        it.effect("a user deleted while others grant and invite on their personal resources: each wins or loses whole", () =>
+          Effect.gen(function*() {
+            const { principal: admin } = yield* Admin
+            const [a] = yield* people(1)
+            const problems: Array<string> = []
+            for (let attempt = 0; attempt < ATTEMPTS && problems.length === 0; attempt++) {
+              const [u] = yield* people(1)
+              const root = yield* createResource(u!.principal, u!.personal, { title: "mine" })
+              const child = yield* createResource(u!.principal, u!.personal, { title: "below", parent_id: root.id })
+              problems.push(...(yield* race(deleteUser(admin, u!.id, Option.none()), [
+                grantAccess(admin, root.id, a!.id, "reader"),
+                grantAccess(SystemActor, child.id, a!.id, "editor"),
+                mintInvite(admin, { kind: "grant", resource_id: child.id, resource_role: "reader" }),
+                mintInvite(SystemActor, { kind: "grant", resource_id: root.id, resource_role: "editor" })
+              ])).map((p) => `attempt ${attempt}: ${p}`))
+            }
+            expect(problems).toEqual([])
           }))
       })
 
