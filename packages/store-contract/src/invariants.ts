@@ -3,8 +3,9 @@
  * the rows: no reference to a missing user, a team workspace always has an
  * admin, a personal workspace is exactly its owner as admin, one personal
  * workspace per user, a live root keeps a direct owner, trees stay inside
- * one workspace and free of cycles, and a pending invite never names a
- * target (or minter) that is gone. Also a snapshot of every table, to show
+ * one workspace and free of cycles, a pending invite never names a target
+ * (or minter) that is gone, and a share link is never active on a revoked
+ * resource. Also a snapshot of every table, to show
  * that a failed use case wrote nothing.
  *
  * The suite never depends on a store's SQL client: the store's own tests
@@ -121,6 +122,15 @@ export const INVARIANTS: ReadonlyArray<{ readonly rule: string; readonly sql: (n
     rule: "pending_invite_on_revoked_resource",
     sql: (now) => `SELECT i.id AS id FROM invites i JOIN resources r ON r.id = i.resource_id
           WHERE ${pending(now)} AND r.revoked_at IS NOT NULL`
+  },
+  {
+    rule: "share_link_resource_missing",
+    sql: () => `SELECT l.id AS id FROM share_links l WHERE NOT EXISTS (SELECT 1 FROM resources r WHERE r.id = l.resource_id)`
+  },
+  {
+    rule: "active_share_link_on_revoked_resource",
+    sql: () => `SELECT l.id AS id FROM share_links l JOIN resources r ON r.id = l.resource_id
+          WHERE l.disabled_at IS NULL AND r.revoked_at IS NOT NULL`
   },
   {
     // nothing that refers to a deleted user may still grant anything

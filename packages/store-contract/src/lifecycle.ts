@@ -299,6 +299,33 @@ const breakages = (w: World, ownerAccess: string): ReadonlyArray<Breakage> => {
       expected: [{ rule: "pending_invite_on_revoked_resource", id: w.resourceInvite }]
     },
     {
+      name: "a share link on a missing resource",
+      breaks: [`INSERT INTO share_links (id, resource_id, digest, role, created_at, created_by, disabled_at)
+                VALUES ('shl_ghost', 'res_ghost', 'ghost-link-digest', 'reader', ${at}, NULL, NULL)`],
+      repairs: [`DELETE FROM share_links WHERE id = 'shl_ghost'`],
+      expected: [{ rule: "share_link_resource_missing", id: "shl_ghost" }]
+    },
+    {
+      name: "an active share link on a revoked resource",
+      breaks: [
+        `INSERT INTO share_links (id, resource_id, digest, role, created_at, created_by, disabled_at)
+         VALUES ('shl_live', ${sqlString(w.leaf)}, 'live-link-digest', 'reader', ${at}, NULL, NULL)`,
+        `UPDATE resources SET revoked_at = ${at} WHERE id = ${sqlString(w.leaf)}`
+      ],
+      repairs: [`DELETE FROM share_links WHERE id = 'shl_live'`, `UPDATE resources SET revoked_at = NULL WHERE id = ${sqlString(w.leaf)}`],
+      expected: [{ rule: "active_share_link_on_revoked_resource", id: "shl_live" }]
+    },
+    {
+      name: "a disabled share link on a revoked resource (allowed)",
+      breaks: [
+        `INSERT INTO share_links (id, resource_id, digest, role, created_at, created_by, disabled_at)
+         VALUES ('shl_off', ${sqlString(w.leaf)}, 'off-link-digest', 'reader', ${at}, NULL, ${at})`,
+        `UPDATE resources SET revoked_at = ${at} WHERE id = ${sqlString(w.leaf)}`
+      ],
+      repairs: [`DELETE FROM share_links WHERE id = 'shl_off'`, `UPDATE resources SET revoked_at = NULL WHERE id = ${sqlString(w.leaf)}`],
+      expected: []
+    },
+    {
       name: "a pending invite minted by a missing user",
       breaks: [`UPDATE invites SET created_by = ${sqlString(GHOST)} WHERE id = ${sqlString(w.resourceInvite)}`],
       repairs: [`UPDATE invites SET created_by = ${sqlString(w.owner)} WHERE id = ${sqlString(w.resourceInvite)}`],
