@@ -6,7 +6,8 @@
  * Areas build on each other in one direction only:
  * shared ← events ← identity ← workspaces ← resources ← sharing ← lifecycle.
  * `lifecycle/` holds the flows that cross areas (registration, bootstrap,
- * user deletion, grants, moves, team workspace deletion, the audit read).
+ * user deletion, grants, moves, revocation, team workspace deletion, the
+ * audit read).
  */
 export * from "./shared/ids.js"
 export * from "./shared/crypto.js"
@@ -37,6 +38,7 @@ export * from "./resources/errors.js"
 export * from "./resources/policy.js"
 export * from "./resources/usecases.js"
 export * from "./sharing/invites.js"
+export * from "./sharing/links.js"
 export * from "./sharing/errors.js"
 export * from "./sharing/ports.js"
 export * from "./sharing/policy.js"
@@ -44,5 +46,6 @@ export * from "./sharing/usecases.js"
 export * from "./lifecycle/audit.js"
 export * from "./lifecycle/grants.js"
 export * from "./lifecycle/moves.js"
+export * from "./lifecycle/revoke.js"
 export * from "./lifecycle/users.js"
 export * from "./lifecycle/workspaces.js"

@@ -13,6 +13,7 @@ import { ResourceStore,
   formatToken,
   Handle,
   InTransaction,
+  LinkCredentialStore,
   Invite,
   InviteStore,
   Member,
@@ -117,7 +118,8 @@ const makeWorld = () => {
     },
     markCanceled: (id, at) => transition(id, "pending", { status: "canceled", canceled_at: at }),
     markExpired: (id) => transition(id, "pending", { status: "expired" }),
-    cancelPendingForWorkspace: () => Effect.succeed([])
+    cancelPendingForWorkspace: () => Effect.succeed([]),
+    cancelPendingInSubtree: () => Effect.succeed(0)
   }
   const workspaceStore: Service<typeof WorkspaceStore> = {
     insert: (ws) =>
@@ -156,6 +158,8 @@ const makeWorld = () => {
   const layer = Layer.mergeAll(
     Layer.succeed(UserStore, recorded("UserStore", calls, userStore)),
     Layer.succeed(ApiKeyStore, recorded("ApiKeyStore", calls, apiKeyStore)),
+    // No share links in these flows: none is ever found.
+    Layer.succeed(LinkCredentialStore, { findActive: () => Effect.succeed(Option.none()), hold: () => Effect.succeed(Option.none()) }),
     Layer.succeed(InviteStore, recorded("InviteStore", calls, inviteStore)),
     Layer.succeed(WorkspaceStore, recorded("WorkspaceStore", calls, workspaceStore)),
     Layer.succeed(EventLog, recorded("EventLog", calls, eventLog)),

@@ -6,6 +6,8 @@
 import { describe, expect, layer } from "@effect/vitest"
 import {
   ApiKeyStore,
+  type LinkCredentialStore,
+  type ShareLinkStore,
   authenticate,
   bootstrapAdmin,
   cancelInvite,
@@ -42,7 +44,7 @@ import { lastSeq, publicKeys, uniqueHandle } from "./fixtures.js"
 export * from "./fixtures.js"
 export * from "./invariants.js"
 
-export type StorePorts = UserStore | ApiKeyStore | InviteStore | WorkspaceStore | ResourceStore | EventLog | Transactor | Crypto
+export type StorePorts = UserStore | ApiKeyStore | LinkCredentialStore | InviteStore | ShareLinkStore | WorkspaceStore | ResourceStore | EventLog | Transactor | Crypto
 
 /** The suite's system admin, bootstrapped once per store. */
 export class Admin extends Context.Tag("StoreContract/Admin")<Admin, {

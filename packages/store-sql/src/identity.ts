@@ -11,6 +11,11 @@ import {
   Invite,
   InviteId,
   InviteStore,
+  LinkBearer,
+  LinkCredentialStore,
+  LinkRole,
+  ResourceId,
+  ShareLinkId,
   User,
   UserExists,
   UserId,
@@ -19,6 +24,7 @@ import {
 } from "@tessera/domain"
 import { Effect, Layer, Option, Schema } from "effect"
 import { CountRow, lockRow, shareLock } from "./rows.js"
+import { subtree } from "./resources.js"
 import { uniqueViolation } from "./sqlErrors.js"
 
 const USER_COLUMNS = "id, handle, role, status, sign_pub, kex_pub, created_at, revoked_at"
@@ -154,10 +160,41 @@ export const InviteStoreLive = Layer.effect(InviteStore, Effect.gen(function*() 
           WHERE status = 'pending' AND expires_at > ${at}
             AND (workspace_id = ${workspaceId} OR resource_id IN (SELECT id FROM resources WHERE workspace_id = ${workspaceId}))
           RETURNING id`.pipe(Effect.map((rows) => rows.map((r) => r.id)), Effect.orDie)),
+    cancelPendingInSubtree: (rootId, at) =>
+      writing(sql`${subtree(sql, rootId)}
+          UPDATE invites SET status = 'canceled', canceled_at = ${at}
+          WHERE status = 'pending' AND resource_id IN (SELECT id FROM subtree) RETURNING id`.pipe(
+        Effect.map((rows) => rows.length),
+        Effect.orDie
+      )),
     markExpired: (id) =>
       writing(sql`UPDATE invites SET status = 'expired' WHERE id = ${id} AND status = 'pending' RETURNING id`.pipe(
         Effect.map(applied),
         Effect.orDie
       ))
+  })
+}))
+
+const BearerRow = Schema.Struct({ id: ShareLinkId, resource_id: ResourceId, role: LinkRole })
+const toBearer = (row: typeof BearerRow.Type): LinkBearer => ({ _tag: "ShareLink", linkId: row.id, resourceId: row.resource_id, role: row.role })
+
+/** Share links as credentials: an active link on a live resource. */
+export const LinkCredentialStoreLive = Layer.effect(LinkCredentialStore, Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const findActive = SqlSchema.findOne({
+    Request: Schema.String,
+    Result: BearerRow,
+    execute: (digest) =>
+      sql`SELECT l.id, l.resource_id, l.role FROM share_links l JOIN resources r ON r.id = l.resource_id
+          WHERE l.digest = ${digest} AND l.disabled_at IS NULL AND r.revoked_at IS NULL`
+  })
+  const hold = SqlSchema.findOne({
+    Request: ShareLinkId,
+    Result: BearerRow,
+    execute: (id) => sql`SELECT id, resource_id, role FROM share_links WHERE id = ${id} AND disabled_at IS NULL${shareLock(sql)}`
+  })
+  return LinkCredentialStore.of({
+    findActive: (digest) => findActive(digest).pipe(Effect.map(Option.map(toBearer)), Effect.orDie),
+    hold: (id) => writing(hold(id).pipe(Effect.map(Option.map(toBearer)), Effect.orDie))
   })
 }))

@@ -7,9 +7,10 @@
 import { Crypto } from "@tessera/domain"
 import { Layer } from "effect"
 import { EventLogLive } from "./events.js"
-import { ApiKeyStoreLive, InviteStoreLive, UserStoreLive } from "./identity.js"
+import { ApiKeyStoreLive, InviteStoreLive, LinkCredentialStoreLive, UserStoreLive } from "./identity.js"
 import { TransactorLive } from "./transactor.js"
 import { ResourceStoreLive } from "./resources.js"
+import { ShareLinkStoreLive } from "./sharing.js"
 import { WorkspaceStoreLive } from "./workspaces.js"
 
 export * from "./migrations.js"
@@ -20,6 +21,8 @@ export const PortsLive = Layer.mergeAll(
   UserStoreLive,
   ApiKeyStoreLive,
   InviteStoreLive,
+  LinkCredentialStoreLive,
+  ShareLinkStoreLive,
   WorkspaceStoreLive,
   ResourceStoreLive,
   EventLogLive,

@@ -31,6 +31,18 @@ import { DbInt, lockRow, transactional } from "./rows.js"
  */
 export const MAX_DEPTH = 10_000
 
+/**
+ * `WITH RECURSIVE subtree (id)`: `rootId` and everything below it, walked
+ * down the parent index in one query (bounded by `MAX_DEPTH` against
+ * corrupt, cyclic data). Statements that act on a subtree start with it.
+ */
+export const subtree = (sql: SqlClient.SqlClient, rootId: string) =>
+  sql`WITH RECURSIVE subtree (id, depth) AS (
+        SELECT id, 0 FROM resources WHERE id = ${rootId}
+        UNION ALL
+        SELECT r.id, s.depth + 1 FROM resources r JOIN subtree s ON r.parent_id = s.id WHERE s.depth < ${MAX_DEPTH}
+      )`
+
 const requireRoot = <R extends { readonly parent_id: unknown }>(rows: ReadonlyArray<R>, id: string) =>
   rows.length > 0 && rows[rows.length - 1]!.parent_id !== null
     ? Effect.die(new Error(`the ancestors of ${id} do not end at a root within ${MAX_DEPTH} levels`))
@@ -116,6 +128,11 @@ export const ResourceStoreLive = Layer.effect(ResourceStore, Effect.gen(function
         Effect.orDie
       ),
     lock: (id) => lockRow(sql, "resources", id),
+    lockWorkspaceResources: (workspaceId) =>
+      sql.onDialectOrElse({
+        pg: () => sql`SELECT COUNT(*) AS n FROM (SELECT id FROM resources WHERE workspace_id = ${workspaceId} FOR UPDATE) AS locked`,
+        orElse: () => Effect.succeed([])
+      }).pipe(Effect.asVoid, Effect.orDie),
     update: (resource) => {
       const row = Schema.encodeSync(Resource)(resource)
       return sql`UPDATE resources SET title = ${row.title}, kind = ${row.kind}, link_reach = ${row.link_reach},
@@ -163,9 +180,19 @@ export const ResourceStoreLive = Layer.effect(ResourceStore, Effect.gen(function
       sql`DELETE FROM resource_accesses WHERE resource_id = ${id} RETURNING id`.pipe(Effect.map((r) => r.length), Effect.orDie),
     deleteWorkspaceResources: (workspaceId) =>
       Effect.gen(function*() {
-        yield* sql`DELETE FROM resource_accesses WHERE resource_id IN (SELECT id FROM resources WHERE workspace_id = ${workspaceId})`
-        return (yield* sql`DELETE FROM resources WHERE workspace_id = ${workspaceId} RETURNING id`).length
+        const inWorkspace = sql`resource_id IN (SELECT id FROM resources WHERE workspace_id = ${workspaceId})`
+        const accesses = yield* sql`DELETE FROM resource_accesses WHERE ${inWorkspace} RETURNING id`
+        const links = yield* sql`DELETE FROM share_links WHERE ${inWorkspace} RETURNING id`
+        const resources = yield* sql`DELETE FROM resources WHERE workspace_id = ${workspaceId} RETURNING id`
+        return { resources: resources.length, accesses: accesses.length, share_links: links.length }
       }).pipe(Effect.orDie),
+    revokeSubtree: (rootId, at) =>
+      sql<{ id: ResourceId }>`${subtree(sql, rootId)}
+          UPDATE resources SET revoked_at = ${at}, updated_at = ${at}
+          WHERE id IN (SELECT id FROM subtree) AND revoked_at IS NULL RETURNING id`.pipe(
+        Effect.map((rows) => rows.map((r) => r.id)),
+        Effect.orDie
+      ),
     accessesOfUser: (userId) =>
       sql`SELECT id, resource_id, user_id, role FROM resource_accesses WHERE user_id = ${userId} ORDER BY resource_id`.pipe(
         Effect.flatMap(decodeAccesses),
@@ -173,5 +200,5 @@ export const ResourceStoreLive = Layer.effect(ResourceStore, Effect.gen(function
       ),
     deleteAccessesOfUser: (userId) =>
       sql`DELETE FROM resource_accesses WHERE user_id = ${userId} RETURNING id`.pipe(Effect.map((r) => r.length), Effect.orDie)
-  }, ["insert", "update", "move", "insertAccess", "setAccessRole", "deleteAccess", "deleteAccessesOf", "deleteWorkspaceResources", "deleteAccessesOfUser"]))
+  }, ["insert", "lockWorkspaceResources", "update", "move", "insertAccess", "setAccessRole", "deleteAccess", "deleteAccessesOf", "deleteWorkspaceResources", "revokeSubtree", "deleteAccessesOfUser"]))
 }))

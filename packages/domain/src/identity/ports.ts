@@ -11,11 +11,11 @@
  * first statement (`BEGIN IMMEDIATE`), so the row locks are no-ops there.
  */
 import { Context, Effect, Option } from "effect"
-import type { ApiKeyId, UserId } from "../shared/ids.js"
+import type { ApiKeyId, ShareLinkId, UserId } from "../shared/ids.js"
 import type { Timestamp } from "../shared/time.js"
 import type { InTransaction } from "../shared/transactor.js"
 import type { UserExists } from "./errors.js"
-import type { ApiKey, User } from "./schemas.js"
+import type { ApiKey, LinkBearer, User } from "./schemas.js"
 
 export class UserStore extends Context.Tag("Tessera/UserStore")<UserStore, {
   /** Fails with `UserExists` when the handle or a key is taken (unique indexes). */
@@ -44,4 +44,15 @@ export class ApiKeyStore extends Context.Tag("Tessera/ApiKeyStore")<ApiKeyStore,
     digest: string
   ) => Effect.Effect<Option.Option<{ readonly user: User; readonly apiKeyId: ApiKeyId }>>
   readonly deleteForUser: (userId: UserId) => Effect.Effect<number, never, InTransaction>
+}>() {}
+
+/**
+ * Share links as credentials: what an active `tsl_` token resolves to.
+ * (Creating, rotating and disabling links is the sharing area's port.)
+ */
+export class LinkCredentialStore extends Context.Tag("Tessera/LinkCredentialStore")<LinkCredentialStore, {
+  /** The bearer of the active link with this digest, on a live resource. */
+  readonly findActive: (digest: string) => Effect.Effect<Option.Option<LinkBearer>>
+  /** Re-reads the link under a shared lock held to commit: disabling or rotating it waits for this transaction. */
+  readonly hold: (id: ShareLinkId) => Effect.Effect<Option.Option<LinkBearer>, never, InTransaction>
 }>() {}

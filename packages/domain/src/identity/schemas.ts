@@ -4,7 +4,7 @@
  * nullable columns as `null`), so no mapping layer can drift.
  */
 import { Schema } from "effect"
-import { ApiKeyId, UserId } from "../shared/ids.js"
+import { ApiKeyId, type ResourceId, type ShareLinkId, UserId } from "../shared/ids.js"
 import { Timestamp } from "../shared/time.js"
 
 /** A user's unique name; its pattern already excludes control characters. */
@@ -57,13 +57,31 @@ export interface Principal {
 export const SystemActor = { _tag: "System" } as const
 export type SystemActor = typeof SystemActor
 
-/** Who performs a use case: an authenticated user or the system itself. */
-export type Actor = Principal | SystemActor
+/**
+ * Someone presenting an active share link: no account, no workspace — one
+ * role (`reader` or `editor`) on one resource and its subtree. Events record
+ * them as `share_link:<id>`.
+ */
+export interface LinkBearer {
+  readonly _tag: "ShareLink"
+  readonly linkId: ShareLinkId
+  readonly resourceId: ResourceId
+  readonly role: "reader" | "editor"
+}
+
+/** Who performs a use case: an authenticated user, a share link's bearer, or the system itself. */
+export type Actor = Principal | LinkBearer | SystemActor
 
 export const isSystem = (actor: Actor): actor is SystemActor => "_tag" in actor && actor._tag === "System"
 
-/** The actor as events record it: a user id or `system`. */
-export const actorName = (actor: Actor): string => (isSystem(actor) ? "system" : actor.user.id)
+export const isLinkBearer = (actor: Actor): actor is LinkBearer => "_tag" in actor && actor._tag === "ShareLink"
 
-/** The acting user's id, or `null` for the system. */
-export const actorUserId = (actor: Actor): UserId | null => (isSystem(actor) ? null : actor.user.id)
+/** An authenticated user (not the system, not a link). */
+export const isUser = (actor: Actor): actor is Principal => !("_tag" in actor)
+
+/** The actor as events record it: a user id, `share_link:<id>` or `system`. */
+export const actorName = (actor: Actor): string =>
+  isUser(actor) ? actor.user.id : isLinkBearer(actor) ? `share_link:${actor.linkId}` : "system"
+
+/** The acting user's id, or `null` for the system and for a link's bearer. */
+export const actorUserId = (actor: Actor): UserId | null => (isUser(actor) ? actor.user.id : null)

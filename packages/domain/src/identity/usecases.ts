@@ -13,12 +13,14 @@ import { parseToken, tokenDigest } from "../shared/tokens.js"
 import { type InTransaction, Transactor } from "../shared/transactor.js"
 import { LastSystemAdmin, UserNotFound } from "./errors.js"
 import { requireSystemAdmin } from "./policy.js"
-import { ApiKeyStore, UserStore } from "./ports.js"
-import { type Actor, actorName, isSystem, type Principal, User } from "./schemas.js"
+import { ApiKeyStore, LinkCredentialStore, UserStore } from "./ports.js"
+import { type Actor, actorName, actorUserId, isLinkBearer, isSystem, type LinkBearer, type Principal, User } from "./schemas.js"
 
 /** Resolves a bearer API key to its active owner. A malformed token is refused before any lookup. */
 export const authenticate = Effect.fn("authenticate")(function*(presented: Redacted.Redacted<string>) {
-  const token = parseToken("tsk", Redacted.value(presented))
+  const raw = Redacted.value(presented)
+  if (raw.startsWith("tsl_")) return yield* new Unauthenticated({ message: "a share link opens its resource only, not this" })
+  const token = parseToken("tsk", raw)
   if (Option.isNone(token)) return yield* new Unauthenticated({ message: "malformed API key" })
   const digest = yield* tokenDigest(token.value)
   const owner = yield* Effect.flatMap(ApiKeyStore, (keys) => keys.findActiveOwner(digest))
@@ -27,23 +29,50 @@ export const authenticate = Effect.fn("authenticate")(function*(presented: Redac
 })
 
 /**
+ * Resolves a bearer that may be an API key or a share link (`tsl_`): the
+ * resources' endpoints accept both. A disabled or rotated link is refused
+ * at once.
+ */
+export const authenticateBearer = Effect.fn("authenticateBearer")(function*(presented: Redacted.Redacted<string>) {
+  const raw = Redacted.value(presented)
+  if (!raw.startsWith("tsl_")) return (yield* authenticate(presented)) as Principal | LinkBearer
+  const token = parseToken("tsl", raw)
+  if (Option.isNone(token)) return yield* new Unauthenticated({ message: "malformed share link" })
+  const bearer = yield* Effect.flatMap(LinkCredentialStore, (links) =>
+    Effect.flatMap(tokenDigest(token.value), (digest) => links.findActive(digest)))
+  if (Option.isNone(bearer)) return yield* new Unauthenticated({ message: "unknown, disabled or rotated share link" })
+  return bearer.value as Principal | LinkBearer
+})
+
+/**
  * The actor as the store holds them now, under a shared lock held to
  * commit. A request authenticates before its transaction opens; a user
- * deleted or revoked in between is refused here, and a delete that starts
- * later waits until this transaction is done.
+ * deleted or revoked in between (or a link disabled or rotated) is refused
+ * here, and a delete or revocation that starts later waits until this
+ * transaction is done.
  */
-const revalidate = (actor: Actor): Effect.Effect<Actor, Unauthenticated, UserStore | InTransaction> =>
-  isSystem(actor)
-    ? Effect.succeed(actor)
-    : Effect.flatMap(UserStore, (users) => users.hold(actor.user.id)).pipe(
+const revalidate = (
+  actor: Actor
+): Effect.Effect<Actor, Unauthenticated, UserStore | LinkCredentialStore | InTransaction> => {
+  if (isSystem(actor)) return Effect.succeed(actor)
+  if (isLinkBearer(actor)) {
+    return Effect.flatMap(LinkCredentialStore, (links) => links.hold(actor.linkId)).pipe(
       Effect.flatMap(Option.match({
-        onNone: () => Effect.fail(new Unauthenticated({ message: "the calling user no longer exists" })),
-        onSome: (user) =>
-          user.status === "active"
-            ? Effect.succeed<Actor>({ ...actor, user })
-            : Effect.fail(new Unauthenticated({ message: "the calling user is revoked" }))
+        onNone: () => Effect.fail(new Unauthenticated({ message: "the share link was disabled or rotated" })),
+        onSome: (held) => Effect.succeed<Actor>(held)
       }))
     )
+  }
+  return Effect.flatMap(UserStore, (users) => users.hold(actor.user.id)).pipe(
+    Effect.flatMap(Option.match({
+      onNone: () => Effect.fail(new Unauthenticated({ message: "the calling user no longer exists" })),
+      onSome: (user) =>
+        user.status === "active"
+          ? Effect.succeed<Actor>({ ...actor, user })
+          : Effect.fail(new Unauthenticated({ message: "the calling user is revoked" }))
+    }))
+  )
+}
 
 /**
  * Runs a use case's whole program — its reads, permission checks and
@@ -54,11 +83,11 @@ const revalidate = (actor: Actor): Effect.Effect<Actor, Unauthenticated, UserSto
 export const transactAs = <A, E, R>(
   actor: Actor,
   program: (actor: Actor) => Effect.Effect<A, E, R>
-): Effect.Effect<A, E | Unauthenticated, Exclude<R, InTransaction> | UserStore | Transactor> =>
+): Effect.Effect<A, E | Unauthenticated, Exclude<R, InTransaction> | UserStore | LinkCredentialStore | Transactor> =>
   Transactor.run(Effect.flatMap(revalidate(actor), program)) as Effect.Effect<
     A,
     E | Unauthenticated,
-    Exclude<R, InTransaction> | UserStore | Transactor
+    Exclude<R, InTransaction> | UserStore | LinkCredentialStore | Transactor
   >
 
 export const listUsers = Effect.fn("listUsers")(function*(actor: Actor) {
@@ -76,7 +105,7 @@ export const loadUser = (id: UserId) =>
 
 /** A system admin sees any user; anyone sees themself. */
 export const getUser = Effect.fn("getUser")(function*(actor: Actor, id: UserId) {
-  if (isSystem(actor) || actor.user.id !== id) yield* requireSystemAdmin(actor)
+  if (actorUserId(actor) !== id) yield* requireSystemAdmin(actor)
   return yield* loadUser(id)
 })
 

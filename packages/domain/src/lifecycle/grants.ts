@@ -3,25 +3,61 @@
  * resource access — and redeeming a grant invite. The grant's target is
  * locked and re-read inside the redeeming transaction, so a target deleted,
  * revoked or turned personal meanwhile grants nothing.
+ *
+ * An invite is only as good as its minter. This is checked at redemption,
+ * not cascaded when the minter loses authority: authority is lost in many
+ * ways (deletion, revocation, demotion, removal, an access changed or
+ * removed, a move out of scope), and one check where the grant is applied
+ * covers every one of them, present and future. An invite whose minter no
+ * longer holds the authority to mint it is refused as canceled
+ * (`minter_lost_authority`) and grants nothing; it stays pending in the
+ * store, where `purge-expired` eventually records it as expired.
  */
 import { Effect, Option, type Redacted } from "effect"
 import { EventLog } from "../events/ports.js"
 import type { NewEvent } from "../events/schemas.js"
-import { isSystem, type Principal } from "../identity/schemas.js"
+import { UserStore } from "../identity/ports.js"
+import { isUser, type Principal } from "../identity/schemas.js"
 import { transactAs } from "../identity/usecases.js"
 import { ResourceRevoked } from "../resources/errors.js"
+import { effectiveRoleOf } from "../resources/policy.js"
 import { ResourceStore } from "../resources/ports.js"
-import { Access } from "../resources/schemas.js"
+import { Access, allows } from "../resources/schemas.js"
 import { newAccessId } from "../resources/usecases.js"
 import { Conflict, NotFound } from "../shared/errors.js"
 import type { UserId } from "../shared/ids.js"
+import { InviteCanceled } from "../sharing/errors.js"
 import { Invite } from "../sharing/invites.js"
 import { consumeInvite, parseInviteToken } from "../sharing/usecases.js"
 import { PersonalWorkspaceInvariantError } from "../workspaces/errors.js"
+import { isWorkspaceAdmin } from "../workspaces/policy.js"
 import { WorkspaceStore } from "../workspaces/ports.js"
+
+/**
+ * Refuses an invite whose minter could not mint it now: a deleted or
+ * revoked minter; for a registration invite, one who is no longer a system
+ * admin; for a workspace grant, no longer its admin (nor a system admin); for
+ * a resource grant, no longer an administrator of it. System-minted invites
+ * (`created_by` null) stand.
+ */
+export const requireMinterAuthority = Effect.fn("requireMinterAuthority")(function*(invite: Invite) {
+  if (invite.created_by === null) return
+  const void_ = new InviteCanceled({ inviteId: invite.id, reason: "minter_lost_authority" })
+  const minter = yield* Effect.flatMap(UserStore, (users) => users.findById(invite.created_by!))
+  if (Option.isNone(minter) || minter.value.status !== "active") return yield* void_
+  if (minter.value.role === "admin") return
+  if (invite.kind === "registration") return yield* void_
+  if (invite.workspace_id !== null) {
+    const workspace = yield* Effect.flatMap(WorkspaceStore, (s) => s.findById(invite.workspace_id!))
+    if (Option.isNone(workspace) || !isWorkspaceAdmin(workspace.value, minter.value.id)) return yield* void_
+  } else if (invite.resource_id !== null) {
+    if (!allows(yield* effectiveRoleOf(minter.value.id, invite.resource_id), "administer")) return yield* void_
+  }
+})
 
 /** Creates what an invite grants, inside the caller's transaction; returns its events. */
 export const applyGrant = Effect.fn("applyGrant")(function*(invite: Invite, userId: UserId) {
+  yield* requireMinterAuthority(invite)
   if (invite.workspace_id !== null && invite.workspace_role !== null) {
     const store = yield* WorkspaceStore
     yield* store.lock(invite.workspace_id)
@@ -64,7 +100,7 @@ export const redeemInvite = Effect.fn("redeemInvite")(function*(principal: Princ
   const token = yield* parseInviteToken(presented)
   return yield* transactAs(principal, (actor) =>
     Effect.gen(function*() {
-      const by = isSystem(actor) ? principal.user.id : actor.user.id
+      const by = isUser(actor) ? actor.user.id : principal.user.id
       const { at, invite } = yield* consumeInvite(token, "grant", { by, signPub: null, kexPub: null })
       const grantEvents = yield* applyGrant(invite, by)
       yield* Effect.flatMap(EventLog, (log) =>

@@ -179,6 +179,8 @@ export const deleteUser = Effect.fn("deleteUser")(function*(
       const personal = Option.getOrUndefined(yield* workspaces.findPersonal(id))
       const teams = (yield* workspaces.listForUser(id)).filter((w) => !w.is_personal).map((w) => w.id)
       for (const lockId of [...teams, ...(personal !== undefined ? [personal.id] : [])].sort()) yield* workspaces.lock(lockId)
+      const resources = yield* ResourceStore
+      if (personal !== undefined) yield* resources.lockWorkspaceResources(personal.id)
       const heldSeats = yield* soleAdminSeats(id)
       if (heldSeats.length > 0) {
         if (Option.isNone(transferTo)) return yield* new LastAdmin({ workspaceIds: heldSeats.map((w) => w.id) })
@@ -194,7 +196,6 @@ export const deleteUser = Effect.fn("deleteUser")(function*(
           data: { from_user_id: id, to_user_id: heir }
         })))
       }
-      const resources = yield* ResourceStore
       const ownedRoots: Array<ResourceId> = []
       for (const held of (yield* resources.accessesOfUser(id)).filter((a) => a.role === "owner")) {
         const root = yield* resources.findById(held.resource_id)

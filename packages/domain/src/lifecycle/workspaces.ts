@@ -1,6 +1,7 @@
 /**
  * Deleting a team workspace with everything in it: its resources, their
- * accesses, its members, the pending invites into it — one transaction under the workspace's lock, which
+ * accesses and share links, its members, the pending invites into it — one
+ * transaction under the workspace's lock, which
  * resource creation in it takes too. A personal workspace goes only with
  * its owner (`lifecycle/users.ts`).
  */
@@ -16,6 +17,17 @@ import { PersonalWorkspaceInvariantError } from "../workspaces/errors.js"
 import { lockVisibleWorkspace, requireWorkspaceAdmin } from "../workspaces/policy.js"
 import { WorkspaceStore } from "../workspaces/ports.js"
 
+export type DeleteWorkspaceReport = {
+  readonly workspace_id: WorkspaceId
+  readonly deleted: true
+  readonly members_removed: number
+  readonly resources_deleted: number
+  readonly accesses_deleted: number
+  readonly share_links_deleted: number
+  readonly invites_canceled: number
+}
+
+/** Deletes a team workspace and everything in it (its admins only); reports what went. */
 export const deleteWorkspace = Effect.fn("deleteWorkspace")(function*(actor: Actor, id: WorkspaceId) {
   return yield* transactAs(actor, (actor) =>
     Effect.gen(function*() {
@@ -24,18 +36,23 @@ export const deleteWorkspace = Effect.fn("deleteWorkspace")(function*(actor: Act
         return yield* new PersonalWorkspaceInvariantError({ workspaceId: id, reason: "personal_workspace_delete" })
       }
       yield* requireWorkspaceAdmin(actor, workspace)
+      yield* Effect.flatMap(ResourceStore, (s) => s.lockWorkspaceResources(id))
       const at = yield* now
       // Invites for it or its resources die with it: nothing may be redeemed into a deleted workspace.
       const invitesCanceled = yield* Effect.flatMap(InviteStore, (s) => s.cancelPendingForWorkspace(id, at))
-      const resourcesDeleted = yield* Effect.flatMap(ResourceStore, (s) => s.deleteWorkspaceResources(id))
+      const deleted = yield* Effect.flatMap(ResourceStore, (s) => s.deleteWorkspaceResources(id))
       yield* Effect.flatMap(WorkspaceStore, (s) => s.delete(id))
+      const report: DeleteWorkspaceReport = {
+        workspace_id: id,
+        deleted: true,
+        members_removed: workspace.members.length,
+        resources_deleted: deleted.resources,
+        accesses_deleted: deleted.accesses,
+        share_links_deleted: deleted.share_links,
+        invites_canceled: invitesCanceled.length
+      }
       yield* Effect.flatMap(EventLog, (log) =>
-        log.append(at, [{
-          type: "workspace.deleted",
-          actor: actorName(actor),
-          workspace_id: id,
-          data: { name: workspace.name, resources_deleted: resourcesDeleted, invites_canceled: invitesCanceled.length }
-        }]))
-      return { workspace_id: id, deleted: true as const }
+        log.append(at, [{ type: "workspace.deleted", actor: actorName(actor), workspace_id: id, data: { name: workspace.name, ...report } }]))
+      return report
     }))
 })

@@ -7,7 +7,7 @@
  */
 import { Effect, Option } from "effect"
 import { isSystemAdmin } from "../identity/policy.js"
-import { type Actor, actorUserId } from "../identity/schemas.js"
+import { type Actor, actorUserId, isLinkBearer, type LinkBearer } from "../identity/schemas.js"
 import { Forbidden, NotFound } from "../shared/errors.js"
 import type { ResourceId, UserId } from "../shared/ids.js"
 import { ResourceRevoked } from "./errors.js"
@@ -21,10 +21,20 @@ export const effectiveRoleOf = Effect.fn("effectiveRoleOf")(function*(userId: Us
   return effectiveRole({ path: facts.path, workspaceRole: facts.workspaceRole, shareLinkRole: null })
 })
 
-/** The actor's role: a system admin acts as an owner everywhere. */
+/** A share link's role on `id`: its own role when its resource is `id` or an ancestor, and nothing revoked on the way. */
+export const linkRoleOn = (bearer: LinkBearer, id: ResourceId): Effect.Effect<ResourceRole | null, never, ResourceStore> =>
+  Effect.map(Effect.flatMap(ResourceStore, (s) => s.roleFacts(id, "" as UserId)), (facts) =>
+    effectiveRole({
+      path: facts.path,
+      workspaceRole: null,
+      shareLinkRole: facts.path.some((node) => node.id === bearer.resourceId) ? bearer.role : null
+    }))
+
+/** The actor's role: a system admin acts as an owner everywhere; a link's bearer has its link's role on its subtree. */
 export const roleOfActor = (actor: Actor, id: ResourceId): Effect.Effect<ResourceRole | null, never, ResourceStore> => {
-  const userId = actorUserId(actor)
   if (isSystemAdmin(actor)) return Effect.succeed("owner")
+  if (isLinkBearer(actor)) return linkRoleOn(actor, id)
+  const userId = actorUserId(actor)
   return userId === null ? Effect.succeed(null) : effectiveRoleOf(userId, id)
 }
 

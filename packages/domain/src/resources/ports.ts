@@ -8,6 +8,7 @@
  */
 import { Context, Effect, Option } from "effect"
 import type { ResourceId, UserId, WorkspaceId } from "../shared/ids.js"
+import type { Timestamp } from "../shared/time.js"
 import type { InTransaction } from "../shared/transactor.js"
 import type { AncestorFacts, MovePlan } from "./rules.js"
 import type { Access, Resource, ResourceRole } from "./schemas.js"
@@ -15,6 +16,12 @@ import type { Access, Resource, ResourceRole } from "./schemas.js"
 export interface RoleQuery {
   readonly path: ReadonlyArray<AncestorFacts>
   readonly workspaceRole: "admin" | "member" | null
+}
+
+export interface WorkspaceResourcesDeleted {
+  readonly resources: number
+  readonly accesses: number
+  readonly share_links: number
 }
 
 export class ResourceStore extends Context.Tag("Tessera/ResourceStore")<ResourceStore, {
@@ -30,6 +37,14 @@ export class ResourceStore extends Context.Tag("Tessera/ResourceStore")<Resource
   /** The facts the effective role of `userId` on `id` is computed from, in one query. */
   readonly roleFacts: (id: ResourceId, userId: UserId) => Effect.Effect<RoleQuery>
   readonly lock: (id: ResourceId) => Effect.Effect<void, never, InTransaction>
+  /**
+   * Locks every resource of the workspace (held to commit). A deletion of
+   * the workspace takes it after the workspace's lock and before it reads
+   * anything to delete: writers holding one of its resources (granting,
+   * minting, linking) finish first, and what they wrote is then seen and
+   * deleted with the rest.
+   */
+  readonly lockWorkspaceResources: (workspaceId: WorkspaceId) => Effect.Effect<void, never, InTransaction>
   readonly update: (resource: Resource) => Effect.Effect<void, never, InTransaction>
   /** Applies a classified move: new parent and place among the new siblings. */
   readonly move: (id: ResourceId, plan: MovePlan) => Effect.Effect<void, never, InTransaction>
@@ -41,8 +56,16 @@ export class ResourceStore extends Context.Tag("Tessera/ResourceStore")<Resource
   readonly deleteAccess: (id: string) => Effect.Effect<boolean, never, InTransaction>
   /** Deletes every direct access on the resource; returns how many. */
   readonly deleteAccessesOf: (id: ResourceId) => Effect.Effect<number, never, InTransaction>
-  /** Deletes every resource of a workspace with their accesses (the workspace is going); returns how many. */
-  readonly deleteWorkspaceResources: (workspaceId: WorkspaceId) => Effect.Effect<number, never, InTransaction>
+  /**
+   * Deletes every resource of a workspace with their accesses and share
+   * links (the workspace is going), set-based; returns how many of each.
+   */
+  readonly deleteWorkspaceResources: (workspaceId: WorkspaceId) => Effect.Effect<WorkspaceResourcesDeleted, never, InTransaction>
+  /**
+   * Marks `rootId` and its whole subtree revoked at `at`, in one statement;
+   * returns the ids it newly revoked (none the second time).
+   */
+  readonly revokeSubtree: (rootId: ResourceId, at: Timestamp) => Effect.Effect<ReadonlyArray<ResourceId>, never, InTransaction>
   /** Every direct access the user holds. */
   readonly accessesOfUser: (userId: UserId) => Effect.Effect<ReadonlyArray<Access>>
   /** Deletes every direct access of the user anywhere; returns how many. */

@@ -9,7 +9,7 @@ import type { NewEvent } from "../events/schemas.js"
 import { UserNotFound } from "../identity/errors.js"
 import { isSystemAdmin } from "../identity/policy.js"
 import { UserStore } from "../identity/ports.js"
-import { type Actor, actorName, actorUserId } from "../identity/schemas.js"
+import { type Actor, actorName, actorUserId, isLinkBearer } from "../identity/schemas.js"
 import { transactAs } from "../identity/usecases.js"
 import { Crypto, toHex } from "../shared/crypto.js"
 import { Conflict, Forbidden, NotFound } from "../shared/errors.js"
@@ -141,6 +141,8 @@ export const listChildren = Effect.fn("listChildren")(function*(actor: Actor, id
 /** Direct accesses on a resource, and with `inherited` those of its ancestors. */
 export const listAccesses = Effect.fn("listAccesses")(function*(actor: Actor, id: ResourceId, inherited: boolean) {
   yield* getResource(actor, id)
+  // Who holds what is for accounts: a link's bearer sees the resource, never its people.
+  if (isLinkBearer(actor)) return yield* new Forbidden({ message: "a share link does not list who has access" })
   const store = yield* ResourceStore
   const ids = inherited ? yield* store.pathToRoot(id) : [id]
   return yield* store.accesses(ids)

@@ -23,6 +23,8 @@ export const WorkspaceId = prefixed("ws", "WorkspaceId")
 export type WorkspaceId = typeof WorkspaceId.Type
 export const ResourceId = prefixed("res", "ResourceId")
 export type ResourceId = typeof ResourceId.Type
+export const ShareLinkId = prefixed("lnk", "ShareLinkId")
+export type ShareLinkId = typeof ShareLinkId.Type
 
 /** Makes a fresh id with the given prefix from 16 CSPRNG bytes. */
 const newId = <A extends string>(prefix: string): Effect.Effect<A, never, Crypto> =>
@@ -33,3 +35,4 @@ export const newApiKeyId = newId<ApiKeyId>("key")
 export const newInviteId = newId<InviteId>("inv")
 export const newWorkspaceId = newId<WorkspaceId>("ws")
 export const newResourceId = newId<ResourceId>("res")
+export const newShareLinkId = newId<ShareLinkId>("lnk")

@@ -15,7 +15,9 @@ export class InviteExpired extends Schema.TaggedError<InviteExpired>()("InviteEx
 }) {}
 
 export class InviteCanceled extends Schema.TaggedError<InviteCanceled>()("InviteCanceled", {
-  inviteId: InviteId
+  inviteId: InviteId,
+  /** Set when the invite was not canceled by anyone but is void: its minter may no longer grant it. */
+  reason: Schema.optional(Schema.Literal("minter_lost_authority"))
 }) {}
 
 export class WrongInviteKind extends Schema.TaggedError<WrongInviteKind>()("WrongInviteKind", {

@@ -5,10 +5,11 @@
  */
 import { Context, Effect, Option } from "effect"
 import type { Conflict } from "../shared/errors.js"
-import type { InviteId, UserId, WorkspaceId } from "../shared/ids.js"
+import type { InviteId, ResourceId, ShareLinkId, UserId, WorkspaceId } from "../shared/ids.js"
 import type { Timestamp } from "../shared/time.js"
 import type { InTransaction } from "../shared/transactor.js"
 import type { Invite } from "./invites.js"
+import type { ShareLink } from "./links.js"
 
 export interface InviteQuery {
   readonly workspaceId?: string | undefined
@@ -46,6 +47,31 @@ export class InviteStore extends Context.Tag("Tessera/InviteStore")<InviteStore,
    * resources (the workspace is being deleted); returns their ids.
    */
   readonly cancelPendingForWorkspace: (workspaceId: WorkspaceId, at: Timestamp) => Effect.Effect<ReadonlyArray<InviteId>, never, InTransaction>
+  /**
+   * Cancels, in one statement, every invite still pending at `at` whose
+   * resource is `rootId` or below it; returns how many.
+   */
+  readonly cancelPendingInSubtree: (rootId: ResourceId, at: Timestamp) => Effect.Effect<number, never, InTransaction>
   /** pending → expired, guarded; `false` when it was no longer pending. */
   readonly markExpired: (id: InviteId) => Effect.Effect<boolean, never, InTransaction>
+}>() {}
+
+export class ShareLinkStore extends Context.Tag("Tessera/ShareLinkStore")<ShareLinkStore, {
+  /**
+   * Fails with `Conflict` when the resource already has an active link (a
+   * partial unique index: of two concurrent creations, one wins).
+   */
+  readonly insert: (link: ShareLink, digest: string) => Effect.Effect<void, Conflict, InTransaction>
+  /** The resource's active link, if any. */
+  readonly findActive: (resourceId: ResourceId) => Effect.Effect<Option.Option<ShareLink>>
+  /** active → disabled, guarded; `false` when it was already disabled. */
+  readonly disable: (id: ShareLinkId, at: Timestamp) => Effect.Effect<boolean, never, InTransaction>
+  /**
+   * Disables, in one statement, every active link on `rootId` or below it;
+   * `own` tells whether the root's own link was among them.
+   */
+  readonly disableInSubtree: (
+    rootId: ResourceId,
+    at: Timestamp
+  ) => Effect.Effect<{ readonly own: boolean; readonly total: number }, never, InTransaction>
 }>() {}

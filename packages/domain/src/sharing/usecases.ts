@@ -1,7 +1,8 @@
 /**
- * Invite use cases: mint, list, show, cancel, purge, and the consumption a
- * redemption starts with. Applying what an invite grants crosses areas and
- * lives in `lifecycle/`.
+ * Sharing use cases: invites (mint, list, show, cancel, purge, and the
+ * consumption a redemption starts with) and share links (create or rotate,
+ * show, disable). Applying what an invite grants, and revoking a resource
+ * with everything handed out on it, cross areas and live in `lifecycle/`.
  */
 import { Clock, Effect, Either, Option, Redacted } from "effect"
 import { EventLog } from "../events/ports.js"
@@ -11,9 +12,12 @@ import { requireSystemAdmin } from "../identity/policy.js"
 import { UserStore } from "../identity/ports.js"
 import { type Actor, actorName, actorUserId } from "../identity/schemas.js"
 import { transactAs } from "../identity/usecases.js"
-import { Conflict } from "../shared/errors.js"
-import { type InviteId, newInviteId, type UserId } from "../shared/ids.js"
-import { timestampOf, type Timestamp } from "../shared/time.js"
+import { loadLiveResource, requireRole } from "../resources/policy.js"
+import { ResourceStore } from "../resources/ports.js"
+import type { LinkRole } from "../resources/schemas.js"
+import { Conflict, NotFound } from "../shared/errors.js"
+import { type InviteId, newInviteId, newShareLinkId, type ResourceId, type UserId } from "../shared/ids.js"
+import { now, timestampOf, type Timestamp } from "../shared/time.js"
 import { mintToken, parseToken, tokenDigest } from "../shared/tokens.js"
 import { InviteAlreadyRedeemed, InviteNotFound } from "./errors.js"
 import {
@@ -27,7 +31,8 @@ import {
   withEffectiveState
 } from "./invites.js"
 import { canSeeInvite, requireMintAuthority } from "./policy.js"
-import { InviteStore } from "./ports.js"
+import { ShareLink } from "./links.js"
+import { InviteStore, ShareLinkStore } from "./ports.js"
 
 const append = (at: Timestamp, events: ReadonlyArray<NewEvent>) => Effect.flatMap(EventLog, (log) => log.append(at, events))
 
@@ -230,5 +235,75 @@ export const purgeExpiredInvites = Effect.fn("purgeExpiredInvites")(function*(ac
         })))
       }
       return { invites: done, applied: true }
+    }))
+})
+
+/**
+ * Creates the resource's share link, or rotates it: the active one is
+ * disabled and the new one inserted in the same transaction, so the old
+ * token stops working when this commits. Administrators only.
+ */
+export const putShareLink = Effect.fn("putShareLink")(function*(actor: Actor, resourceId: ResourceId, role: LinkRole) {
+  const token = yield* mintToken("tsl")
+  const digest = yield* tokenDigest(token)
+  const link = yield* transactAs(actor, (actor) =>
+    Effect.gen(function*() {
+      yield* Effect.flatMap(ResourceStore, (s) => s.lock(resourceId))
+      const { resource, role: mine } = yield* loadLiveResource(actor, resourceId)
+      yield* requireRole(mine, "administer", "managing the share link")
+      const links = yield* ShareLinkStore
+      const at = yield* now
+      const previous = yield* links.findActive(resourceId)
+      if (Option.isSome(previous)) yield* links.disable(previous.value.id, at)
+      const link = new ShareLink({
+        id: yield* newShareLinkId,
+        resource_id: resourceId,
+        role,
+        created_at: at,
+        created_by: actorUserId(actor),
+        disabled_at: null
+      })
+      yield* links.insert(link, digest)
+      yield* append(at, [{
+        type: Option.isSome(previous) ? "share_link.rotated" : "share_link.created",
+        actor: actorName(actor),
+        workspace_id: resource.workspace_id,
+        resource_id: resourceId,
+        data: { share_link_id: link.id, role, ...(Option.isSome(previous) ? { previous_share_link_id: previous.value.id } : {}) }
+      }])
+      return link
+    }))
+  return { link, token }
+})
+
+/** The resource's active share link (never its token), or not found. Administrators only. */
+export const getShareLink = Effect.fn("getShareLink")(function*(actor: Actor, resourceId: ResourceId) {
+  const { role } = yield* loadLiveResource(actor, resourceId)
+  yield* requireRole(role, "administer", "reading the share link")
+  const link = yield* Effect.flatMap(ShareLinkStore, (links) => links.findActive(resourceId))
+  if (Option.isNone(link)) return yield* new NotFound({ what: "share link of", id: resourceId })
+  return link.value
+})
+
+/** Disables the resource's share link. Idempotent: with none active, nothing changes. Administrators only. */
+export const disableShareLink = Effect.fn("disableShareLink")(function*(actor: Actor, resourceId: ResourceId) {
+  return yield* transactAs(actor, (actor) =>
+    Effect.gen(function*() {
+      yield* Effect.flatMap(ResourceStore, (s) => s.lock(resourceId))
+      const { resource, role } = yield* loadLiveResource(actor, resourceId)
+      yield* requireRole(role, "administer", "managing the share link")
+      const links = yield* ShareLinkStore
+      const active = yield* links.findActive(resourceId)
+      if (Option.isNone(active)) return { disabled: false, share_link: null as ShareLink | null }
+      const at = yield* now
+      yield* links.disable(active.value.id, at)
+      yield* append(at, [{
+        type: "share_link.disabled",
+        actor: actorName(actor),
+        workspace_id: resource.workspace_id,
+        resource_id: resourceId,
+        data: { share_link_id: active.value.id }
+      }])
+      return { disabled: true, share_link: new ShareLink({ ...active.value, disabled_at: at }) as ShareLink | null }
     }))
 })

@@ -11,7 +11,7 @@ import type { NewEvent } from "../events/schemas.js"
 import { UserNotFound } from "../identity/errors.js"
 import { requireSystemAdmin } from "../identity/policy.js"
 import { UserStore } from "../identity/ports.js"
-import { type Actor, actorName, actorUserId, isSystem, type User } from "../identity/schemas.js"
+import { type Actor, actorName, actorUserId, isUser, type User } from "../identity/schemas.js"
 import { transactAs } from "../identity/usecases.js"
 import { Forbidden, NotFound } from "../shared/errors.js"
 import { newWorkspaceId, type UserId, type WorkspaceId } from "../shared/ids.js"
@@ -69,7 +69,7 @@ export const ensurePersonalWorkspace = Effect.fn("ensurePersonalWorkspace")(func
 export const myPersonalWorkspace = Effect.fn("myPersonalWorkspace")(function*(actor: Actor) {
   return yield* transactAs(actor, (actor) =>
     Effect.gen(function*() {
-      if (isSystem(actor)) return yield* new Forbidden({ message: "the system has no personal workspace" })
+      if (!isUser(actor)) return yield* new Forbidden({ message: "only a user has a personal workspace" })
       return yield* ensurePersonalWorkspace(actor.user)
     }))
 })
