@@ -6,6 +6,7 @@
  */
 import { Crypto } from "@tessera/domain"
 import { Layer } from "effect"
+import { StoreInspectorLive } from "./doctor.js"
 import { EventLogLive } from "./events.js"
 import { ApiKeyStoreLive, InviteStoreLive, LinkCredentialStoreLive, UserStoreLive } from "./identity.js"
 import { TransactorLive } from "./transactor.js"
@@ -27,5 +28,6 @@ export const PortsLive = Layer.mergeAll(
   ResourceStoreLive,
   EventLogLive,
   TransactorLive,
+  StoreInspectorLive,
   Crypto.Live
 )
