@@ -1,13 +1,14 @@
 /**
  * The HTTP application as a Layer over a store: the API with its handlers,
- * authentication, the limits on request bodies, the wire error format,
+ * authentication (API keys everywhere, share links on a resource's
+ * endpoints), the limits on request bodies, the wire error format,
  * `/openapi.json` and `/docs`. The composition root (`main.ts`) adds the
  * Node server and configuration.
  */
 import { HttpApiBuilder, HttpApiSwagger } from "@effect/platform"
 import { TesseraApi } from "@tessera/api"
 import { Layer } from "effect"
-import { AuthenticationLive } from "./auth.js"
+import { AuthenticationLive, BearerAuthenticationLive } from "./auth.js"
 import { HealthLive } from "./handlers/health.js"
 import { EventsLive, InvitesLive, RegistrationLive, UsersLive } from "./handlers/identity.js"
 import { ResourcesLive } from "./handlers/resources.js"
@@ -17,7 +18,7 @@ import { WireFormatLive } from "./wire.js"
 
 export const ApiLive = HttpApiBuilder.api(TesseraApi).pipe(
   Layer.provide([HealthLive, RegistrationLive, InvitesLive, UsersLive, WorkspacesLive, ResourcesLive, EventsLive]),
-  Layer.provide(AuthenticationLive)
+  Layer.provide([AuthenticationLive, BearerAuthenticationLive])
 )
 
 /** Everything `HttpApiBuilder.serve()` needs, given a configured store. */

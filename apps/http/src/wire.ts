@@ -125,7 +125,12 @@ export const toWire = (error: DomainError): ApiErrors.WireError => {
     case "InviteExpired":
       return new ApiErrors.Gone({ error: "invite_expired", message: `invite ${error.inviteId} has expired` })
     case "InviteCanceled":
-      return new ApiErrors.Gone({ error: "invite_canceled", message: `invite ${error.inviteId} was canceled` })
+      return new ApiErrors.Gone({
+        error: "invite_canceled",
+        message: error.reason === "minter_lost_authority"
+          ? `invite ${error.inviteId} is void: whoever minted it may no longer grant it`
+          : `invite ${error.inviteId} was canceled`
+      })
     case "WrongInviteKind":
       return new ApiErrors.WrongInviteKind({ message: `invite ${error.inviteId} is not a ${error.expected} invite` })
     case "Conflict":

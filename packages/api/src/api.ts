@@ -20,10 +20,13 @@ import {
   Invite,
   InviteId,
   InviteStatus,
+  type LinkBearer,
+  LinkRole,
   Member,
   type Principal,
   ResourceId,
   ResourceRole,
+  ShareLink,
   SystemRole,
   User,
   UserId,
@@ -39,11 +42,31 @@ import * as Errors from "./errors.js"
 const strict = <S extends Schema.Schema.Any>(schema: S) =>
   schema.annotations({ parseOptions: { onExcessProperty: "error", errors: "all" } }) as unknown as S
 
+/** The user calling with an API key (`tsk_`). */
 export class CurrentPrincipal extends Context.Tag("Tessera/CurrentPrincipal")<CurrentPrincipal, Principal>() {}
 
+/** Whoever calls a resource's endpoints: a user (`tsk_`) or the bearer of a share link (`tsl_`). */
+export class CurrentActor extends Context.Tag("Tessera/CurrentActor")<CurrentActor, Principal | LinkBearer>() {}
+
+/**
+ * Accounts only: an API key. A share link presented here is 401 — it opens
+ * its resource's subtree and nothing else (not `/v1/me`, workspaces,
+ * invites, users, events or the batch check).
+ */
 export class Authentication extends HttpApiMiddleware.Tag<Authentication>()("Tessera/Authentication", {
   failure: Errors.Unauthenticated,
   provides: CurrentPrincipal,
+  security: { bearer: HttpApiSecurity.bearer }
+}) {}
+
+/**
+ * A resource's endpoints: an API key or a share link. What a link may do
+ * there is the domain's decision (its role on its subtree; 404 elsewhere).
+ * A disabled or rotated link is 401 at once.
+ */
+export class BearerAuthentication extends HttpApiMiddleware.Tag<BearerAuthentication>()("Tessera/BearerAuthentication", {
+  failure: Errors.Unauthenticated,
+  provides: CurrentActor,
   security: { bearer: HttpApiSecurity.bearer }
 }) {}
 
@@ -153,6 +176,17 @@ export class UsersGroup extends HttpApiGroup.make("users")
 const workspaceIdPath = HttpApiSchema.param("id", WorkspaceId)
 const memberIdPath = HttpApiSchema.param("user_id", UserId)
 
+/** What deleting a team workspace took with it, in its one transaction. */
+export class DeleteWorkspaceReport extends Schema.Class<DeleteWorkspaceReport>("DeleteWorkspaceReport")({
+  workspace_id: WorkspaceId,
+  deleted: Schema.Literal(true),
+  members_removed: Schema.Int,
+  resources_deleted: Schema.Int,
+  accesses_deleted: Schema.Int,
+  share_links_deleted: Schema.Int,
+  invites_canceled: Schema.Int
+}) {}
+
 export const CreateWorkspaceRequest = strict(CreateWorkspace)
 export const PatchWorkspaceRequest = strict(WorkspacePatch)
 
@@ -161,10 +195,7 @@ export class WorkspacesGroup extends HttpApiGroup.make("workspaces")
   .add(HttpApiEndpoint.get("list", "/v1/workspaces").addSuccess(Schema.Struct({ workspaces: Schema.Array(Workspace) })))
   .add(HttpApiEndpoint.get("show")`/v1/workspaces/${workspaceIdPath}`.addSuccess(Workspace))
   .add(HttpApiEndpoint.patch("update")`/v1/workspaces/${workspaceIdPath}`.setPayload(PatchWorkspaceRequest).addSuccess(Workspace))
-  .add(
-    HttpApiEndpoint.del("delete")`/v1/workspaces/${workspaceIdPath}`
-      .addSuccess(Schema.Struct({ workspace_id: WorkspaceId, deleted: Schema.Literal(true) }))
-  )
+  .add(HttpApiEndpoint.del("delete")`/v1/workspaces/${workspaceIdPath}`.addSuccess(DeleteWorkspaceReport))
   .add(
     HttpApiEndpoint.post("addMember")`/v1/workspaces/${workspaceIdPath}/members`
       .setPayload(strict(Schema.Struct({ user_id: UserId, role: WorkspaceRole })))
@@ -202,15 +233,49 @@ export class MoveResponse extends Schema.Class<MoveResponse>("MoveResponse")({
   owners_restored: Schema.Int
 }) {}
 
+/** What revoking a resource swept (SPEC §3.7); a second revocation reports zeros. */
+export class RevokeReport extends Schema.Class<RevokeReport>("RevokeReport")({
+  resource_id: ResourceId,
+  revoked: Schema.Literal(true),
+  descendants_revoked: Schema.Int,
+  invites_revoked: Schema.Int,
+  /** The resource's own link was disabled. */
+  share_link_disabled: Schema.Boolean,
+  /** Links disabled in the whole subtree, the resource's own included. */
+  share_links_disabled: Schema.Int
+}) {}
+
+/** A new or rotated share link and its token, shown only in this reply. */
+export class ShareLinkCreated extends Schema.Class<ShareLinkCreated>("ShareLinkCreated")({
+  share_link: ShareLink,
+  token: Secret
+}) {}
+
+export class ShareLinkDisabled extends Schema.Class<ShareLinkDisabled>("ShareLinkDisabled")({
+  /** `false` when no link was active (disabling is idempotent). */
+  disabled: Schema.Boolean,
+  share_link: Schema.NullOr(ShareLink)
+}) {}
+
+/**
+ * Resources. The endpoints naming a resource accept a share link as well as
+ * an API key (`BearerAuthentication`), and so does creating a resource, whose
+ * parent a link with editor rights may name; listing a workspace's roots and
+ * the batch check are for accounts only (`Authentication`).
+ */
 export class ResourcesGroup extends HttpApiGroup.make("resources")
   .add(
     HttpApiEndpoint.post("create")`/v1/workspaces/${workspaceIdPath}/resources`
       .setPayload(strict(CreateResource))
       .addSuccess(Resource, { status: 201 })
   )
-  .add(HttpApiEndpoint.get("roots")`/v1/workspaces/${workspaceIdPath}/resources`.addSuccess(Resources))
   .add(HttpApiEndpoint.get("show")`/v1/resources/${resourceIdPath}`.addSuccess(ResourceView))
   .add(HttpApiEndpoint.patch("update")`/v1/resources/${resourceIdPath}`.setPayload(strict(PatchResource)).addSuccess(ResourceView))
+  .add(
+    HttpApiEndpoint.del("revoke")`/v1/resources/${resourceIdPath}`
+      .setUrlParams(strict(Schema.Struct({ dry_run: Schema.optional(Schema.BooleanFromString) })))
+      .addSuccess(RevokeReport)
+  )
   .add(HttpApiEndpoint.get("children")`/v1/resources/${resourceIdPath}/children`.addSuccess(Resources))
   .add(
     HttpApiEndpoint.get("accesses")`/v1/resources/${resourceIdPath}/accesses`
@@ -234,13 +299,23 @@ export class ResourcesGroup extends HttpApiGroup.make("resources")
       .addSuccess(MoveResponse)
   )
   .add(
+    HttpApiEndpoint.put("putShareLink")`/v1/resources/${resourceIdPath}/share-link`
+      .setPayload(strict(Schema.Struct({ role: LinkRole })))
+      .addSuccess(ShareLinkCreated, { status: 201 })
+  )
+  .add(HttpApiEndpoint.get("showShareLink")`/v1/resources/${resourceIdPath}/share-link`.addSuccess(Schema.Struct({ share_link: ShareLink })))
+  .add(HttpApiEndpoint.del("disableShareLink")`/v1/resources/${resourceIdPath}/share-link`.addSuccess(ShareLinkDisabled))
+  // Every endpoint above: an API key or a share link. Those below name no resource a link could open.
+  .middlewareEndpoints(BearerAuthentication)
+  .add(HttpApiEndpoint.get("roots")`/v1/workspaces/${workspaceIdPath}/resources`.addSuccess(Resources).middleware(Authentication))
+  .add(
     HttpApiEndpoint.post("check", "/v1/check")
       .setPayload(strict(Schema.Struct({
         checks: Schema.Array(strict(Schema.Struct({ user_id: UserId, resource_id: ResourceId, action: Action }))).pipe(Schema.maxItems(MAX_CHECKS))
       })))
       .addSuccess(Schema.Struct({ results: Schema.Array(Schema.Struct({ allowed: Schema.Boolean, role: Schema.NullOr(ResourceRole) })) }))
+      .middleware(Authentication)
   )
-  .middleware(Authentication)
 {}
 
 // --- events ---------------------------------------------------------------

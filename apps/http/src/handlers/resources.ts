@@ -1,6 +1,11 @@
-/** Handlers of the resources area: trees, accesses, moves and the batch permission check. */
+/**
+ * Handlers of the resources area: trees, accesses, moves, share links,
+ * revocation and the batch permission check. A resource's endpoints act as
+ * `CurrentActor` (a user or a share link's bearer); what a link may do is
+ * decided by the domain, never here.
+ */
 import { HttpApiBuilder } from "@effect/platform"
-import { CurrentPrincipal, TesseraApi } from "@tessera/api"
+import { CurrentActor, CurrentPrincipal, TesseraApi } from "@tessera/api"
 import * as Domain from "@tessera/domain"
 import { Effect } from "effect"
 import { wire } from "../wire.js"
@@ -13,31 +18,45 @@ const view = ({ effectiveRole, resource }: { resource: Domain.Resource; effectiv
 export const ResourcesLive = HttpApiBuilder.group(TesseraApi, "resources", (handlers) =>
   handlers
     .handle("create", ({ path, payload }) =>
-      Effect.flatMap(CurrentPrincipal, (p) => Domain.createResource(p, path.id, payload)).pipe(wire))
+      Effect.flatMap(CurrentActor, (actor) => Domain.createResource(actor, path.id, payload)).pipe(wire))
     .handle("roots", ({ path }) =>
       Effect.flatMap(CurrentPrincipal, (p) => Domain.listRoots(p, path.id)).pipe(Effect.map((resources) => ({ resources })), wire))
-    .handle("show", ({ path }) => Effect.flatMap(CurrentPrincipal, (p) => Domain.getResource(p, path.id)).pipe(Effect.map(view), wire))
+    .handle("show", ({ path }) => Effect.flatMap(CurrentActor, (actor) => Domain.getResource(actor, path.id)).pipe(Effect.map(view), wire))
     .handle("update", ({ path, payload }) =>
-      Effect.flatMap(CurrentPrincipal, (p) => Domain.patchResource(p, path.id, payload)).pipe(Effect.map(view), wire))
+      Effect.flatMap(CurrentActor, (actor) => Domain.patchResource(actor, path.id, payload)).pipe(Effect.map(view), wire))
+    .handle("revoke", ({ path, urlParams }) =>
+      Effect.flatMap(CurrentActor, (actor) => Domain.revokeResource(actor, path.id, { dryRun: urlParams.dry_run ?? false })).pipe(wire))
     .handle("children", ({ path }) =>
-      Effect.flatMap(CurrentPrincipal, (p) => Domain.listChildren(p, path.id)).pipe(Effect.map((resources) => ({ resources })), wire))
+      Effect.flatMap(CurrentActor, (actor) => Domain.listChildren(actor, path.id)).pipe(Effect.map((resources) => ({ resources })), wire))
     .handle("accesses", ({ path, urlParams }) =>
-      Effect.flatMap(CurrentPrincipal, (p) => Domain.listAccesses(p, path.id, urlParams.include === "inherited")).pipe(
+      Effect.flatMap(CurrentActor, (actor) => Domain.listAccesses(actor, path.id, urlParams.include === "inherited")).pipe(
         Effect.map((accesses) => ({ accesses })),
         wire
       ))
     .handle("grant", ({ path, payload }) =>
-      Effect.flatMap(CurrentPrincipal, (p) => Domain.grantAccess(p, path.id, payload.user_id, payload.role)).pipe(wire))
+      Effect.flatMap(CurrentActor, (actor) => Domain.grantAccess(actor, path.id, payload.user_id, payload.role)).pipe(wire))
     .handle("changeAccess", ({ path, payload }) =>
-      Effect.flatMap(CurrentPrincipal, (p) => Domain.changeAccess(p, path.id, path.access_id, payload.role)).pipe(wire))
+      Effect.flatMap(CurrentActor, (actor) => Domain.changeAccess(actor, path.id, path.access_id, payload.role)).pipe(wire))
     .handle("removeAccess", ({ path }) =>
-      Effect.flatMap(CurrentPrincipal, (p) => Domain.removeAccess(p, path.id, path.access_id)).pipe(wire))
+      Effect.flatMap(CurrentActor, (actor) => Domain.removeAccess(actor, path.id, path.access_id)).pipe(wire))
     .handle("move", ({ path, payload }) =>
-      Effect.flatMap(CurrentPrincipal, (p) =>
-        Domain.moveResource(p, path.id, {
+      Effect.flatMap(CurrentActor, (actor) =>
+        Domain.moveResource(actor, path.id, {
           targetId: payload.target_id,
           position: payload.position ?? "last-child",
           dryRun: payload.dry_run ?? false
         })).pipe(wire))
+    .handle("putShareLink", ({ path, payload }) =>
+      Effect.flatMap(CurrentActor, (actor) => Domain.putShareLink(actor, path.id, payload.role)).pipe(
+        Effect.map(({ link, token }) => ({ share_link: link, token })),
+        wire
+      ))
+    .handle("showShareLink", ({ path }) =>
+      Effect.flatMap(CurrentActor, (actor) => Domain.getShareLink(actor, path.id)).pipe(
+        Effect.map((link) => ({ share_link: link })),
+        wire
+      ))
+    .handle("disableShareLink", ({ path }) =>
+      Effect.flatMap(CurrentActor, (actor) => Domain.disableShareLink(actor, path.id)).pipe(wire))
     .handle("check", ({ payload }) =>
       Effect.flatMap(CurrentPrincipal, (p) => Domain.check(p, payload.checks)).pipe(Effect.map((results) => ({ results })), wire)))
