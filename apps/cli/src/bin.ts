@@ -4,12 +4,13 @@
  * brings the configured store's schema up to date, then acts as the system.
  * The whole configuration is read before the store is opened. Any failure
  * (configuration, usage, domain or store) is one `tessera: …` line on
- * stderr and exit status 1.
+ * stderr and exit status 1; `doctor` exits 2 when it found violations.
  */
 import { Command, HelpDoc, ValidationError } from "@effect/cli"
 import { runWithStore, up } from "@tessera/config"
 import { Console, Effect } from "effect"
 import { admin } from "./commands/admin.js"
+import { doctor } from "./commands/doctor.js"
 import { events } from "./commands/events.js"
 import { invites } from "./commands/invites.js"
 import { InvalidArguments } from "./commands/shared.js"
@@ -18,8 +19,8 @@ import { checkCommand, resources } from "./commands/resources.js"
 import { cleanup, workspaces } from "./commands/workspaces.js"
 
 const tessera = Command.make("tessera").pipe(
-  Command.withDescription("operate a Tessera store: admin, users, invites, workspaces, resources, check, events, cleanup (--json on any command for JSON)"),
-  Command.withSubcommands([admin, users, invites, workspaces, resources, checkCommand, events, cleanup]),
+  Command.withDescription("operate a Tessera store: admin, users, invites, workspaces, resources, check, events, cleanup, doctor (--json on any command for JSON)"),
+  Command.withSubcommands([admin, users, invites, workspaces, resources, checkCommand, events, cleanup, doctor]),
   // Migrating is idempotent and cheap when current, and it means no command
   // ever runs against a schema older than the code.
   Command.transformHandler((command) => Effect.zipRight(up, command))
