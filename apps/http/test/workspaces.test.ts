@@ -439,7 +439,7 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
 
         // delete works for a team workspace, and only once
         const deleted = yield* as(carol.key, "DELETE", path)
-        expect([deleted.status, deleted.body]).toEqual([200, { workspace_id: ws.id, deleted: true }])
+        expect([deleted.status, deleted.body]).toEqual([200, { workspace_id: ws.id, deleted: true, members_removed: 2, resources_deleted: 0, accesses_deleted: 0, share_links_deleted: 0, invites_canceled: 0 }])
         expect((yield* as(bob.key, "GET", path)).status).toBe(404)
         expect((yield* asAdmin("GET", path)).status).toBe(404)
         expect((yield* as(bob.key, "DELETE", path)).status).toBe(404)
@@ -473,7 +473,7 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
         expect(added.status).toBe(201)
         expectLastAdmin(yield* asAdmin("DELETE", `/v1/workspaces/${ws.id}/members/${alice.id}`), ws.id)
         const deleted = yield* asAdmin("DELETE", `/v1/workspaces/${ws.id}`)
-        expect([deleted.status, deleted.body]).toEqual([200, { workspace_id: ws.id, deleted: true }])
+        expect([deleted.status, deleted.body]).toEqual([200, { workspace_id: ws.id, deleted: true, members_removed: 2, resources_deleted: 0, accesses_deleted: 0, share_links_deleted: 0, invites_canceled: 0 }])
       }))
 
     it.effect("a members patch on a team workspace is refused for a user who does not exist", () =>
