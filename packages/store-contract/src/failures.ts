@@ -15,6 +15,7 @@
 import { describe, expect, layer } from "@effect/vitest"
 import {
   addMember,
+  authenticateBearer,
   bootstrapAdmin,
   cancelInvite,
   changeAccess,
@@ -23,6 +24,7 @@ import {
   createWorkspace,
   deleteUser,
   deleteWorkspace,
+  disableShareLink,
   EventLog,
   grantAccess,
   type Handle,
@@ -33,10 +35,12 @@ import {
   patchResource,
   patchWorkspace,
   purgeExpiredInvites,
+  putShareLink,
   redeemInvite,
   register,
   removeAccess,
   removeMember,
+  revokeResource,
   revokeUser,
   setMemberRole,
   SystemActor,
@@ -202,6 +206,41 @@ export const failureContract = <E, E2, R = never>(
           })
           const keys = publicKeys()
           yield* allOrNothing(register({ token, ...keys }))
+        }))
+
+      it.effect("putShareLink creating and rotating, disableShareLink", () =>
+        Effect.gen(function*() {
+          const [a] = yield* people(1)
+          const team = yield* createWorkspace(a!.principal, { name: "links" })
+          const root = yield* createResource(a!.principal, team.id, { title: "root" })
+          yield* allOrNothing(putShareLink(a!.principal, root.id, "reader"))
+          // the active link is disabled and the new one inserted, in one transaction
+          yield* allOrNothing(putShareLink(a!.principal, root.id, "editor"))
+          const disabled = yield* allOrNothing(disableShareLink(a!.principal, root.id))
+          expect(disabled.disabled).toBe(true)
+        }))
+
+      it.effect("a link's bearer creating a child", () =>
+        Effect.gen(function*() {
+          const [a] = yield* people(1)
+          const team = yield* createWorkspace(a!.principal, { name: "bearer" })
+          const root = yield* createResource(a!.principal, team.id, { title: "root" })
+          const bearer = yield* authenticateBearer((yield* putShareLink(a!.principal, root.id, "editor")).token)
+          yield* allOrNothing(createResource(bearer, team.id, { title: "through the link", parent_id: root.id }))
+        }))
+
+      it.effect("revokeResource: the subtree, its pending invites and its share links", () =>
+        Effect.gen(function*() {
+          const [a] = yield* people(1)
+          const team = yield* createWorkspace(a!.principal, { name: "revoked" })
+          const root = yield* createResource(a!.principal, team.id, { title: "root" })
+          const child = yield* createResource(a!.principal, team.id, { title: "child", parent_id: root.id })
+          yield* createResource(a!.principal, team.id, { title: "grandchild", parent_id: child.id })
+          yield* mintInvite(a!.principal, { kind: "grant", resource_id: child.id, resource_role: "reader" })
+          yield* putShareLink(a!.principal, root.id, "reader")
+          yield* putShareLink(a!.principal, child.id, "editor")
+          const report = yield* allOrNothing(revokeResource(a!.principal, root.id, { dryRun: false }))
+          expect(report).toMatchObject({ descendants_revoked: 2, invites_revoked: 1, share_link_disabled: true, share_links_disabled: 2 })
         }))
 
       it.effect("revokeUser", () =>
