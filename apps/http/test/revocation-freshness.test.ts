@@ -20,9 +20,12 @@ import { freePorts, type Reply, request, serverProcess, type ServerProcess } fro
 
 const CLIENTS = 16
 const ROUNDS = 3
-/** How long the clients read before the owner revokes, and after the revocation returned. */
-const BEFORE_MS = 600
-const AFTER_MS = 800
+/**
+ * Each credential reads successfully this many times before the owner revokes, and is asked this many times
+ * after the revocation returned, before the clients stop (within `WAIT_MS` either way, however loaded the machine).
+ */
+const READS = 6
+const WAIT_MS = 30_000
 
 const expectStatus = (reply: Reply, status: number) => {
   if (reply.status !== status) throw new Error(`${reply.method} ${reply.path}: expected ${status}, got ${reply.status} ${JSON.stringify(reply.body)}`)
@@ -129,11 +132,20 @@ describe("revocation freshness: two server processes on one store", () => {
                   reads.push({ credential, server, path, sentAt, status: reply.status, error: reply.body?.error ?? reply.body })
                 }
               }
+              /** Waits until every credential has `READS` reads matching `counts`, or `WAIT_MS`. */
+              const enough = async (counts: (read: Read) => boolean) => {
+                const deadline = performance.now() + WAIT_MS
+                while (performance.now() < deadline) {
+                  const each = s.credentials.map(([credential]) => reads.filter((r) => r.credential === credential && counts(r)).length)
+                  if (each.every((n) => n >= READS)) return
+                  await new Promise((r) => setTimeout(r, 50))
+                }
+              }
               const clients = Array.from({ length: CLIENTS }, (_, n) => client(n))
-              await new Promise((r) => setTimeout(r, BEFORE_MS))
+              await enough((r) => r.status === 200)
               const deletion = await request(bases[(round + 1) % 2]!, "DELETE", `/v1/resources/${s.root}`, { key: s.owner.key })
               const returnedAt = performance.now()
-              await new Promise((r) => setTimeout(r, AFTER_MS))
+              await enough((r) => r.sentAt > returnedAt)
               stop = true
               await Promise.all(clients)
               return { reads, deletion, returnedAt }
