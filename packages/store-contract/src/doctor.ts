@@ -4,7 +4,7 @@
  * a move and a revocation — holds no violation; then, for each check, a
  * fresh small world is broken by direct SQL and the doctor must report
  * exactly the violations named, with their ids, and nothing else; after
- * the repair it reports what it reported before. A page size of 2 makes
+ * the repair it reports what it reported before. Windows of a few rows make
  * every check cross window boundaries even on a small store.
  *
  * It drives the domain's use cases and `runDoctor`; it writes tables
@@ -132,8 +132,8 @@ const keyOf = (v: Found) => JSON.stringify([v.check, Object.entries(v.ids).sort(
 const found = (violations: ReadonlyArray<DoctorViolation>): Array<Found> =>
   violations.map((v) => ({ check: v.check, ids: { ...v.ids } })).sort((p, q) => (keyOf(p) < keyOf(q) ? -1 : 1))
 
-/** Every violation on the store now, walked in windows of 2 rows so that every check crosses window boundaries. */
-const doctor = Effect.map(runDoctor(SystemActor, { pageSize: 2 }), (report) => found(report.violations))
+/** Every violation on the store now, walked in windows of 4 rows so that every check crosses window boundaries. */
+const doctor = Effect.map(runDoctor(SystemActor, { pageSize: 4 }), (report) => found(report.violations))
 
 /** The violations in `after` that were not in `before`. */
 const added = (before: ReadonlyArray<Found>, after: ReadonlyArray<Found>) => {

@@ -11,17 +11,28 @@
  * key `hi`, so one very large workspace makes one large window, never a
  * missed row. Every check is one anti-join query per window that returns
  * only the rows at fault; no statement binds a list of ids, and nothing
- * holds more than one window's violations in memory.
+ * holds more than one window's violations in memory. The anti-joins are
+ * written `(SELECT 1 … LIMIT 1) IS NULL` rather than `NOT EXISTS (…)`, and
+ * lookups of a parent row as scalar subqueries rather than joins: for a
+ * window of a thousand rows PostgreSQL's planner would otherwise choose a
+ * hash join that reads the whole other table once per window (quadratic
+ * over the walk), while a scalar subquery is never turned into a join and
+ * runs as one index probe per row of the window, as SQLite does anyway.
  *
  * Trees are checked per window of workspaces (`resources.workspace_id`):
  * one recursive walk down from the roots counts the resources it reaches
  * and the live ones under a revoked ancestor. A walk down from the roots
  * can never enter a cycle (a resource in a cycle has its parent in the
- * cycle), so it needs no depth bound; only a workspace where fewer
+ * cycle), so it needs no depth bound. Its recursive step is held to the
+ * window too (a child counts only in its parent's workspace): whichever
+ * join PostgreSQL picks for it — its estimates for recursive steps are
+ * poor — then reads the window's rows, never the whole table, and the
+ * plan stays cheap enough not to be compiled. Only a workspace where fewer
  * resources are reached than stored, or where a gap was counted, is looked
  * at again, one page of resource ids at a time. Its unreached resources are
- * walked up, deduplicating `(start, at)` pairs so a walk that enters a cycle
- * ends; one that comes back to its start is in a cycle.
+ * walked up (one index probe per step), deduplicating `(start, at)` pairs so
+ * a walk that enters a cycle ends; one that comes back to its start is in a
+ * cycle.
  */
 import { SqlClient } from "@effect/sql"
 import type { Fragment } from "@effect/sql/Statement"
@@ -74,22 +85,20 @@ export const StoreInspectorLive = Layer.effect(StoreInspector, Effect.gen(functi
 
   /** The windows over `table.column` (rows matching `filter` only), each of at most `pageSize` keys before its `hi`. */
   const windows = (table: string, column: string, pageSize: number, filter: Fragment = sql`1 = 1`) =>
-    Stream.paginateEffect("" as string | null, (lo) =>
-      lo === null
-        ? Effect.succeed([Option.none<Window>(), Option.none()] as const)
-        : sql`SELECT MAX(k) AS hi, COUNT(*) AS n FROM (
-                SELECT ${sql.literal(column)} AS k FROM ${sql.literal(table)}
-                WHERE ${filter} AND ${sql.literal(column)} > ${lo} ORDER BY ${sql.literal(column)} LIMIT ${pageSize}
-              ) page`.pipe(
-          Effect.flatMap(decodeWindow),
-          Effect.orDie,
-          Effect.map(([row]) => {
-            const n = row?.n ?? 0
-            // a short page is the last: its window is open above, so nothing sorting later escapes
-            const window: Window = { lo, hi: n < pageSize ? null : row!.hi, rows: n }
-            return [Option.some(window), window.hi === null ? Option.none() : Option.some(window.hi)] as const
-          })
-        )).pipe(Stream.filterMap((w) => w))
+    Stream.paginateEffect("", (lo): Effect.Effect<readonly [Window, Option.Option<string>]> =>
+      sql`SELECT MAX(k) AS hi, COUNT(*) AS n FROM (
+            SELECT ${sql.literal(column)} AS k FROM ${sql.literal(table)}
+            WHERE ${filter} AND ${sql.literal(column)} > ${lo} ORDER BY ${sql.literal(column)} LIMIT ${pageSize}
+          ) page`.pipe(
+        Effect.flatMap(decodeWindow),
+        Effect.orDie,
+        Effect.map(([row]) => {
+          const n = row?.n ?? 0
+          // a short page is the last: its window is open above, so nothing sorting later escapes
+          const hi = n < pageSize ? null : row!.hi
+          return [{ lo, hi, rows: n }, Option.fromNullable(hi)]
+        })
+      ))
 
   /** Runs every check of a table on each window; one page per window. */
   const walk = (
@@ -107,7 +116,7 @@ export const StoreInspectorLive = Layer.effect(StoreInspector, Effect.gen(functi
 
   const usersWithoutPersonal = (w: Window) =>
     rows(sql`SELECT u.id AS user_id FROM users u WHERE ${within("u.id", w)}
-             AND NOT EXISTS (SELECT 1 FROM workspaces ws WHERE ws.owner_user_id = u.id AND ws.is_personal = 1)
+             AND (SELECT 1 FROM workspaces ws WHERE ws.owner_user_id = u.id AND ws.is_personal = 1 LIMIT 1) IS NULL
              ORDER BY u.id`).pipe(Effect.map((found) =>
       found.map((r) =>
         violation("user_without_personal_workspace", { user_id: text(r, "user_id") }, `user ${text(r, "user_id")} has no personal workspace`)
@@ -118,8 +127,8 @@ export const StoreInspectorLive = Layer.effect(StoreInspector, Effect.gen(functi
   const usersWithSeveralPersonal = (w: Window) =>
     rows(sql`SELECT ws.owner_user_id AS user_id, ws.id AS workspace_id FROM workspaces ws
              WHERE ws.is_personal = 1 AND ${within("ws.owner_user_id", w)}
-               AND EXISTS (SELECT 1 FROM workspaces other
-                           WHERE other.is_personal = 1 AND other.owner_user_id = ws.owner_user_id AND other.id <> ws.id)
+               AND (SELECT 1 FROM workspaces other
+                           WHERE other.is_personal = 1 AND other.owner_user_id = ws.owner_user_id AND other.id <> ws.id LIMIT 1) IS NOT NULL
              ORDER BY ws.owner_user_id, ws.id`).pipe(Effect.map((found) => {
       const byUser = new Map<string, Array<string>>()
       for (const r of found) {
@@ -141,7 +150,7 @@ export const StoreInspectorLive = Layer.effect(StoreInspector, Effect.gen(functi
 
   const apiKeysOfMissingUsers = (w: Window) =>
     rows(sql`SELECT k.id AS api_key_id, k.user_id FROM api_keys k WHERE ${within("k.id", w)}
-             AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = k.user_id) ORDER BY k.id`).pipe(Effect.map((found) =>
+             AND (SELECT 1 FROM users u WHERE u.id = k.user_id LIMIT 1) IS NULL ORDER BY k.id`).pipe(Effect.map((found) =>
       found.map((r) =>
         violation(
           "api_key_user_missing",
@@ -171,8 +180,8 @@ export const StoreInspectorLive = Layer.effect(StoreInspector, Effect.gen(functi
                     (SELECT COUNT(*) FROM workspace_members m WHERE m.workspace_id = ws.id) AS members
              FROM workspaces ws WHERE ${within("ws.id", w)} AND ws.is_personal = 1 AND ws.owner_user_id IS NOT NULL
                AND ((SELECT COUNT(*) FROM workspace_members m WHERE m.workspace_id = ws.id) <> 1
-                    OR NOT EXISTS (SELECT 1 FROM workspace_members m
-                                   WHERE m.workspace_id = ws.id AND m.user_id = ws.owner_user_id AND m.role = 'admin'))
+                    OR (SELECT 1 FROM workspace_members m
+                                   WHERE m.workspace_id = ws.id AND m.user_id = ws.owner_user_id AND m.role = 'admin' LIMIT 1) IS NULL)
              ORDER BY ws.id`).pipe(Effect.map((found) =>
       found.map((r) =>
         violation(
@@ -187,7 +196,7 @@ export const StoreInspectorLive = Layer.effect(StoreInspector, Effect.gen(functi
 
   const teamsWithoutAdmin = (w: Window) =>
     rows(sql`SELECT ws.id AS workspace_id FROM workspaces ws WHERE ${within("ws.id", w)} AND ws.is_personal = 0
-             AND NOT EXISTS (SELECT 1 FROM workspace_members m WHERE m.workspace_id = ws.id AND m.role = 'admin')
+             AND (SELECT 1 FROM workspace_members m WHERE m.workspace_id = ws.id AND m.role = 'admin' LIMIT 1) IS NULL
              ORDER BY ws.id`).pipe(Effect.map((found) =>
       found.map((r) =>
         violation("team_workspace_without_admin", { workspace_id: text(r, "workspace_id") }, `team workspace ${text(r, "workspace_id")} has no admin`)
@@ -208,7 +217,7 @@ export const StoreInspectorLive = Layer.effect(StoreInspector, Effect.gen(functi
 
   const workspaceOwnersMissing = (w: Window) =>
     rows(sql`SELECT ws.id AS workspace_id, ws.owner_user_id FROM workspaces ws WHERE ${within("ws.id", w)}
-             AND ws.owner_user_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = ws.owner_user_id)
+             AND ws.owner_user_id IS NOT NULL AND (SELECT 1 FROM users u WHERE u.id = ws.owner_user_id LIMIT 1) IS NULL
              ORDER BY ws.id`).pipe(Effect.map((found) =>
       found.map((r) =>
         violation(
@@ -224,7 +233,7 @@ export const StoreInspectorLive = Layer.effect(StoreInspector, Effect.gen(functi
 
   const membershipsOfMissingUsers = (w: Window) =>
     rows(sql`SELECT m.workspace_id, m.user_id FROM workspace_members m WHERE ${within("m.workspace_id", w)}
-             AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = m.user_id) ORDER BY m.workspace_id, m.user_id`).pipe(
+             AND (SELECT 1 FROM users u WHERE u.id = m.user_id LIMIT 1) IS NULL ORDER BY m.workspace_id, m.user_id`).pipe(
       Effect.map((found) =>
         found.map((r) =>
           violation(
@@ -242,7 +251,7 @@ export const StoreInspectorLive = Layer.effect(StoreInspector, Effect.gen(functi
   const rootsWithoutOwner = (w: Window) =>
     rows(sql`SELECT r.id AS resource_id, r.workspace_id FROM resources r WHERE ${within("r.id", w)}
              AND r.parent_id IS NULL AND r.revoked_at IS NULL
-             AND NOT EXISTS (SELECT 1 FROM resource_accesses a WHERE a.resource_id = r.id AND a.role = 'owner')
+             AND (SELECT 1 FROM resource_accesses a WHERE a.resource_id = r.id AND a.role = 'owner' LIMIT 1) IS NULL
              ORDER BY r.id`).pipe(Effect.map((found) =>
       found.map((r) =>
         violation(
@@ -253,42 +262,39 @@ export const StoreInspectorLive = Layer.effect(StoreInspector, Effect.gen(functi
       )
     ))
 
-  const parentsMissing = (w: Window) =>
-    rows(sql`SELECT r.id AS resource_id, r.parent_id FROM resources r WHERE ${within("r.id", w)}
-             AND r.parent_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM resources p WHERE p.id = r.parent_id)
-             ORDER BY r.id`).pipe(Effect.map((found) =>
+  /** Parents that are missing (no workspace to look up) or in another workspace, found by one probe per child. */
+  const strayParents = (w: Window) =>
+    rows(sql`SELECT x.resource_id, x.workspace_id, x.parent_id, x.parent_workspace_id FROM (
+               SELECT r.id AS resource_id, r.workspace_id, r.parent_id,
+                      (SELECT p.workspace_id FROM resources p WHERE p.id = r.parent_id) AS parent_workspace_id
+               FROM resources r WHERE ${within("r.id", w)} AND r.parent_id IS NOT NULL
+             ) x WHERE x.parent_workspace_id IS NULL OR x.parent_workspace_id <> x.workspace_id
+             ORDER BY x.resource_id`).pipe(Effect.map((found) =>
       found.map((r) =>
-        violation(
-          "resource_parent_missing",
-          { resource_id: text(r, "resource_id"), parent_id: text(r, "parent_id") },
-          `resource ${text(r, "resource_id")} has missing parent ${text(r, "parent_id")}`
-        )
-      )
-    ))
-
-  const parentsElsewhere = (w: Window) =>
-    rows(sql`SELECT r.id AS resource_id, r.workspace_id, r.parent_id, p.workspace_id AS parent_workspace_id
-             FROM resources r JOIN resources p ON p.id = r.parent_id
-             WHERE ${within("r.id", w)} AND p.workspace_id <> r.workspace_id ORDER BY r.id`).pipe(Effect.map((found) =>
-      found.map((r) =>
-        violation(
-          "resource_parent_in_other_workspace",
-          {
-            resource_id: text(r, "resource_id"),
-            workspace_id: text(r, "workspace_id"),
-            parent_id: text(r, "parent_id"),
-            parent_workspace_id: text(r, "parent_workspace_id")
-          },
-          `resource ${text(r, "resource_id")} in workspace ${text(r, "workspace_id")} has parent ${text(r, "parent_id")} in workspace ${
-            text(r, "parent_workspace_id")
-          }`
-        )
+        r["parent_workspace_id"] === null
+          ? violation(
+            "resource_parent_missing",
+            { resource_id: text(r, "resource_id"), parent_id: text(r, "parent_id") },
+            `resource ${text(r, "resource_id")} has missing parent ${text(r, "parent_id")}`
+          )
+          : violation(
+            "resource_parent_in_other_workspace",
+            {
+              resource_id: text(r, "resource_id"),
+              workspace_id: text(r, "workspace_id"),
+              parent_id: text(r, "parent_id"),
+              parent_workspace_id: text(r, "parent_workspace_id")
+            },
+            `resource ${text(r, "resource_id")} in workspace ${text(r, "workspace_id")} has parent ${
+              text(r, "parent_id")
+            } in workspace ${text(r, "parent_workspace_id")}`
+          )
       )
     ))
 
   const resourceWorkspacesMissing = (w: Window) =>
     rows(sql`SELECT r.id AS resource_id, r.workspace_id FROM resources r WHERE ${within("r.id", w)}
-             AND NOT EXISTS (SELECT 1 FROM workspaces ws WHERE ws.id = r.workspace_id) ORDER BY r.id`).pipe(
+             AND (SELECT 1 FROM workspaces ws WHERE ws.id = r.workspace_id LIMIT 1) IS NULL ORDER BY r.id`).pipe(
       Effect.map((found) =>
         found.map((r) =>
           violation(
@@ -305,7 +311,7 @@ export const StoreInspectorLive = Layer.effect(StoreInspector, Effect.gen(functi
 
   const accessesOfMissingUsers = (w: Window) =>
     rows(sql`SELECT a.id AS access_id, a.resource_id, a.user_id FROM resource_accesses a WHERE ${within("a.id", w)}
-             AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = a.user_id) ORDER BY a.id`).pipe(Effect.map((found) =>
+             AND (SELECT 1 FROM users u WHERE u.id = a.user_id LIMIT 1) IS NULL ORDER BY a.id`).pipe(Effect.map((found) =>
       found.map((r) =>
         violation(
           "access_user_missing",
@@ -317,7 +323,7 @@ export const StoreInspectorLive = Layer.effect(StoreInspector, Effect.gen(functi
 
   const accessesOnMissingResources = (w: Window) =>
     rows(sql`SELECT a.id AS access_id, a.resource_id FROM resource_accesses a WHERE ${within("a.id", w)}
-             AND NOT EXISTS (SELECT 1 FROM resources r WHERE r.id = a.resource_id) ORDER BY a.id`).pipe(Effect.map((found) =>
+             AND (SELECT 1 FROM resources r WHERE r.id = a.resource_id LIMIT 1) IS NULL ORDER BY a.id`).pipe(Effect.map((found) =>
       found.map((r) =>
         violation(
           "access_resource_missing",
@@ -333,8 +339,9 @@ export const StoreInspectorLive = Layer.effect(StoreInspector, Effect.gen(functi
   const live = (now: string) => sql`i.status = 'pending' AND i.expires_at > ${now}`
 
   const invitesOnRevoked = (now: string) => (w: Window) =>
-    rows(sql`SELECT i.id AS invite_id, i.resource_id FROM invites i JOIN resources r ON r.id = i.resource_id
-             WHERE ${within("i.id", w)} AND ${live(now)} AND r.revoked_at IS NOT NULL ORDER BY i.id`).pipe(
+    rows(sql`SELECT i.id AS invite_id, i.resource_id FROM invites i
+             WHERE ${within("i.id", w)} AND ${live(now)} AND i.resource_id IS NOT NULL
+               AND (SELECT r.revoked_at FROM resources r WHERE r.id = i.resource_id) IS NOT NULL ORDER BY i.id`).pipe(
       Effect.map((found) =>
         found.map((r) =>
           violation(
@@ -349,7 +356,7 @@ export const StoreInspectorLive = Layer.effect(StoreInspector, Effect.gen(functi
   const invitesForMissingResources = (now: string) => (w: Window) =>
     rows(sql`SELECT i.id AS invite_id, i.resource_id FROM invites i
              WHERE ${within("i.id", w)} AND ${live(now)} AND i.resource_id IS NOT NULL
-               AND NOT EXISTS (SELECT 1 FROM resources r WHERE r.id = i.resource_id) ORDER BY i.id`).pipe(
+               AND (SELECT 1 FROM resources r WHERE r.id = i.resource_id LIMIT 1) IS NULL ORDER BY i.id`).pipe(
       Effect.map((found) =>
         found.map((r) =>
           violation(
@@ -364,7 +371,7 @@ export const StoreInspectorLive = Layer.effect(StoreInspector, Effect.gen(functi
   const invitesIntoMissingWorkspaces = (now: string) => (w: Window) =>
     rows(sql`SELECT i.id AS invite_id, i.workspace_id FROM invites i
              WHERE ${within("i.id", w)} AND ${live(now)} AND i.workspace_id IS NOT NULL
-               AND NOT EXISTS (SELECT 1 FROM workspaces ws WHERE ws.id = i.workspace_id) ORDER BY i.id`).pipe(
+               AND (SELECT 1 FROM workspaces ws WHERE ws.id = i.workspace_id LIMIT 1) IS NULL ORDER BY i.id`).pipe(
       Effect.map((found) =>
         found.map((r) =>
           violation(
@@ -379,7 +386,7 @@ export const StoreInspectorLive = Layer.effect(StoreInspector, Effect.gen(functi
   const invitesOfMissingMinters = (now: string) => (w: Window) =>
     rows(sql`SELECT i.id AS invite_id, i.created_by AS user_id FROM invites i
              WHERE ${within("i.id", w)} AND ${live(now)} AND i.created_by IS NOT NULL
-               AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = i.created_by) ORDER BY i.id`).pipe(
+               AND (SELECT 1 FROM users u WHERE u.id = i.created_by LIMIT 1) IS NULL ORDER BY i.id`).pipe(
       Effect.map((found) =>
         found.map((r) =>
           violation(
@@ -396,7 +403,7 @@ export const StoreInspectorLive = Layer.effect(StoreInspector, Effect.gen(functi
 
   const linksOnMissingResources = (w: Window) =>
     rows(sql`SELECT s.id AS share_link_id, s.resource_id FROM share_links s WHERE ${within("s.resource_id", w)}
-             AND NOT EXISTS (SELECT 1 FROM resources r WHERE r.id = s.resource_id) ORDER BY s.resource_id, s.id`).pipe(
+             AND (SELECT 1 FROM resources r WHERE r.id = s.resource_id LIMIT 1) IS NULL ORDER BY s.resource_id, s.id`).pipe(
       Effect.map((found) =>
         found.map((r) =>
           violation(
@@ -409,8 +416,9 @@ export const StoreInspectorLive = Layer.effect(StoreInspector, Effect.gen(functi
     )
 
   const activeLinksOnRevoked = (w: Window) =>
-    rows(sql`SELECT s.id AS share_link_id, s.resource_id FROM share_links s JOIN resources r ON r.id = s.resource_id
-             WHERE ${within("s.resource_id", w)} AND s.disabled_at IS NULL AND r.revoked_at IS NOT NULL
+    rows(sql`SELECT s.id AS share_link_id, s.resource_id FROM share_links s
+             WHERE ${within("s.resource_id", w)} AND s.disabled_at IS NULL
+               AND (SELECT r.revoked_at FROM resources r WHERE r.id = s.resource_id) IS NOT NULL
              ORDER BY s.resource_id, s.id`).pipe(Effect.map((found) =>
       found.map((r) =>
         violation(
@@ -424,8 +432,8 @@ export const StoreInspectorLive = Layer.effect(StoreInspector, Effect.gen(functi
   const severalActiveLinks = (w: Window) =>
     rows(sql`SELECT s.resource_id, s.id AS share_link_id FROM share_links s
              WHERE ${within("s.resource_id", w)} AND s.disabled_at IS NULL
-               AND EXISTS (SELECT 1 FROM share_links other
-                           WHERE other.resource_id = s.resource_id AND other.disabled_at IS NULL AND other.id <> s.id)
+               AND (SELECT 1 FROM share_links other
+                           WHERE other.resource_id = s.resource_id AND other.disabled_at IS NULL AND other.id <> s.id LIMIT 1) IS NOT NULL
              ORDER BY s.resource_id, s.id`).pipe(Effect.map((found) => {
       const byResource = new Map<string, Array<string>>()
       for (const r of found) {
@@ -454,6 +462,7 @@ export const StoreInspectorLive = Layer.effect(StoreInspector, Effect.gen(functi
                SELECT c.id, c.workspace_id, c.revoked_at,
                       CASE WHEN reach.under_revoked = 1 OR reach.revoked_at IS NOT NULL THEN 1 ELSE 0 END
                FROM reach JOIN resources c ON c.parent_id = reach.id AND c.workspace_id = reach.workspace_id
+               WHERE ${within("c.workspace_id", w)}
              ),
              reached (workspace_id, n, gaps) AS (
                SELECT workspace_id, COUNT(*), SUM(CASE WHEN under_revoked = 1 AND revoked_at IS NULL THEN 1 ELSE 0 END)
@@ -526,7 +535,8 @@ export const StoreInspectorLive = Layer.effect(StoreInspector, Effect.gen(functi
                  up (start, at) AS (
                    SELECT id, parent_id FROM stray
                    UNION
-                   SELECT up.start, p.parent_id FROM up JOIN resources p ON p.id = up.at WHERE up.at <> up.start
+                   SELECT up.start, (SELECT p.parent_id FROM resources p WHERE p.id = up.at) FROM up
+                   WHERE up.at IS NOT NULL AND up.at <> up.start
                  )
                  SELECT s.id, s.parent_id,
                         CASE WHEN EXISTS (SELECT 1 FROM up WHERE up.start = s.id AND up.at = s.id) THEN 1 ELSE 0 END AS in_cycle
@@ -597,7 +607,7 @@ export const StoreInspectorLive = Layer.effect(StoreInspector, Effect.gen(functi
       ),
       walk(
         windows("resources", "id", pageSize),
-        [rootsWithoutOwner, parentsMissing, parentsElsewhere, resourceWorkspacesMissing],
+        [rootsWithoutOwner, strayParents, resourceWorkspacesMissing],
         rowsOf("resources")
       ),
       trees(pageSize),
