@@ -1,71 +1,19 @@
 // Proves on PostgreSQL that migration 0003 makes the store refuse references to missing users and a second pending registration invite per handle, and that it applies over data the old code left behind: orphans removed, duplicates canceled, everything valid kept.
-import { SqlClient } from "@effect/sql"
-import type { SqlError } from "@effect/sql/SqlError"
 import { describe, expect, it } from "@effect/vitest"
-import { loadMigrations, migrateUp, uniqueViolation, verifyMigrations } from "@tessera/store-sql"
-import { Effect } from "effect"
-import { clientLayer, dialect, migrationsDir } from "../src/index.js"
-import { freshDatabase } from "../src/testing.js"
+import { MigrationProbe, migrateFromEmpty, rows, userReferencesContract } from "@tessera/store-contract/userReferences"
+import { verifyMigrations } from "@tessera/store-sql"
+import { migrationProbe } from "@tessera/store-sql/testing"
+import { Effect, Layer } from "effect"
+import { clientLayer, dialect, migrations } from "../src/index.js"
+import { freshDatabaseLayer } from "../src/testing.js"
 
-const all = loadMigrations(migrationsDir)
-const upTo = (version: number) => migrateUp(all.filter((m) => m.version <= version), dialect)
-const upToHead = migrateUp(all, dialect)
+const all = migrations()
 
-const withStore = <A, E>(test: Effect.Effect<A, E, SqlClient.SqlClient>) =>
-  Effect.scoped(Effect.flatMap(freshDatabase, (url) => test.pipe(Effect.provide(clientLayer({ url, maxConnections: 2 })))))
-
-const run = (statement: string) => Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe<Record<string, unknown>>(statement))
-const rows = (statement: string) => Effect.orDie(run(statement))
-
-/** The driver's code for a statement that must be refused. */
-const refusal = (statement: string) =>
-  Effect.flip(run(statement)).pipe(Effect.map((error: SqlError) => String((error.cause as { code?: unknown }).code)))
-
-const FOREIGN_KEY = "23503"
-const UNIQUE = "23505"
-const T = "'2024-01-01T00:00:00.000Z'"
-
-/** Data as the code before 0003 could leave it: rows of the deleted users usr_ghost and usr_gone, duplicate pending registrations. */
-const legacyData = [
-  `INSERT INTO users (id, handle, role, status, created_at) VALUES
-     ('usr_alice', 'alice', 'admin', 'active', ${T}), ('usr_bob', 'bob', 'member', 'active', ${T})`,
-  `INSERT INTO workspaces (id, name, is_personal, owner_user_id, created_at, updated_at) VALUES
-     ('ws_alice', 'alice', 1, 'usr_alice', ${T}, ${T}), ('ws_bob', 'bob', 1, 'usr_bob', ${T}, ${T}),
-     ('ws_ghost', 'ghost', 1, 'usr_ghost', ${T}, ${T}), ('ws_team', 'team', 0, NULL, ${T}, ${T}),
-     ('ws_stray', 'stray', 0, 'usr_gone', ${T}, ${T})`,
-  `INSERT INTO workspace_members (workspace_id, user_id, role) VALUES
-     ('ws_alice', 'usr_alice', 'admin'), ('ws_bob', 'usr_bob', 'admin'),
-     ('ws_ghost', 'usr_ghost', 'admin'), ('ws_ghost', 'usr_bob', 'member'),
-     ('ws_team', 'usr_alice', 'admin'), ('ws_team', 'usr_bob', 'member'), ('ws_team', 'usr_ghost', 'member'),
-     ('ws_stray', 'usr_alice', 'admin'), ('ws_stray', 'usr_gone', 'member')`,
-  `INSERT INTO resources (id, workspace_id, kind, title, parent_id, position, link_reach, link_role, created_by, created_at, updated_at) VALUES
-     ('res_g_root', 'ws_ghost', 'folder', 'g', NULL, 0, 'restricted', 'reader', 'usr_ghost', ${T}, ${T}),
-     ('res_g_child', 'ws_ghost', 'folder', 'g1', 'res_g_root', 0, 'restricted', 'reader', 'usr_ghost', ${T}, ${T}),
-     ('res_g_leaf', 'ws_ghost', 'document', 'g2', 'res_g_child', 0, 'restricted', 'reader', 'usr_ghost', ${T}, ${T}),
-     ('res_t_root', 'ws_team', 'folder', 't', NULL, 0, 'restricted', 'reader', 'usr_ghost', ${T}, ${T}),
-     ('res_t_doc', 'ws_team', 'document', 't1', 'res_t_root', 0, 'restricted', 'reader', 'usr_ghost', ${T}, ${T})`,
-  `INSERT INTO resource_accesses (id, resource_id, user_id, role) VALUES
-     ('acc_1', 'res_g_root', 'usr_ghost', 'owner'), ('acc_2', 'res_g_child', 'usr_bob', 'reader'),
-     ('acc_3', 'res_t_root', 'usr_alice', 'owner'), ('acc_4', 'res_t_root', 'usr_ghost', 'editor'),
-     ('acc_5', 'res_t_root', 'usr_bob', 'reader'), ('acc_6', 'res_t_doc', 'usr_gone', 'commenter')`,
-  `INSERT INTO invites (id, digest, kind, status, handle, role, workspace_id, workspace_role, expires_at, created_at, created_by, redeemed_by) VALUES
-     ('inv_c1', 'd_c1', 'registration', 'pending', 'carol', 'member', NULL, NULL, '2099-01-01T00:00:00.000Z', '2024-01-01T00:00:00.000Z', 'usr_ghost', NULL),
-     ('inv_c2', 'd_c2', 'registration', 'pending', 'carol', 'member', NULL, NULL, '2099-01-01T00:00:00.000Z', '2024-01-03T00:00:00.000Z', 'usr_alice', NULL),
-     ('inv_c3', 'd_c3', 'registration', 'pending', 'carol', 'member', NULL, NULL, '2099-01-01T00:00:00.000Z', '2024-01-02T00:00:00.000Z', 'usr_alice', NULL),
-     ('inv_d1', 'd_d1', 'registration', 'pending', 'dave', 'member', NULL, NULL, '2099-01-01T00:00:00.000Z', '2024-01-05T00:00:00.000Z', 'usr_alice', NULL),
-     ('inv_d2', 'd_d2', 'registration', 'pending', 'dave', 'member', NULL, NULL, '2099-01-01T00:00:00.000Z', '2024-01-05T00:00:00.000Z', 'usr_alice', NULL),
-     ('inv_e1', 'd_e1', 'registration', 'pending', 'erin', 'member', NULL, NULL, '2099-01-01T00:00:00.000Z', '2024-01-01T00:00:00.000Z', 'usr_alice', NULL),
-     ('inv_c0', 'd_c0', 'registration', 'redeemed', 'carol', 'member', NULL, NULL, '2099-01-01T00:00:00.000Z', '2023-12-01T00:00:00.000Z', 'usr_alice', 'usr_ghost'),
-     ('inv_cx', 'd_cx', 'registration', 'canceled', 'carol', 'member', NULL, NULL, '2099-01-01T00:00:00.000Z', '2023-12-02T00:00:00.000Z', 'usr_alice', NULL),
-     ('inv_g1', 'd_g1', 'grant', 'pending', NULL, NULL, 'ws_team', 'member', '2099-01-01T00:00:00.000Z', '2024-01-01T00:00:00.000Z', 'usr_ghost', NULL)`
-]
-
-/** Every row that refers to a user who does not exist, from the columns that make a user a member, owner or grantee. */
-const orphans = rows(`
-  SELECT 'member' AS kind, workspace_id AS id FROM workspace_members WHERE user_id NOT IN (SELECT id FROM users)
-  UNION ALL SELECT 'owner', id FROM workspaces WHERE owner_user_id IS NOT NULL AND owner_user_id NOT IN (SELECT id FROM users)
-  UNION ALL SELECT 'grantee', id FROM resource_accesses WHERE user_id NOT IN (SELECT id FROM users)
-  ORDER BY kind, id`)
+/** A fresh database with no migration applied, its client, and the probe. */
+const fresh = () =>
+  freshDatabaseLayer((url) =>
+    Layer.effect(MigrationProbe, migrationProbe(all, dialect)).pipe(Layer.provideMerge(clientLayer({ url, maxConnections: 2 })))
+  )
 
 /** Every foreign key to users, with its ON DELETE action (`a` no action, `c` cascade) and whether it was validated. */
 const userReferences = rows(`
@@ -74,9 +22,8 @@ const userReferences = rows(`
 
 describe("PostgreSQL migration 0003_user_references", () => {
   it.live("an empty store migrates to head and verifies; users are referenced with ON DELETE NO ACTION, API keys still cascade", () =>
-    withStore(Effect.gen(function*() {
-      expect(yield* upToHead).toEqual(all.map((m) => m.version))
-      expect(all.map((m) => m.version)).toContain(3)
+    Effect.gen(function*() {
+      yield* migrateFromEmpty
       expect((yield* verifyMigrations(all)).every((s) => s.state === "applied")).toBe(true)
       expect(yield* userReferences).toEqual([
         { table: "api_keys", name: "api_keys_user_id_fkey", on_delete: "c", validated: true },
@@ -86,133 +33,12 @@ describe("PostgreSQL migration 0003_user_references", () => {
       ])
       const index = yield* rows("SELECT indexdef FROM pg_indexes WHERE indexname = 'invites_one_pending_registration'")
       expect(index.map((r) => r["indexdef"])).toEqual([expect.stringMatching(/UNIQUE INDEX .* ON .*invites .*\(handle\) WHERE/)])
-    })))
+    }).pipe(Effect.provide(fresh())))
 
-  it.live("a store left with orphans and duplicate pending registrations by the old code migrates to head and keeps what is valid", () =>
-    withStore(Effect.gen(function*() {
-      expect(yield* upTo(2)).toEqual([1, 2])
-      for (const statement of legacyData) yield* rows(statement)
-      expect((yield* orphans).map((r) => `${r["kind"]} ${r["id"]}`)).toEqual([
-        "grantee acc_1", "grantee acc_4", "grantee acc_6",
-        "member ws_ghost", "member ws_stray", "member ws_team",
-        "owner ws_ghost", "owner ws_stray"
-      ])
-
-      expect(yield* upToHead).toEqual(all.filter((m) => m.version > 2).map((m) => m.version))
-      expect(yield* orphans).toEqual([])
-      expect((yield* userReferences).every((r) => r["validated"] === true)).toBe(true)
-
-      // The personal workspace of the deleted user went with everything in it; the stray team owner is cleared.
-      expect(yield* rows("SELECT id, owner_user_id FROM workspaces ORDER BY id")).toEqual([
-        { id: "ws_alice", owner_user_id: "usr_alice" },
-        { id: "ws_bob", owner_user_id: "usr_bob" },
-        { id: "ws_stray", owner_user_id: null },
-        { id: "ws_team", owner_user_id: null }
-      ])
-      // Members of existing users stay.
-      expect(yield* rows("SELECT workspace_id, user_id, role FROM workspace_members ORDER BY workspace_id, user_id")).toEqual([
-        { workspace_id: "ws_alice", user_id: "usr_alice", role: "admin" },
-        { workspace_id: "ws_bob", user_id: "usr_bob", role: "admin" },
-        { workspace_id: "ws_stray", user_id: "usr_alice", role: "admin" },
-        { workspace_id: "ws_team", user_id: "usr_alice", role: "admin" },
-        { workspace_id: "ws_team", user_id: "usr_bob", role: "member" }
-      ])
-      // Audit columns keep the deleted user's id.
-      expect(yield* rows("SELECT id, parent_id, created_by FROM resources ORDER BY id")).toEqual([
-        { id: "res_t_doc", parent_id: "res_t_root", created_by: "usr_ghost" },
-        { id: "res_t_root", parent_id: null, created_by: "usr_ghost" }
-      ])
-      expect(yield* rows("SELECT id, user_id, role FROM resource_accesses ORDER BY id")).toEqual([
-        { id: "acc_3", user_id: "usr_alice", role: "owner" },
-        { id: "acc_5", user_id: "usr_bob", role: "reader" }
-      ])
-
-      // One pending registration per handle: the newest (then the greatest id); the others canceled, with a time.
-      expect(yield* rows("SELECT handle, id FROM invites WHERE kind = 'registration' AND status = 'pending' ORDER BY handle")).toEqual([
-        { handle: "carol", id: "inv_c2" },
-        { handle: "dave", id: "inv_d2" },
-        { handle: "erin", id: "inv_e1" }
-      ])
-      const canceled = yield* rows("SELECT id, canceled_at FROM invites WHERE status = 'canceled' ORDER BY id")
-      expect(canceled.map((r) => r["id"])).toEqual(["inv_c1", "inv_c3", "inv_cx", "inv_d1"])
-      for (const row of canceled.filter((r) => r["id"] !== "inv_cx")) {
-        expect(row["canceled_at"]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
-      }
-      expect(yield* rows("SELECT id, status, created_by, redeemed_by FROM invites WHERE id IN ('inv_c0', 'inv_g1') ORDER BY id")).toEqual([
-        { id: "inv_c0", status: "redeemed", created_by: "usr_alice", redeemed_by: "usr_ghost" },
-        { id: "inv_g1", status: "pending", created_by: "usr_ghost", redeemed_by: null }
-      ])
-
-      // The other constraints hold as before: one personal workspace per user, one membership per pair,
-      // one access per pair, and members go with their workspace.
-      expect(yield* refusal(`INSERT INTO workspaces (id, name, is_personal, owner_user_id, created_at, updated_at)
-        VALUES ('ws_alice2', 'again', 1, 'usr_alice', ${T}, ${T})`)).toBe(UNIQUE)
-      expect(yield* refusal("INSERT INTO workspace_members (workspace_id, user_id, role) VALUES ('ws_team', 'usr_bob', 'admin')"))
-        .toBe(UNIQUE)
-      expect(yield* refusal("INSERT INTO resource_accesses (id, resource_id, user_id, role) VALUES ('acc_9', 'res_t_root', 'usr_bob', 'editor')"))
-        .toBe(UNIQUE)
-      expect(yield* refusal("INSERT INTO resource_accesses (id, resource_id, user_id, role) VALUES ('acc_9', 'res_none', 'usr_bob', 'editor')"))
-        .toBe(FOREIGN_KEY)
-      yield* rows("DELETE FROM workspaces WHERE id = 'ws_stray'")
-      expect(yield* rows("SELECT user_id FROM workspace_members WHERE workspace_id = 'ws_stray'")).toEqual([])
-      expect(yield* refusal("DELETE FROM workspaces WHERE id = 'ws_team'")).toBe(FOREIGN_KEY) // it still has resources
-    })))
-
-  it.live("after 0003 a membership, access or personal workspace of a missing user is refused, and so is deleting a user who still has one", () =>
-    withStore(Effect.gen(function*() {
-      yield* upToHead
-      yield* rows(`INSERT INTO users (id, handle, role, status, created_at) VALUES
-        ('usr_alice', 'alice', 'admin', 'active', ${T}), ('usr_bob', 'bob', 'member', 'active', ${T}),
-        ('usr_cleo', 'cleo', 'member', 'active', ${T}), ('usr_dana', 'dana', 'member', 'active', ${T})`)
-      yield* rows(`INSERT INTO workspaces (id, name, is_personal, owner_user_id, created_at, updated_at) VALUES
-        ('ws_alice', 'alice', 1, 'usr_alice', ${T}, ${T}), ('ws_team', 'team', 0, NULL, ${T}, ${T}),
-        ('ws_dana', 'dana', 1, 'usr_dana', ${T}, ${T})`)
-      yield* rows(`INSERT INTO resources (id, workspace_id, kind, title, parent_id, position, link_reach, link_role, created_by, created_at, updated_at)
-        VALUES ('res_t', 'ws_team', 'document', 't', NULL, 0, 'restricted', 'reader', 'usr_alice', ${T}, ${T})`)
-
-      expect(yield* refusal("INSERT INTO workspace_members (workspace_id, user_id, role) VALUES ('ws_team', 'usr_ghost', 'member')"))
-        .toBe(FOREIGN_KEY)
-      expect(yield* refusal("INSERT INTO resource_accesses (id, resource_id, user_id, role) VALUES ('acc_g', 'res_t', 'usr_ghost', 'reader')"))
-        .toBe(FOREIGN_KEY)
-      expect(yield* refusal(`INSERT INTO workspaces (id, name, is_personal, owner_user_id, created_at, updated_at)
-        VALUES ('ws_ghost', 'ghost', 1, 'usr_ghost', ${T}, ${T})`)).toBe(FOREIGN_KEY)
-
-      yield* rows(`INSERT INTO workspace_members (workspace_id, user_id, role) VALUES
-        ('ws_alice', 'usr_alice', 'admin'), ('ws_team', 'usr_alice', 'admin'), ('ws_team', 'usr_bob', 'member')`)
-      yield* rows("INSERT INTO resource_accesses (id, resource_id, user_id, role) VALUES ('acc_c', 'res_t', 'usr_cleo', 'reader')")
-      yield* rows(`INSERT INTO api_keys (id, user_id, digest, created_at) VALUES ('key_b', 'usr_bob', 'digest_b', ${T})`)
-      expect(yield* refusal("DELETE FROM users WHERE id = 'usr_bob'")).toBe(FOREIGN_KEY) // a membership
-      expect(yield* refusal("DELETE FROM users WHERE id = 'usr_cleo'")).toBe(FOREIGN_KEY) // a direct access
-      expect(yield* refusal("DELETE FROM users WHERE id = 'usr_dana'")).toBe(FOREIGN_KEY) // a personal workspace (no member row)
-      expect((yield* rows("SELECT id FROM users ORDER BY id")).map((r) => r["id"])).toEqual(["usr_alice", "usr_bob", "usr_cleo", "usr_dana"])
-
-      // Once the domain has removed what refers to them, the user goes, and their API keys with them.
-      yield* rows("DELETE FROM workspace_members WHERE user_id = 'usr_bob'")
-      yield* rows("DELETE FROM users WHERE id = 'usr_bob'")
-      expect(yield* rows("SELECT id FROM api_keys")).toEqual([])
-    })))
-
-  it.live("after 0003 a second pending registration invite for one handle is refused by invites_one_pending_registration", () =>
-    withStore(Effect.gen(function*() {
-      yield* upToHead
-      const invite = (id: string, kind: string, status: string, handle: string | null) =>
-        run(`INSERT INTO invites (id, digest, kind, status, handle, role, workspace_id, workspace_role, expires_at, created_at)
-          VALUES ('${id}', 'digest_${id}', '${kind}', '${status}', ${handle === null ? "NULL" : `'${handle}'`},
-            ${kind === "registration" ? "'member'" : "NULL"}, ${kind === "grant" ? "'ws_x'" : "NULL"},
-            ${kind === "grant" ? "'member'" : "NULL"}, '2099-01-01T00:00:00.000Z', ${T})`)
-      yield* invite("inv_1", "registration", "pending", "frank")
-      const error = yield* Effect.flip(invite("inv_2", "registration", "pending", "frank"))
-      expect(uniqueViolation(error)).toContain("invites_one_pending_registration")
-
-      // Only pending registrations count: other handles, other states and grant invites are unaffected.
-      yield* invite("inv_3", "registration", "pending", "grace")
-      yield* invite("inv_4", "registration", "redeemed", "frank")
-      yield* invite("inv_5", "registration", "canceled", "frank")
-      yield* invite("inv_6", "grant", "pending", null)
-      yield* invite("inv_7", "grant", "pending", null)
-      // A stored-pending invite marked expired no longer blocks a new one.
-      yield* rows("UPDATE invites SET status = 'expired' WHERE id = 'inv_1'")
-      yield* invite("inv_8", "registration", "pending", "frank")
-      expect((yield* rows("SELECT id FROM invites WHERE handle = 'frank' AND status = 'pending'")).map((r) => r["id"])).toEqual(["inv_8"])
-    })))
+  userReferencesContract(fresh, {
+    foreignKey: "23503",
+    duplicate: { personalWorkspace: "23505", membership: "23505", access: "23505" },
+    pendingRegistration: "invites_one_pending_registration",
+    referencesChecked: Effect.map(userReferences, (references) => expect(references.every((r) => r["validated"] === true)).toBe(true))
+  })
 })
