@@ -10,6 +10,7 @@
  * audit read).
  */
 export * from "./shared/ids.js"
+export * from "./shared/pages.js"
 export * from "./shared/crypto.js"
 export * from "./shared/errors.js"
 export * from "./shared/text.js"

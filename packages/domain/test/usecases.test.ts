@@ -119,7 +119,9 @@ const makeWorld = () => {
     markCanceled: (id, at) => transition(id, "pending", { status: "canceled", canceled_at: at }),
     markExpired: (id) => transition(id, "pending", { status: "expired" }),
     cancelPendingForWorkspace: () => Effect.succeed([]),
-    cancelPendingInSubtree: () => Effect.succeed(0)
+    cancelPendingInSubtree: () => Effect.succeed(0),
+    pendingExpired: () => Effect.succeed([]),
+    cancelPendingMintedBy: () => Effect.succeed(0)
   }
   const workspaceStore: Service<typeof WorkspaceStore> = {
     insert: (ws) =>
@@ -137,6 +139,7 @@ const makeWorld = () => {
       }),
     listForUser: (userId) => Effect.sync(() => [...workspaces.values()].filter((w) => w.members.some((m) => m.user_id === userId))),
     listPersonal: Effect.sync(() => [...workspaces.values()].filter((w) => w.is_personal)),
+    personalNeedingRepair: () => Effect.succeed([]),
     listAll: Effect.sync(() => [...workspaces.values()]),
     lock: () => Effect.void,
     update: (ws) => Effect.sync(() => void workspaces.set(ws.id, new Workspace({ ...ws, members: workspaces.get(ws.id)!.members }))),

@@ -12,6 +12,7 @@ import {
   InviteId,
   InviteStore,
   LinkBearer,
+  MAX_PAGE,
   LinkCredentialStore,
   LinkRole,
   ResourceId,
@@ -106,6 +107,17 @@ export const ApiKeyStoreLive = Layer.effect(ApiKeyStore, Effect.gen(function*() 
   })
 }))
 
+/**
+ * Whether a text column holds a time in the one form the kernel writes
+ * (`2026-01-02T03:04:05.678Z`), the form in which text order is time order.
+ */
+const wellFormedTime = (sql: SqlClient.SqlClient, column: string) =>
+  sql.onDialectOrElse({
+    pg: () => sql`(${sql.literal(column)} ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[.][0-9]{3}Z$')`,
+    orElse: () =>
+      sql`(${sql.literal(column)} GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9]Z')`
+  })
+
 const INVITE_COLUMNS =
   "id, kind, status, handle, role, workspace_id, workspace_role, resource_id, resource_role, expires_at, created_at, created_by, redeemed_at, redeemed_by, redeemed_sign_pub, redeemed_kex_pub, canceled_at"
 
@@ -170,6 +182,19 @@ export const InviteStoreLive = Layer.effect(InviteStore, Effect.gen(function*() 
     markExpired: (id) =>
       writing(sql`UPDATE invites SET status = 'expired' WHERE id = ${id} AND status = 'pending' RETURNING id`.pipe(
         Effect.map(applied),
+        Effect.orDie
+      )),
+    pendingExpired: (after, limit, now) =>
+      sql`SELECT ${cols} FROM invites
+          WHERE status = 'pending' AND id > ${after ?? ""} AND (expires_at <= ${now} OR NOT ${wellFormedTime(sql, "expires_at")})
+          ORDER BY id LIMIT ${Math.min(limit, MAX_PAGE)}`.pipe(
+        Effect.flatMap(Schema.decodeUnknown(Schema.Array(Invite))),
+        Effect.orDie
+      ),
+    cancelPendingMintedBy: (userId, at) =>
+      writing(sql`UPDATE invites SET status = 'canceled', canceled_at = ${at}
+          WHERE created_by = ${userId} AND status = 'pending' AND expires_at > ${at} RETURNING id`.pipe(
+        Effect.map((rows) => rows.length),
         Effect.orDie
       ))
   })

@@ -62,6 +62,7 @@ const FactRow = Schema.Struct({
 })
 const decodeFacts = Schema.decodeUnknown(Schema.Array(FactRow))
 const PositionRow = Schema.Struct({ position: DbInt })
+const decodeOwnedRoots = Schema.decodeUnknown(Schema.Array(Schema.Struct({ id: Schema.String, sole: DbInt })))
 
 export const ResourceStoreLive = Layer.effect(ResourceStore, Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
@@ -193,6 +194,23 @@ export const ResourceStoreLive = Layer.effect(ResourceStore, Effect.gen(function
         Effect.map((rows) => rows.map((r) => r.id)),
         Effect.orDie
       ),
+    lockOwnedRoots: (userId, exceptWorkspace) =>
+      Effect.gen(function*() {
+        const owned = sql`FROM resources r JOIN resource_accesses a ON a.resource_id = r.id
+          WHERE a.user_id = ${userId} AND a.role = 'owner' AND r.parent_id IS NULL
+          ${exceptWorkspace === null ? sql`` : sql`AND r.workspace_id <> ${exceptWorkspace}`}`
+        // PostgreSQL locks the rows as the sort hands them over, so in id order
+        yield* sql.onDialectOrElse({
+          pg: () => sql`SELECT COUNT(*) AS n FROM (SELECT r.id ${owned} ORDER BY r.id FOR UPDATE OF r) AS locked`,
+          orElse: () => Effect.succeed([])
+        })
+        // read after the locks are held, so a concurrent owner change has committed or waits
+        const rows = yield* sql`SELECT r.id,
+            CASE WHEN EXISTS (SELECT 1 FROM resource_accesses o WHERE o.resource_id = r.id AND o.role = 'owner' AND o.user_id <> ${userId})
+              THEN 0 ELSE 1 END AS sole
+          ${owned} ORDER BY r.id`.pipe(Effect.flatMap(decodeOwnedRoots))
+        return rows.map((r) => ({ id: r.id as ResourceId, sole: r.sole !== 0 }))
+      }).pipe(Effect.orDie),
     accessesOfUser: (userId) =>
       sql`SELECT id, resource_id, user_id, role FROM resource_accesses WHERE user_id = ${userId} ORDER BY resource_id`.pipe(
         Effect.flatMap(decodeAccesses),
@@ -200,5 +218,5 @@ export const ResourceStoreLive = Layer.effect(ResourceStore, Effect.gen(function
       ),
     deleteAccessesOfUser: (userId) =>
       sql`DELETE FROM resource_accesses WHERE user_id = ${userId} RETURNING id`.pipe(Effect.map((r) => r.length), Effect.orDie)
-  }, ["insert", "lockWorkspaceResources", "update", "move", "insertAccess", "setAccessRole", "deleteAccess", "deleteAccessesOf", "deleteWorkspaceResources", "revokeSubtree", "deleteAccessesOfUser"]))
+  }, ["insert", "lockWorkspaceResources", "update", "move", "insertAccess", "setAccessRole", "deleteAccess", "deleteAccessesOf", "deleteWorkspaceResources", "revokeSubtree", "lockOwnedRoots", "deleteAccessesOfUser"]))
 }))

@@ -2,10 +2,14 @@
  * SQL implementation of the workspace port. Members live in their own table
  * with one row per (workspace, user) by primary key; `bundles` is JSON text
  * and `is_personal` an integer so both dialects share every statement.
+ *
+ * No statement binds a list that grows with the store: members are read
+ * with the same filter as their workspaces (a subquery, not a list of ids),
+ * and the repair walk binds at most one page of ids.
  */
 import { SqlClient } from "@effect/sql"
 import type { Fragment } from "@effect/sql/Statement"
-import { AlreadyMember, Member, type UserId, Workspace, WorkspaceStore } from "@tessera/domain"
+import { AlreadyMember, MAX_PAGE, Member, type UserId, Workspace, WorkspaceStore } from "@tessera/domain"
 import { Effect, Layer, Option, Schema } from "effect"
 import { DbInt, lockRow, transactional } from "./rows.js"
 
@@ -16,26 +20,40 @@ const WorkspaceRow = Schema.Struct({
   members: Schema.optional(Schema.Unknown)
 })
 
+const MemberRow = Schema.Struct({ workspace_id: Schema.String, ...Member.fields })
+
 const COLUMNS = "id, name, about, custom_instructions, bundles, is_personal, owner_user_id, created_at, updated_at"
 
 export const WorkspaceStoreLive = Layer.effect(WorkspaceStore, Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   const cols = sql.literal(COLUMNS)
   const decodeRows = Schema.decodeUnknown(Schema.Array(WorkspaceRow))
-  const decodeMembers = Schema.decodeUnknown(Schema.Array(Schema.Struct({ workspace_id: Schema.String, ...Member.fields })))
-  /** Loads workspaces with their members in two queries. */
+  const decodeMembers = Schema.decodeUnknown(Schema.Array(MemberRow))
+  const decodeCandidates = Schema.decodeUnknown(Schema.Array(Schema.Struct({ ...WorkspaceRow.fields, owner_exists: DbInt })))
+  /** The rows as workspaces with their members, each list in the order `members` has. */
+  const withMembers = (rows: ReadonlyArray<typeof WorkspaceRow.Type>, members: ReadonlyArray<typeof MemberRow.Type>) => {
+    const byWorkspace = new Map<string, Array<Member>>()
+    for (const m of members) {
+      const list = byWorkspace.get(m.workspace_id)
+      const member = new Member({ user_id: m.user_id, role: m.role })
+      if (list === undefined) byWorkspace.set(m.workspace_id, [member])
+      else list.push(member)
+    }
+    return rows.map((row) => new Workspace({ ...row, members: byWorkspace.get(row.id) ?? [] }))
+  }
+  /**
+   * Loads workspaces with their members in two queries; the second selects
+   * members by the same filter, so it binds no list however many match.
+   */
   const loadMany = (where: Fragment) =>
     Effect.gen(function*() {
       const rows = yield* sql`SELECT ${cols} FROM workspaces WHERE ${where} ORDER BY created_at, id`.pipe(Effect.flatMap(decodeRows))
       if (rows.length === 0) return [] as Array<Workspace>
       const members = yield* sql`SELECT workspace_id, user_id, role FROM workspace_members
-                                 WHERE ${sql.in("workspace_id", rows.map((r) => r.id))} ORDER BY user_id`.pipe(Effect.flatMap(decodeMembers))
-      return rows.map((row) =>
-        new Workspace({
-          ...row,
-          members: members.filter((m) => m.workspace_id === row.id).map((m) => new Member({ user_id: m.user_id, role: m.role }))
-        })
+                                 WHERE workspace_id IN (SELECT id FROM workspaces WHERE ${where}) ORDER BY user_id`.pipe(
+        Effect.flatMap(decodeMembers)
       )
+      return withMembers(rows, members)
     }).pipe(Effect.orDie)
   const findOne = (where: Fragment) => Effect.map(loadMany(where), (all) => Option.fromNullable(all[0]))
   const memberRows = (id: string, members: ReadonlyArray<Member>) =>
@@ -65,6 +83,26 @@ export const WorkspaceStoreLive = Layer.effect(WorkspaceStore, Effect.gen(functi
     findPersonal: (owner) => findOne(sql`owner_user_id = ${owner} AND is_personal = 1`),
     listForUser: (userId) => loadMany(sql`id IN (SELECT workspace_id FROM workspace_members WHERE user_id = ${userId})`),
     listPersonal: loadMany(sql`is_personal = 1`),
+    personalNeedingRepair: (after, limit) =>
+      Effect.gen(function*() {
+        // members are exactly [owner as admin] when the owner is an admin member and no one else is a member
+        const rows = yield* sql`SELECT ${cols},
+              CASE WHEN EXISTS (SELECT 1 FROM users u WHERE u.id = w.owner_user_id) THEN 1 ELSE 0 END AS owner_exists
+            FROM workspaces w
+            WHERE w.is_personal = 1 AND w.id > ${after ?? ""}
+              AND (w.owner_user_id IS NULL
+                OR NOT EXISTS (SELECT 1 FROM users u WHERE u.id = w.owner_user_id)
+                OR NOT EXISTS (SELECT 1 FROM workspace_members m
+                               WHERE m.workspace_id = w.id AND m.user_id = w.owner_user_id AND m.role = 'admin')
+                OR EXISTS (SELECT 1 FROM workspace_members m WHERE m.workspace_id = w.id AND m.user_id <> w.owner_user_id))
+            ORDER BY w.id LIMIT ${Math.min(limit, MAX_PAGE)}`.pipe(Effect.flatMap(decodeCandidates))
+        if (rows.length === 0) return []
+        // one page of ids at most (MAX_PAGE)
+        const members = yield* sql`SELECT workspace_id, user_id, role FROM workspace_members
+                                   WHERE ${sql.in("workspace_id", rows.map((r) => r.id))} ORDER BY user_id`.pipe(Effect.flatMap(decodeMembers))
+        const workspaces = withMembers(rows.map(({ owner_exists: _, ...row }) => row), members)
+        return rows.map((row, i) => ({ workspace: workspaces[i]!, ownerExists: row.owner_exists !== 0 }))
+      }).pipe(Effect.orDie),
     listAll: loadMany(sql`1 = 1`),
     lock: (id) => lockRow(sql, "workspaces", id),
     update: (workspace) => {

@@ -19,11 +19,10 @@ import { ResourceStore } from "../resources/ports.js"
 import { Access } from "../resources/schemas.js"
 import { newAccessId } from "../resources/usecases.js"
 import { Conflict } from "../shared/errors.js"
-import { newApiKeyId, newUserId, type ResourceId, type UserId } from "../shared/ids.js"
+import { newApiKeyId, newUserId, type UserId } from "../shared/ids.js"
 import { now, type Timestamp } from "../shared/time.js"
 import { mintToken, parseToken, tokenDigest } from "../shared/tokens.js"
 import { Transactor } from "../shared/transactor.js"
-import { inviteState } from "../sharing/invites.js"
 import { InviteStore } from "../sharing/ports.js"
 import { consumeInvite, parseInviteToken } from "../sharing/usecases.js"
 import { LastAdmin } from "../workspaces/errors.js"
@@ -153,6 +152,11 @@ export type DeleteUserReport = {
  * personal workspace and every team workspace they are in, in id order
  * (creation of a resource in the personal workspace takes the same lock);
  * then the root resources they own, in id order.
+ *
+ * However many grants the user holds, the owned roots are found, locked and
+ * judged sole or shared in two statements, and the invites they minted are
+ * canceled in one; only the seats actually passed to an heir cost a
+ * statement each.
  */
 export const deleteUser = Effect.fn("deleteUser")(function*(
   actor: Actor,
@@ -196,17 +200,7 @@ export const deleteUser = Effect.fn("deleteUser")(function*(
           data: { from_user_id: id, to_user_id: heir }
         })))
       }
-      const ownedRoots: Array<ResourceId> = []
-      for (const held of (yield* resources.accessesOfUser(id)).filter((a) => a.role === "owner")) {
-        const root = yield* resources.findById(held.resource_id)
-        if (Option.isSome(root) && root.value.parent_id === null && root.value.workspace_id !== personal?.id) ownedRoots.push(root.value.id)
-      }
-      const soleRoots: Array<ResourceId> = []
-      for (const rootId of ownedRoots.sort()) {
-        yield* resources.lock(rootId)
-        const owners = (yield* resources.accesses([rootId])).filter((a) => a.role === "owner")
-        if (owners.every((a) => a.user_id === id)) soleRoots.push(rootId)
-      }
+      const soleRoots = (yield* resources.lockOwnedRoots(id, personal?.id ?? null)).filter((root) => root.sole).map((root) => root.id)
       if (soleRoots.length > 0) {
         if (Option.isNone(transferTo)) return yield* new LastOwner({ resourceIds: soleRoots })
         const heir = transferTo.value
@@ -223,11 +217,7 @@ export const deleteUser = Effect.fn("deleteUser")(function*(
         })))
       }
       const invites = yield* InviteStore
-      const millis = Date.parse(at)
-      let invitesCanceled = 0
-      for (const invite of yield* invites.list({ createdBy: id, storedStatuses: ["pending"] })) {
-        if (inviteState(invite, millis) === "pending" && (yield* invites.markCanceled(invite.id, at))) invitesCanceled++
-      }
+      let invitesCanceled = yield* invites.cancelPendingMintedBy(id, at)
       if (personal !== undefined) {
         invitesCanceled += (yield* invites.cancelPendingForWorkspace(personal.id, at)).length
         yield* resources.deleteWorkspaceResources(personal.id)

@@ -24,6 +24,12 @@ export interface WorkspaceResourcesDeleted {
   readonly share_links: number
 }
 
+/** A root resource a user owns directly, and whether no one else owns it directly. */
+export interface OwnedRoot {
+  readonly id: ResourceId
+  readonly sole: boolean
+}
+
 export class ResourceStore extends Context.Tag("Tessera/ResourceStore")<ResourceStore, {
   /** Inserts as the last child of its parent (or the last root of its workspace). */
   readonly insert: (resource: Resource) => Effect.Effect<void, never, InTransaction>
@@ -66,6 +72,16 @@ export class ResourceStore extends Context.Tag("Tessera/ResourceStore")<Resource
    * returns the ids it newly revoked (none the second time).
    */
   readonly revokeSubtree: (rootId: ResourceId, at: Timestamp) => Effect.Effect<ReadonlyArray<ResourceId>, never, InTransaction>
+  /**
+   * Locks, in id order, the root resources the user owns directly outside
+   * `exceptWorkspace` (their personal workspace, which goes with them),
+   * then reads them in one set-based query: each with whether the user is
+   * its only direct owner. Two statements however many roots.
+   */
+  readonly lockOwnedRoots: (
+    userId: UserId,
+    exceptWorkspace: WorkspaceId | null
+  ) => Effect.Effect<ReadonlyArray<OwnedRoot>, never, InTransaction>
   /** Every direct access the user holds. */
   readonly accessesOfUser: (userId: UserId) => Effect.Effect<ReadonlyArray<Access>>
   /** Deletes every direct access of the user anywhere; returns how many. */

@@ -54,6 +54,20 @@ export class InviteStore extends Context.Tag("Tessera/InviteStore")<InviteStore,
   readonly cancelPendingInSubtree: (rootId: ResourceId, at: Timestamp) => Effect.Effect<number, never, InTransaction>
   /** pending → expired, guarded; `false` when it was no longer pending. */
   readonly markExpired: (id: InviteId) => Effect.Effect<boolean, never, InTransaction>
+  /**
+   * One keyset page of the invites stored as pending whose expiry is not a
+   * well-formed time after `now` (as text, the way every statement compares
+   * times): ids after `after` (all when `null`), in id order, at most
+   * `limit` (≤ `MAX_PAGE`). A superset of the expired ones for the caller
+   * to decide with `inviteState`: an expiry written in another readable
+   * form is in it too.
+   */
+  readonly pendingExpired: (after: InviteId | null, limit: number, now: Timestamp) => Effect.Effect<ReadonlyArray<Invite>>
+  /**
+   * Cancels, in one statement, every invite the user minted that is still
+   * pending at `at` (the user is being deleted); returns how many.
+   */
+  readonly cancelPendingMintedBy: (userId: UserId, at: Timestamp) => Effect.Effect<number, never, InTransaction>
 }>() {}
 
 export class ShareLinkStore extends Context.Tag("Tessera/ShareLinkStore")<ShareLinkStore, {

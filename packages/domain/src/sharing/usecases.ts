@@ -4,7 +4,7 @@
  * show, disable). Applying what an invite grants, and revoking a resource
  * with everything handed out on it, cross areas and live in `lifecycle/`.
  */
-import { Clock, Effect, Either, Option, Redacted } from "effect"
+import { Chunk, Clock, Effect, Either, Option, Redacted, Stream } from "effect"
 import { EventLog } from "../events/ports.js"
 import type { NewEvent } from "../events/schemas.js"
 import { UserExists } from "../identity/errors.js"
@@ -18,6 +18,7 @@ import type { LinkRole } from "../resources/schemas.js"
 import { Conflict, NotFound } from "../shared/errors.js"
 import { type InviteId, newInviteId, newShareLinkId, type ResourceId, type UserId } from "../shared/ids.js"
 import { now, timestampOf, type Timestamp } from "../shared/time.js"
+import { clampPage, keysetPages } from "../shared/pages.js"
 import { mintToken, parseToken, tokenDigest } from "../shared/tokens.js"
 import { InviteAlreadyRedeemed, InviteNotFound } from "./errors.js"
 import {
@@ -202,31 +203,46 @@ export const parseInviteToken = (presented: Redacted.Redacted<string>) =>
     onSome: Effect.succeed
   })
 
-/**
- * Finds pending invites whose expiry has passed (or cannot be read) and,
- * with `apply`, records them as expired. Idempotent: a second run finds none.
- */
-export const purgeExpiredInvites = Effect.fn("purgeExpiredInvites")(function*(actor: Actor, options: {
+/** How the purge walk runs: `apply` writes (the default is a dry run); `pageSize` rows per keyset page. */
+export interface PurgeOptions {
   readonly apply: boolean
-}) {
-  yield* requireSystemAdmin(actor)
-  const find = Effect.gen(function*() {
+  readonly pageSize?: number | undefined
+}
+
+/**
+ * Finds pending invites whose expiry has passed (or cannot be read) at the
+ * time the walk starts and, with `apply`, records them as expired. The store
+ * finds them one keyset page at a time (`pendingExpired`, in invite id
+ * order), so the walk holds one page whatever the store's size; with
+ * `apply` each page is recorded in its own transaction, each invite by a
+ * guarded write with its event. Idempotent: a second run finds none, and a
+ * run stopped half-way is finished by the next.
+ */
+export const purgeExpiredInvitesPages = (actor: Actor, options: PurgeOptions) =>
+  Stream.unwrap(Effect.gen(function*() {
+    yield* requireSystemAdmin(actor)
+    const invites = yield* InviteStore
     const millis = yield* nowMillis
-    const pending = yield* Effect.flatMap(InviteStore, (invites) => invites.list({ storedStatuses: ["pending"] }))
-    return { millis, expired: pending.filter((invite) => inviteState(invite, millis) === "expired") }
-  })
-  if (!options.apply) return { invites: (yield* find).expired, applied: false }
-  return yield* transactAs(actor, (actor) =>
+    const at = timestampOf(millis)
+    const pages = keysetPages(clampPage(options.pageSize), (after: InviteId | null, limit) => invites.pendingExpired(after, limit, at), (i) => i.id)
+    return pages.pipe(
+      Stream.map((page) => page.filter((invite) => inviteState(invite, millis) === "expired")),
+      Stream.filter((expired) => expired.length > 0),
+      Stream.mapEffect((expired) => options.apply ? expirePage(actor, expired, at) : Effect.succeed(expired))
+    )
+  }))
+
+/** Records one page of expired invites in one transaction; those no longer pending are left out. */
+const expirePage = (actor: Actor, expired: ReadonlyArray<Invite>, at: Timestamp) =>
+  transactAs(actor, (actor) =>
     Effect.gen(function*() {
-      const { expired, millis } = yield* find
-      if (expired.length === 0) return { invites: expired, applied: false }
       const invites = yield* InviteStore
       const done: Array<Invite> = []
       for (const invite of expired) {
         if (yield* invites.markExpired(invite.id)) done.push(new Invite({ ...invite, status: "expired" }))
       }
       if (done.length > 0) {
-        yield* append(timestampOf(millis), done.map((invite) => ({
+        yield* append(at, done.map((invite) => ({
           type: "invite.expired",
           actor: actorName(actor),
           workspace_id: invite.workspace_id,
@@ -234,8 +250,17 @@ export const purgeExpiredInvites = Effect.fn("purgeExpiredInvites")(function*(ac
           data: { invite_id: invite.id, expires_at: invite.expires_at }
         })))
       }
-      return { invites: done, applied: true }
+      return done
     }))
+
+/**
+ * `purgeExpiredInvitesPages` as one report (for callers that expect few
+ * rows; the CLI streams the pages). `applied` tells whether anything was
+ * found to record.
+ */
+export const purgeExpiredInvites = Effect.fn("purgeExpiredInvites")(function*(actor: Actor, options: PurgeOptions) {
+  const pages = yield* Stream.runCollect(purgeExpiredInvitesPages(actor, options))
+  return { invites: Chunk.toArray(pages).flat(), applied: options.apply && Chunk.size(pages) > 0 }
 })
 
 /**

@@ -12,6 +12,12 @@ import type { UserId, WorkspaceId } from "../shared/ids.js"
 import type { InTransaction } from "../shared/transactor.js"
 import type { AlreadyMember, Member, Workspace, WorkspaceRole } from "./schemas.js"
 
+/** A personal workspace the repair walk found, and whether its owner is a stored user. */
+export interface PersonalCandidate {
+  readonly workspace: Workspace
+  readonly ownerExists: boolean
+}
+
 export class WorkspaceStore extends Context.Tag("Tessera/WorkspaceStore")<WorkspaceStore, {
   /** Inserts the workspace and its members; `false` when the owner already has a personal workspace. */
   readonly insert: (workspace: Workspace) => Effect.Effect<boolean, never, InTransaction>
@@ -20,6 +26,14 @@ export class WorkspaceStore extends Context.Tag("Tessera/WorkspaceStore")<Worksp
   /** The workspaces the user is a member of, oldest first. */
   readonly listForUser: (userId: UserId) => Effect.Effect<ReadonlyArray<Workspace>>
   readonly listPersonal: Effect.Effect<ReadonlyArray<Workspace>>
+  /**
+   * One keyset page of the personal workspaces that need repair: whose
+   * members are not exactly their owner as admin, or whose owner is null or
+   * not a stored user. Ids after `after` (all when `null`), in id order, at
+   * most `limit` (≤ `MAX_PAGE`), each with its members. Decided
+   * in the store (an anti-join): healthy workspaces never leave it.
+   */
+  readonly personalNeedingRepair: (after: WorkspaceId | null, limit: number) => Effect.Effect<ReadonlyArray<PersonalCandidate>>
   /** Every workspace, oldest first (operators only). */
   readonly listAll: Effect.Effect<ReadonlyArray<Workspace>>
   /** Holds the workspace's row lock until the transaction ends. */

@@ -1,11 +1,12 @@
 /**
  * Workspace use cases: team workspaces and their members, the personal
  * workspace of each user, and the repair of personal workspaces written
- * before the rules held. Every writer runs in `transactAs`: users it needs
- * are held first, then the workspace is locked and read, then the rules are
- * checked on that state, then it writes — all in one transaction.
+ * before the rules held (walked in keyset pages, never loaded whole). Every
+ * writer runs in `transactAs`: users it needs are held first, then the
+ * workspace is locked and read, then the rules are checked on that state,
+ * then it writes — all in one transaction.
  */
-import { Effect, Option, Schema } from "effect"
+import { Chunk, Effect, Option, Schema, Stream } from "effect"
 import { EventLog } from "../events/ports.js"
 import type { NewEvent } from "../events/schemas.js"
 import { UserNotFound } from "../identity/errors.js"
@@ -19,7 +20,8 @@ import { now, type Timestamp } from "../shared/time.js"
 import { PersonalWorkspaceInvariantError, PersonalWorkspaceUnavailable } from "./errors.js"
 import { makePersonalWorkspace } from "./personal.js"
 import { isMember, isWorkspaceAdmin, loadVisibleWorkspace, lockVisibleWorkspace, requireWorkspaceAdmin } from "./policy.js"
-import { WorkspaceStore } from "./ports.js"
+import { clampPage, keysetPages } from "../shared/pages.js"
+import { type PersonalCandidate, WorkspaceStore } from "./ports.js"
 import {
   applyWorkspacePatch,
   Bundles,
@@ -233,50 +235,78 @@ export interface PersonalRepair {
 const sameMembers = (a: ReadonlyArray<Member>, b: ReadonlyArray<Member>) =>
   a.length === b.length && a.every((m, i) => m.user_id === b[i]!.user_id && m.role === b[i]!.role)
 
+/** How the repair walk runs: `apply` writes (the default is a dry run); `pageSize` rows per keyset page. */
+export interface CleanupOptions {
+  readonly apply: boolean
+  readonly pageSize?: number | undefined
+}
+
 /**
  * Finds personal workspaces whose members are not exactly their owner as
- * admin and, with `apply`, repairs each in its own transaction. A personal
- * workspace without an owner (or whose owner is gone) cannot be repaired: it
- * is listed as `missing_owner` and left untouched. Idempotent.
+ * admin and, with `apply`, repairs them. A personal workspace without an
+ * owner (or whose owner is gone) cannot be repaired: it is listed as
+ * `missing_owner` and left untouched.
+ *
+ * The store finds them (`personalNeedingRepair`) one keyset page at a time,
+ * in workspace id order, so the walk holds one page whatever the store's
+ * size. With `apply` each page is repaired in its own transaction: every
+ * workspace is locked (in id order) and re-read, and repaired only if it
+ * still needs it, with one event each. A run that stops half-way has
+ * committed whole pages; rerunning it finishes the job (idempotent).
  */
-export const cleanupPersonalWorkspaceMembers = Effect.fn("cleanupPersonalWorkspaceMembers")(function*(
-  actor: Actor,
-  options: { readonly apply: boolean }
-) {
-  yield* requireSystemAdmin(actor)
-  const store = yield* WorkspaceStore
-  const users = yield* UserStore
-  const report: Array<PersonalRepair> = []
-  for (const listed of yield* store.listPersonal) {
-    const owner = listed.owner_user_id === null ? Option.none() : yield* users.findById(listed.owner_user_id)
-    if (Option.isNone(owner)) {
-      report.push({ workspace_id: listed.id, owner_user_id: listed.owner_user_id, before: listed.members, after: listed.members, status: "missing_owner" })
-      continue
-    }
-    const wanted = personalMembers(listed)
-    if (sameMembers(listed.members, wanted)) continue
-    if (!options.apply) {
-      report.push({ workspace_id: listed.id, owner_user_id: listed.owner_user_id, before: listed.members, after: wanted, status: "would_repair" })
-      continue
-    }
-    const repaired = yield* transactAs(actor, (actor) =>
-      Effect.gen(function*() {
+export const cleanupPersonalWorkspaceMembersPages = (actor: Actor, options: CleanupOptions) =>
+  Stream.unwrap(Effect.gen(function*() {
+    yield* requireSystemAdmin(actor)
+    const store = yield* WorkspaceStore
+    const pages = keysetPages(clampPage(options.pageSize), store.personalNeedingRepair, (c) => c.workspace.id)
+    return Stream.mapEffect(pages, (page) => options.apply ? repairPage(actor, page) : Effect.succeed(page.map(planned)))
+  })).pipe(Stream.filter((repairs) => repairs.length > 0))
+
+const missingOwner = (w: Workspace): PersonalRepair =>
+  ({ workspace_id: w.id, owner_user_id: w.owner_user_id, before: w.members, after: w.members, status: "missing_owner" })
+
+/** What a dry run reports for a candidate. */
+const planned = ({ ownerExists, workspace: w }: PersonalCandidate): PersonalRepair =>
+  !ownerExists || w.owner_user_id === null
+    ? missingOwner(w)
+    : { workspace_id: w.id, owner_user_id: w.owner_user_id, before: w.members, after: personalMembers(w), status: "would_repair" }
+
+/** Repairs one page in one transaction; candidates that no longer need it are left out of the report. */
+const repairPage = (actor: Actor, page: ReadonlyArray<PersonalCandidate>) =>
+  transactAs(actor, (actor) =>
+    Effect.gen(function*() {
+      const store = yield* WorkspaceStore
+      const at = yield* now
+      const report: Array<PersonalRepair> = []
+      const events: Array<NewEvent> = []
+      for (const candidate of page) {
+        const listed = candidate.workspace
+        if (!candidate.ownerExists || listed.owner_user_id === null) {
+          report.push(missingOwner(listed))
+          continue
+        }
+        const wanted = personalMembers(listed)
         yield* store.lock(listed.id)
         const current = yield* store.findById(listed.id)
-        if (Option.isNone(current) || sameMembers(current.value.members, wanted)) return undefined
+        if (Option.isNone(current) || sameMembers(current.value.members, wanted)) continue
         yield* store.replaceMembers(listed.id, wanted)
-        const at = yield* now
-        yield* append(at, [{
+        events.push({
           type: "workspace.members_repaired",
           actor: actorName(actor),
           workspace_id: listed.id,
           data: { before: current.value.members.map((m) => ({ user_id: m.user_id, role: m.role })), after: wanted.map((m) => ({ user_id: m.user_id, role: m.role })) }
-        }])
-        return current.value
-      }))
-    if (repaired !== undefined) {
-      report.push({ workspace_id: listed.id, owner_user_id: listed.owner_user_id, before: repaired.members, after: wanted, status: "repaired" })
-    }
-  }
-  return report
+        })
+        report.push({ workspace_id: listed.id, owner_user_id: listed.owner_user_id, before: current.value.members, after: wanted, status: "repaired" })
+      }
+      if (events.length > 0) yield* append(at, events)
+      return report
+    }))
+
+/** `cleanupPersonalWorkspaceMembersPages` as one report (for callers that expect few rows; the CLI streams the pages). */
+export const cleanupPersonalWorkspaceMembers = Effect.fn("cleanupPersonalWorkspaceMembers")(function*(
+  actor: Actor,
+  options: CleanupOptions
+) {
+  const pages = yield* Stream.runCollect(cleanupPersonalWorkspaceMembersPages(actor, options))
+  return Chunk.toArray(pages).flat()
 })
