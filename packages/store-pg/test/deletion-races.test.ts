@@ -7,33 +7,23 @@
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
 import {
-  authenticate,
   createResource,
   createWorkspace,
   deleteUser,
   mintInvite,
   myPersonalWorkspace,
-  register,
   SystemActor,
   Transactor,
   type UserId
 } from "@tessera/domain"
-import { publicKeys, uniqueHandle } from "@tessera/store-contract/fixtures"
-import { migrateUp } from "@tessera/store-sql"
-import { Cause, Effect, Either, Layer, Option } from "effect"
-import { dialect, layer as pgLayer, migrations } from "../src/index.js"
-import { freshDatabaseLayer } from "../src/testing.js"
-import { gatedTransactor } from "./fixtures/gate.js"
+import { deletionLeftovers, newUser, uniqueHandle } from "@tessera/store-contract/fixtures"
+import { Cause, Effect, Either, Option } from "effect"
+import { gatedTransactor, racingStore } from "./fixtures/gate.js"
 
 const ROUNDS = 30
 const MINTERS = 16
 
-const store = freshDatabaseLayer((url) =>
-  Layer.effectDiscard(migrateUp(migrations(), dialect)).pipe(
-    Layer.provideMerge(pgLayer({ url, maxConnections: MINTERS + 4 })),
-    Layer.orDie
-  )
-)
+const store = racingStore(MINTERS)
 
 type Outcome = { readonly tag: string; readonly value?: unknown }
 
@@ -71,29 +61,9 @@ const race = <R>(
 /** How long the writer racing a deletion waits inside its transaction, by round: from not at all to well after. */
 const chase = (round: number) => [0, 1, 3, 6, 12, 25][round % 6]!
 
-const newUser = Effect.gen(function*() {
-  const { token } = yield* mintInvite(SystemActor, { kind: "registration", handle: uniqueHandle("dr") })
-  const { apiKey, personalWorkspace, user } = yield* register({ token, ...publicKeys() })
-  return { user, personal: personalWorkspace.id, principal: yield* authenticate(apiKey) }
-})
-
 const rows = (statement: string) => Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe<Record<string, unknown>>(statement)).pipe(Effect.orDie)
 
-/**
- * Every stored row that refers to a missing user, every team workspace without an admin and every live root
- * without a direct owner (SPEC §3.9 doctor). The foreign keys of migration 0003 refuse the first kinds at write
- * time; the query still looks, so that the test does not depend on them.
- */
-const violations = rows(`
-  SELECT 'member of a missing user' AS problem, workspace_id AS id FROM workspace_members WHERE user_id NOT IN (SELECT id FROM users)
-  UNION ALL SELECT 'workspace owned by a missing user', id FROM workspaces WHERE owner_user_id IS NOT NULL AND owner_user_id NOT IN (SELECT id FROM users)
-  UNION ALL SELECT 'access of a missing user', id FROM resource_accesses WHERE user_id NOT IN (SELECT id FROM users)
-  UNION ALL SELECT 'api key of a missing user', id FROM api_keys WHERE user_id NOT IN (SELECT id FROM users)
-  UNION ALL SELECT 'team without an admin', w.id FROM workspaces w WHERE w.is_personal = 0
-    AND NOT EXISTS (SELECT 1 FROM workspace_members m WHERE m.workspace_id = w.id AND m.role = 'admin')
-  UNION ALL SELECT 'live root without an owner', r.id FROM resources r WHERE r.parent_id IS NULL AND r.revoked_at IS NULL
-    AND NOT EXISTS (SELECT 1 FROM resource_accesses a WHERE a.resource_id = r.id AND a.role = 'owner')
-  UNION ALL SELECT 'resource in a missing workspace', id FROM resources WHERE workspace_id NOT IN (SELECT id FROM workspaces)`)
+const violations = rows(deletionLeftovers)
 
 /** Workspaces and resources that still mention `userId` as owner, member or grantee. */
 const traces = (userId: UserId) =>

@@ -5,7 +5,6 @@
 import { expect, layer } from "@effect/vitest"
 import {
   addMember,
-  authenticate,
   createWorkspace,
   deleteUser,
   EventLog,
@@ -13,7 +12,6 @@ import {
   mintInvite,
   type Principal,
   redeemInvite,
-  register,
   removeMember,
   setMemberRole,
   SystemActor,
@@ -23,22 +21,14 @@ import {
   WorkspaceStore
 } from "@tessera/domain"
 import type { StorePorts } from "@tessera/store-contract"
-import { publicKeys, uniqueHandle } from "@tessera/store-contract/fixtures"
-import { migrateUp } from "@tessera/store-sql"
-import { Effect, Either, Layer, Option } from "effect"
-import { dialect, layer as pgLayer, migrations } from "../src/index.js"
-import { freshDatabaseLayer } from "../src/testing.js"
-import { gatedTransactor } from "./fixtures/gate.js"
+import { newUser } from "@tessera/store-contract/fixtures"
+import { Effect, Either, Option } from "effect"
+import { gatedTransactor, racingStore } from "./fixtures/gate.js"
 
 const REDEEMERS = 16
 const ROUNDS = 30
 
-const store = freshDatabaseLayer((url) =>
-  Layer.effectDiscard(migrateUp(migrations(), dialect)).pipe(
-    Layer.provideMerge(pgLayer({ url, maxConnections: REDEEMERS + 4 })),
-    Layer.orDie
-  )
-)
+const store = racingStore(REDEEMERS)
 
 /** Runs the racers at once, each in its own gated transaction; returns their outcomes in order. */
 const race = <R>(racers: ReadonlyArray<Effect.Effect<unknown, { readonly _tag: string }, R>>) =>
@@ -48,12 +38,6 @@ const race = <R>(racers: ReadonlyArray<Effect.Effect<unknown, { readonly _tag: s
       Effect.provideService(Transactor, gated)
     )
   })
-
-const newUser = Effect.gen(function*() {
-  const { token } = yield* mintInvite(SystemActor, { kind: "registration", handle: uniqueHandle("wr") })
-  const { apiKey, user } = yield* register({ token, ...publicKeys() })
-  return { user, principal: yield* authenticate(apiKey) }
-})
 
 const membersOf = (id: WorkspaceId) =>
   Effect.map(Effect.flatMap(WorkspaceStore, (s) => s.findById(id)), (w) => Option.getOrThrow(w).members)

@@ -1,22 +1,18 @@
 // Proves that on one SQLite file shared by OS processes a workspace grant invite adds exactly one member, and
 // admins stepping down at once never leave a team workspace without an admin.
-import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
 import {
   createResource,
   grantAccess,
   ResourceStore,
   addMember,
-  authenticate,
   createWorkspace,
   EventLog,
   InviteStore,
   mintInvite,
-  register,
-  SystemActor,
   WorkspaceStore
 } from "@tessera/domain"
-import { publicKeys, uniqueHandle } from "@tessera/store-contract/fixtures"
+import { newUser } from "@tessera/store-contract/fixtures"
 import { migrateUp } from "@tessera/store-sql"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -24,35 +20,14 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Effect, Option, Redacted } from "effect"
 import { dialect, layer, migrations } from "../src/index.js"
-import { startWorker as startProcess } from "./fixtures/processes.js"
+import { raceWorkers as raceProcesses } from "./fixtures/processes.js"
 
 const PROCESSES = 4
 const workerScript = fileURLToPath(new URL("./fixtures/workspace-worker.ts", import.meta.url))
 
 type Result = { outcome: "ok" } | { outcome: "failed"; tag: string } | { outcome: "crashed"; output: string }
 
-const startWorker = (args: ReadonlyArray<string>) => startProcess<Result>(workerScript, args)
-
-/**
- * Runs one worker per argument list so that they contend: this process holds the write lock (an empty
- * `BEGIN IMMEDIATE` transaction) until every worker is ready and a little longer, so all of them are queued
- * on the lock when it is released.
- */
-const raceWorkers = (argLists: ReadonlyArray<ReadonlyArray<string>>) =>
-  Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
-    const workers = argLists.map(startWorker)
-    yield* sql.withTransaction(
-      Effect.promise(() => Promise.all(workers.map((w) => w.ready))).pipe(Effect.zipRight(Effect.sleep("300 millis")))
-    )
-    return yield* Effect.promise(() => Promise.all(workers.map((w) => w.result)))
-  })
-
-const newUser = Effect.gen(function*() {
-  const { token } = yield* mintInvite(SystemActor, { kind: "registration", handle: uniqueHandle("mpw") })
-  const { apiKey, user } = yield* register({ token, ...publicKeys() })
-  return { user, apiKey, principal: yield* authenticate(apiKey) }
-})
+const raceWorkers = (argLists: ReadonlyArray<ReadonlyArray<string>>) => raceProcesses<Result>(workerScript, argLists)
 
 const outcomeOf = (r: Result) => (r.outcome === "failed" ? r.tag : r.outcome)
 
