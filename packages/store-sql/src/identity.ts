@@ -175,7 +175,7 @@ export const InviteStoreLive = Layer.effect(InviteStore, Effect.gen(function*() 
     cancelPendingInSubtree: (rootId, at) =>
       writing(sql`${subtree(sql, rootId)}
           UPDATE invites SET status = 'canceled', canceled_at = ${at}
-          WHERE status = 'pending' AND resource_id IN (SELECT id FROM subtree) RETURNING id`.pipe(
+          WHERE status = 'pending' AND expires_at > ${at} AND resource_id IN (SELECT id FROM subtree) RETURNING id`.pipe(
         Effect.map((rows) => rows.length),
         Effect.orDie
       )),

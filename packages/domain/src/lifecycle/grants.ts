@@ -55,14 +55,22 @@ export const requireMinterAuthority = Effect.fn("requireMinterAuthority")(functi
   }
 })
 
-/** Creates what an invite grants, inside the caller's transaction; returns its events. */
+/**
+ * Creates what an invite grants, inside the caller's transaction; returns
+ * its events. Everything the grant and its minter's authority depend on is
+ * locked first, in the lock order: the minter's user row (shared), then the
+ * target workspace — or, for a resource, its workspace and every resource on
+ * its path — so a demotion, removal, access change, move or deletion either
+ * commits before (and is seen) or waits until this grant has committed.
+ */
 export const applyGrant = Effect.fn("applyGrant")(function*(invite: Invite, userId: UserId) {
-  yield* requireMinterAuthority(invite)
+  if (invite.created_by !== null) yield* Effect.flatMap(UserStore, (users) => users.hold(invite.created_by!))
   if (invite.workspace_id !== null && invite.workspace_role !== null) {
     const store = yield* WorkspaceStore
     yield* store.lock(invite.workspace_id)
     const workspace = yield* store.findById(invite.workspace_id)
     if (Option.isNone(workspace)) return yield* new NotFound({ what: "workspace", id: invite.workspace_id })
+    yield* requireMinterAuthority(invite)
     if (workspace.value.is_personal) {
       return yield* new PersonalWorkspaceInvariantError({ workspaceId: invite.workspace_id, reason: "members_mutation" })
     }
@@ -76,10 +84,14 @@ export const applyGrant = Effect.fn("applyGrant")(function*(invite: Invite, user
   }
   if (invite.resource_id !== null && invite.resource_role !== null) {
     const store = yield* ResourceStore
-    yield* store.lock(invite.resource_id)
+    const target = yield* store.findById(invite.resource_id)
+    if (Option.isNone(target)) return yield* new NotFound({ what: "resource", id: invite.resource_id })
+    yield* Effect.flatMap(WorkspaceStore, (s) => s.lock(target.value.workspace_id))
+    for (const id of [...(yield* store.pathToRoot(invite.resource_id))].sort()) yield* store.lock(id)
     const resource = yield* store.findById(invite.resource_id)
     if (Option.isNone(resource)) return yield* new NotFound({ what: "resource", id: invite.resource_id })
     if (resource.value.revoked_at !== null) return yield* new ResourceRevoked({ resourceId: invite.resource_id })
+    yield* requireMinterAuthority(invite)
     const access = new Access({ id: yield* newAccessId, resource_id: resource.value.id, user_id: userId, role: invite.resource_role })
     if (!(yield* store.insertAccess(access))) {
       return yield* new Conflict({ message: `${userId} already has a direct access on ${resource.value.id}` })
@@ -92,6 +104,7 @@ export const applyGrant = Effect.fn("applyGrant")(function*(invite: Invite, user
       data: { access_id: access.id, user_id: userId, role: access.role, invite_id: invite.id }
     }] as Array<NewEvent>
   }
+  yield* requireMinterAuthority(invite)
   return [] as Array<NewEvent>
 })
 

@@ -12,7 +12,7 @@ import type { NewEvent } from "../events/schemas.js"
 import { UserNotFound } from "../identity/errors.js"
 import { requireSystemAdmin } from "../identity/policy.js"
 import { UserStore } from "../identity/ports.js"
-import { type Actor, actorName, actorUserId, isUser, type User } from "../identity/schemas.js"
+import { type Actor, actorName, actorUserId, isSystem, isUser, type User } from "../identity/schemas.js"
 import { transactAs } from "../identity/usecases.js"
 import { Forbidden, NotFound } from "../shared/errors.js"
 import { newWorkspaceId, type UserId, type WorkspaceId } from "../shared/ids.js"
@@ -125,9 +125,10 @@ export const createWorkspace = Effect.fn("createWorkspace")(function*(actor: Act
 
 /** The workspaces a user belongs to; for the system (operators), every workspace. */
 export const listWorkspaces = Effect.fn("listWorkspaces")(function*(actor: Actor) {
-  const userId = actorUserId(actor)
   const store = yield* WorkspaceStore
-  return userId === null ? yield* store.listAll : yield* store.listForUser(userId)
+  if (isUser(actor)) return yield* store.listForUser(actor.user.id)
+  if (isSystem(actor)) return yield* store.listAll
+  return yield* new Forbidden({ message: "a share link belongs to no workspace" })
 })
 
 export const getWorkspace = Effect.fn("getWorkspace")(function*(actor: Actor, id: WorkspaceId) {
