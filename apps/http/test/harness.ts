@@ -1,8 +1,10 @@
 /**
  * Test harness: the real HTTP server on an ephemeral port over a fresh
  * store (a temp SQLite file or a fresh PostgreSQL database), migrated and
- * bootstrapped with a known admin key. Requests go over real sockets.
+ * bootstrapped with a known admin key. Requests go over real sockets; the
+ * event log is read as the admin reads it.
  */
+import { expect } from "@effect/vitest"
 import { HttpApiBuilder, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
@@ -134,3 +136,46 @@ export const as = (key: string, method: string, path: string, json?: unknown) =>
 /** One request as the bootstrapped system admin. */
 export const asAdmin = (method: string, path: string, json?: unknown) =>
   Effect.flatMap(Served, ({ adminKey }) => as(adminKey, method, path, json))
+
+/** Sends one request as the holder of `key` and insists on the status; returns the body (a setup step). */
+export const ok = (status: number, key: string, method: string, path: string, json?: unknown) =>
+  Effect.map(as(key, method, path, json), (reply) => {
+    expect({ status: reply.status, body: reply.body }).toEqual({ status, body: expect.anything() })
+    return reply.body
+  })
+
+/** One entry of the event log as the API lists it. */
+export interface Event {
+  readonly seq: number
+  readonly type: string
+  readonly actor: string
+  readonly workspace_id: string | null
+  readonly resource_id: string | null
+  readonly data: Record<string, unknown>
+}
+
+/** The seq of the newest event so far (the admin reads the whole log). */
+export const mark = Effect.gen(function*() {
+  let after = 0
+  for (;;) {
+    const page = yield* asAdmin("GET", `/v1/events?after=${after}&limit=1000`)
+    expect(page.status).toBe(200)
+    if (page.body.events.length === 0) return after
+    after = page.body.next_after
+  }
+})
+
+/** Every event after `since`, optionally only those of one workspace. */
+export const eventsSince = (since: number, workspaceId?: string) =>
+  Effect.gen(function*() {
+    const all: Array<Event> = []
+    let after = since
+    for (;;) {
+      const filter = workspaceId === undefined ? "" : `&workspace_id=${workspaceId}`
+      const page = yield* asAdmin("GET", `/v1/events?after=${after}&limit=1000${filter}`)
+      expect(page.status).toBe(200)
+      if (page.body.events.length === 0) return all
+      all.push(...page.body.events)
+      after = page.body.next_after
+    }
+  })

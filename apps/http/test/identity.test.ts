@@ -3,10 +3,8 @@
 import { expect, layer } from "@effect/vitest"
 import { publicKeys } from "@tessera/store-contract"
 import { Effect } from "effect"
+import { handle } from "./fixtures/people.js"
 import { asAdmin, http, Served, served, storeOf, type StoreName } from "./harness.js"
-
-let counter = 0
-const handle = () => `h${Date.now().toString(36)}${(counter++).toString(36)}`
 
 const mint = (body: Record<string, unknown> = {}) =>
   Effect.map(asAdmin("POST", "/v1/invites", { kind: "registration", handle: handle(), ...body }), (reply) => {

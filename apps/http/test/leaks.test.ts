@@ -5,65 +5,13 @@
 // Someone who can see the thing but may not do this is told 403 forbidden,
 // so the two stay distinguishable.
 import { expect, layer } from "@effect/vitest"
-import { publicKeys } from "@tessera/store-contract"
 import { Effect } from "effect"
 import { randomBytes } from "node:crypto"
-import { as, asAdmin, http, type Reply, Served, served, storeOf, type StoreName } from "./harness.js"
-
-let counter = 0
-const handle = () => `l${Date.now().toString(36)}${(counter++).toString(36)}`
+import { createResource, createTeam, handle, people, type User } from "./fixtures/people.js"
+import { as, asAdmin, eventsSince, mark, ok, type Reply, Served, served, storeOf, type StoreName } from "./harness.js"
 
 /** An id of the right form that no store ever issued. */
 const ghost = (prefix: string) => `${prefix}_${randomBytes(16).toString("hex")}`
-
-interface User {
-  readonly key: string
-  readonly id: string
-  readonly personal: string
-}
-
-/** A fresh user registered through an invite, with their API key and personal workspace. */
-const registered = Effect.gen(function*() {
-  const minted = yield* asAdmin("POST", "/v1/invites", { kind: "registration", handle: handle() })
-  expect(minted.status).toBe(201)
-  const keys = publicKeys()
-  const reply = yield* http("POST", "/v1/register", {
-    json: { token: minted.body.token, sign_pub: keys.signPub, kex_pub: keys.kexPub }
-  })
-  expect(reply.status).toBe(201)
-  return { key: reply.body.api_key, id: reply.body.user.id, personal: reply.body.personal_workspace.id } as User
-})
-
-/** Sends one request and insists on the status (the setup's steps). */
-const ok = (status: number, key: string, method: string, path: string, json?: unknown) =>
-  Effect.map(as(key, method, path, json), (reply) => {
-    expect({ status: reply.status, body: reply.body }).toEqual({ status, body: expect.anything() })
-    return reply.body
-  })
-
-/** The newest event's seq (the admin reads the whole log). */
-const mark = Effect.gen(function*() {
-  let after = 0
-  for (;;) {
-    const page = yield* asAdmin("GET", `/v1/events?after=${after}&limit=1000`)
-    expect(page.status).toBe(200)
-    if (page.body.events.length === 0) return after
-    after = page.body.next_after
-  }
-})
-
-const eventsSince = (since: number) =>
-  Effect.gen(function*() {
-    const all: Array<{ type: string }> = []
-    let after = since
-    for (;;) {
-      const page = yield* asAdmin("GET", `/v1/events?after=${after}&limit=1000`)
-      expect(page.status).toBe(200)
-      if (page.body.events.length === 0) return all
-      all.push(...page.body.events)
-      after = page.body.next_after
-    }
-  })
 
 /** One request of the matrix and the answer it must get. */
 interface Case {
@@ -396,22 +344,17 @@ const snapshot = (t: Targets) =>
  * carol's personal resource, an invite, and the stranger's own resource.
  */
 const world = Effect.gen(function*() {
-  const alice = yield* registered
-  const bob = yield* registered
-  const carol = yield* registered
-  const dave = yield* registered
-  const stranger = yield* registered
-  const team = (yield* ok(201, alice.key, "POST", "/v1/workspaces", { name: `team ${handle()}` })).id as string
-  yield* ok(201, alice.key, "POST", `/v1/workspaces/${team}/members`, { user_id: bob.id, role: "member" })
-  const root = (yield* ok(201, alice.key, "POST", `/v1/workspaces/${team}/resources`, { title: "root", kind: "folder" })).id as string
-  const child = (yield* ok(201, alice.key, "POST", `/v1/workspaces/${team}/resources`, { title: "child", parent_id: root })).id as string
-  const sibling = (yield* ok(201, alice.key, "POST", `/v1/workspaces/${team}/resources`, { title: "sibling", parent_id: root })).id as string
+  const [alice, bob, carol, dave, stranger] = yield* people(5)
+  const team = yield* createTeam(alice, [bob])
+  const root = (yield* createResource(alice, team, "root", undefined, { kind: "folder" })).id as string
+  const child = (yield* createResource(alice, team, "child", root)).id as string
+  const sibling = (yield* createResource(alice, team, "sibling", root)).id as string
   const access = (yield* ok(201, alice.key, "POST", `/v1/resources/${root}/accesses`, { user_id: dave.id, role: "reader" })).id as string
-  const foreign = (yield* ok(201, carol.key, "POST", `/v1/workspaces/${carol.personal}/resources`, { title: "carol's" })).id as string
+  const foreign = (yield* createResource(carol, carol.personal, "carol's")).id as string
   const invite = (yield* ok(201, alice.key, "POST", "/v1/invites", { kind: "grant", workspace_id: team, workspace_role: "member" })).invite
     .id as string
-  const own = (yield* ok(201, stranger.key, "POST", `/v1/workspaces/${stranger.personal}/resources`, { title: "mine" })).id as string
-  const bobs = (yield* ok(201, bob.key, "POST", `/v1/workspaces/${team}/resources`, { title: "bob's" })).id as string
+  const own = (yield* createResource(stranger, stranger.personal, "mine")).id as string
+  const bobs = (yield* createResource(bob, team, "bob's")).id as string
   // bob administers the child, not the root above it
   yield* ok(201, alice.key, "POST", `/v1/resources/${child}/accesses`, { user_id: bob.id, role: "administrator" })
   const targets: Targets = { team, personal: carol.personal, root, child, foreign, access, invite }

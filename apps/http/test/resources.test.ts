@@ -5,23 +5,15 @@
 // for every position, the resource.moved / resource.accesses_reset events,
 // effective roles, the batch check, and the owner rules of accesses.
 import { expect, layer } from "@effect/vitest"
-import { publicKeys } from "@tessera/store-contract"
 import { Effect } from "effect"
-import { as, asAdmin, http, type Reply, Served, served, storeOf, type StoreName } from "./harness.js"
-
-let counter = 0
-const handle = () => `r${Date.now().toString(36)}${(counter++).toString(36)}`
+import { createResource, createTeam, people, registered, type User } from "./fixtures/people.js"
+import { as, asAdmin, eventsSince, http, mark, type Reply, Served, served, storeOf, type StoreName } from "./harness.js"
 
 const ROLES = ["reader", "commenter", "editor", "administrator", "owner"] as const
 type Role = typeof ROLES[number]
 const ACTIONS = ["read", "comment", "edit", "administer", "own"] as const
 const allowedFor = (role: Role | null, action: typeof ACTIONS[number]) =>
   role !== null && ROLES.indexOf(role) >= ACTIONS.indexOf(action)
-
-interface User {
-  readonly key: string
-  readonly id: string
-}
 
 interface Resource {
   readonly id: string
@@ -41,50 +33,11 @@ interface Access {
   readonly role: Role
 }
 
-interface Event {
-  readonly seq: number
-  readonly type: string
-  readonly actor: string
-  readonly workspace_id: string | null
-  readonly resource_id: string | null
-  readonly data: Record<string, unknown>
-}
-
 const expectStatus = (reply: Reply, status: number, error?: string) => {
   expect({ status: reply.status, error: reply.body?.error }).toEqual({ status, error: error ?? reply.body?.error })
 }
 
-/** A fresh user registered through an invite. */
-const registered = Effect.gen(function*() {
-  const minted = yield* asAdmin("POST", "/v1/invites", { kind: "registration", handle: handle() })
-  expect(minted.status).toBe(201)
-  const keys = publicKeys()
-  const reply = yield* http("POST", "/v1/register", {
-    json: { token: minted.body.token, sign_pub: keys.signPub, kex_pub: keys.kexPub }
-  })
-  expect(reply.status).toBe(201)
-  return { key: reply.body.api_key, id: reply.body.user.id } as User
-})
-
-/** A team workspace created (and so administered) by `owner`, with these members. */
-const team = (owner: User, members: ReadonlyArray<User> = []) =>
-  Effect.gen(function*() {
-    const reply = yield* as(owner.key, "POST", "/v1/workspaces", { name: `team ${handle()}` })
-    expect(reply.status).toBe(201)
-    for (const member of members) {
-      expectStatus(yield* as(owner.key, "POST", `/v1/workspaces/${reply.body.id}/members`, { user_id: member.id, role: "member" }), 201)
-    }
-    return reply.body.id as string
-  })
-
-const create = (user: User, workspaceId: string, title: string, parentId?: string, extra: Record<string, unknown> = {}) =>
-  Effect.map(
-    as(user.key, "POST", `/v1/workspaces/${workspaceId}/resources`, { title, ...(parentId !== undefined ? { parent_id: parentId } : {}), ...extra }),
-    (reply) => {
-      expect(reply.status).toBe(201)
-      return reply.body as Resource
-    }
-  )
+const create = (...args: Parameters<typeof createResource>) => Effect.map(createResource(...args), (body) => body as Resource)
 
 const grant = (by: User, resourceId: string, user: User, role: Role) =>
   Effect.map(as(by.key, "POST", `/v1/resources/${resourceId}/accesses`, { user_id: user.id, role }), (reply) => {
@@ -146,30 +99,6 @@ const inviteStatus = (id: string) =>
   Effect.map(asAdmin("GET", `/v1/invites/${id}`), (reply) => {
     expect(reply.status).toBe(200)
     return reply.body.invite.status as string
-  })
-
-/** The seq of the newest event so far. */
-const mark = Effect.gen(function*() {
-  let after = 0
-  for (;;) {
-    const page = yield* asAdmin("GET", `/v1/events?after=${after}&limit=1000`)
-    expect(page.status).toBe(200)
-    if (page.body.events.length === 0) return after
-    after = page.body.next_after
-  }
-})
-
-const eventsSince = (since: number, workspaceId: string) =>
-  Effect.gen(function*() {
-    const all: Array<Event> = []
-    let after = since
-    for (;;) {
-      const page = yield* asAdmin("GET", `/v1/events?after=${after}&limit=1000&workspace_id=${workspaceId}`)
-      expect(page.status).toBe(200)
-      if (page.body.events.length === 0) return all
-      all.push(...page.body.events)
-      after = page.body.next_after
-    }
   })
 
 const moveEventsSince = (since: number, workspaceId: string) =>
@@ -238,11 +167,8 @@ const expectInvalidMove = (reply: Reply) => {
  * x, y and z are not members of the workspace.
  */
 const world = Effect.gen(function*() {
-  const o = yield* registered
-  const x = yield* registered
-  const y = yield* registered
-  const z = yield* registered
-  const ws = yield* team(o)
+  const [o, x, y, z] = yield* people(4)
+  const ws = yield* createTeam(o)
   const A = (yield* create(o, ws, "A")).id
   const B = (yield* create(o, ws, "B")).id
   const A1 = (yield* create(o, ws, "A1", A)).id
@@ -455,7 +381,7 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
       Effect.gen(function*() {
         const w = yield* world
         const { sql } = yield* Served
-        const elsewhere = yield* team(w.o)
+        const elsewhere = yield* createTeam(w.o)
         const C = (yield* create(w.o, elsewhere, "C")).id
         const C1 = (yield* create(w.o, elsewhere, "C1", C)).id
         const revoked = (yield* create(w.o, w.ws, "revoked", w.B)).id
@@ -527,7 +453,7 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
     it.effect("sibling order after every position, among children and among roots", () =>
       Effect.gen(function*() {
         const o = yield* registered
-        const ws = yield* team(o)
+        const ws = yield* createTeam(o)
         const R = (yield* create(o, ws, "R")).id
         const S = (yield* create(o, ws, "S")).id
         const T = (yield* create(o, ws, "T")).id
@@ -652,11 +578,8 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
 
     it.effect("effective_role: direct on an ancestor, workspace admin, link_reach workspace for members, none is 404", () =>
       Effect.gen(function*() {
-        const alice = yield* registered
-        const bob = yield* registered
-        const carol = yield* registered
-        const dave = yield* registered
-        const ws = yield* team(alice, [bob, carol])
+        const [alice, bob, carol, dave] = yield* people(4)
+        const ws = yield* createTeam(alice, [bob, carol])
         const R = (yield* create(bob, ws, "R")).id
         const R1 = (yield* create(bob, ws, "R1", R)).id
         const R1a = (yield* create(bob, ws, "R1a", R1)).id
@@ -715,11 +638,8 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
 
     it.effect("/v1/check agrees with GET effective_role, is for system admins only, and takes at most 1000 checks", () =>
       Effect.gen(function*() {
-        const alice = yield* registered
-        const bob = yield* registered
-        const carol = yield* registered
-        const dave = yield* registered
-        const ws = yield* team(alice, [bob, carol])
+        const [alice, bob, carol, dave] = yield* people(4)
+        const ws = yield* createTeam(alice, [bob, carol])
         const R = (yield* create(bob, ws, "R")).id
         const R1 = (yield* create(bob, ws, "R1", R, { link_reach: "workspace", link_role: "reader" })).id
         const R1a = (yield* create(bob, ws, "R1a", R1)).id
@@ -767,11 +687,8 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
 
     it.effect("the last owner of a root cannot be removed or demoted, and only an owner grants or removes owner", () =>
       Effect.gen(function*() {
-        const alice = yield* registered
-        const bob = yield* registered
-        const carol = yield* registered
-        const dave = yield* registered
-        const ws = yield* team(alice, [bob])
+        const [alice, bob, carol, dave] = yield* people(4)
+        const ws = yield* createTeam(alice, [bob])
         const R = (yield* create(bob, ws, "R")).id
         const R1 = (yield* create(bob, ws, "R1", R)).id
         const [bobsOwner] = yield* rawAccessesOf(R)

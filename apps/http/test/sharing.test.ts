@@ -6,60 +6,23 @@
 // only, reports what it swept, is idempotent, and a dry run changes nothing.
 // An invite is only as good as its minter when it is redeemed.
 import { expect, layer } from "@effect/vitest"
-import { publicKeys } from "@tessera/store-contract"
 import { Effect } from "effect"
 import { randomBytes } from "node:crypto"
-import { as, asAdmin, http, type Reply, Served, served, storeOf, type StoreName } from "./harness.js"
-
-let counter = 0
-const handle = () => `s${Date.now().toString(36)}${(counter++).toString(36)}`
+import { createResource, createTeam, people, registered, type User } from "./fixtures/people.js"
+import { as, asAdmin, eventsSince, mark, ok, type Reply, Served, served, storeOf, type StoreName } from "./harness.js"
 
 const ghost = (prefix: string) => `${prefix}_${randomBytes(16).toString("hex")}`
-
-interface User {
-  readonly key: string
-  readonly id: string
-}
 
 interface Link {
   readonly id: string
   readonly token: string
 }
 
-interface Event {
-  readonly seq: number
-  readonly type: string
-  readonly actor: string
-  readonly resource_id: string | null
-  readonly data: Record<string, unknown>
-}
-
 /** Status and error code of a reply, as one comparable value. */
 const outcome = (reply: Reply) => [reply.status, reply.body?.error] as const
 
-/** Sends one request and insists on the status (the setup's steps). */
-const ok = (status: number, key: string, method: string, path: string, json?: unknown) =>
-  Effect.map(as(key, method, path, json), (reply) => {
-    expect({ status: reply.status, body: reply.body }).toEqual({ status, body: expect.anything() })
-    return reply.body
-  })
-
-const registered = Effect.gen(function*() {
-  const minted = yield* asAdmin("POST", "/v1/invites", { kind: "registration", handle: handle() })
-  expect(minted.status).toBe(201)
-  const keys = publicKeys()
-  const reply = yield* http("POST", "/v1/register", { json: { token: minted.body.token, sign_pub: keys.signPub, kex_pub: keys.kexPub } })
-  expect(reply.status).toBe(201)
-  return { key: reply.body.api_key, id: reply.body.user.id } as User
-})
-
-const team = (owner: User) => Effect.map(ok(201, owner.key, "POST", "/v1/workspaces", { name: `team ${handle()}` }), (w) => w.id as string)
-
 const create = (user: User, workspaceId: string, title: string, parentId?: string) =>
-  Effect.map(
-    ok(201, user.key, "POST", `/v1/workspaces/${workspaceId}/resources`, { title, ...(parentId !== undefined ? { parent_id: parentId } : {}) }),
-    (r) => r.id as string
-  )
+  Effect.map(createResource(user, workspaceId, title, parentId), (r) => r.id as string)
 
 const shareLink = (user: User, resourceId: string, role: "reader" | "editor") =>
   Effect.map(ok(201, user.key, "PUT", `/v1/resources/${resourceId}/share-link`, { role }), (body) => {
@@ -70,7 +33,7 @@ const shareLink = (user: User, resourceId: string, role: "reader" | "editor") =>
 /** A tree in a team workspace of `owner`: root ⊃ room ⊃ doc ⊃ note, and beside the room a sibling room. */
 const tree = (owner: User) =>
   Effect.gen(function*() {
-    const ws = yield* team(owner)
+    const ws = yield* createTeam(owner)
     const root = yield* create(owner, ws, "root")
     const room = yield* create(owner, ws, "room", root)
     const doc = yield* create(owner, ws, "doc", room)
@@ -80,29 +43,11 @@ const tree = (owner: User) =>
     return { ws, root, room, doc, note, sibling, other }
   })
 
-/** The newest event's seq. */
-const mark = Effect.gen(function*() {
-  let after = 0
-  for (;;) {
-    const page = yield* asAdmin("GET", `/v1/events?after=${after}&limit=1000`)
-    expect(page.status).toBe(200)
-    if (page.body.events.length === 0) return after
-    after = page.body.next_after
-  }
+/** A fresh user and the tree they own. */
+const ownerOfTree = Effect.gen(function*() {
+  const alice = yield* registered
+  return { alice, t: yield* tree(alice) }
 })
-
-const eventsSince = (since: number) =>
-  Effect.gen(function*() {
-    const all: Array<Event> = []
-    let after = since
-    for (;;) {
-      const page = yield* asAdmin("GET", `/v1/events?after=${after}&limit=1000`)
-      expect(page.status).toBe(200)
-      if (page.body.events.length === 0) return all
-      all.push(...page.body.events)
-      after = page.body.next_after
-    }
-  })
 
 const redeem = (user: User, token: string) => as(user.key, "POST", "/v1/invites/redeem", { token })
 
@@ -113,8 +58,7 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
   layer(served(storeOf(store)), { timeout: "180 seconds", excludeTestServices: true })(`share links over HTTP (${store})`, (it) => {
     it.effect("a reader link reads its resource and every descendant, edits nothing, and sees nothing else", () =>
       Effect.gen(function*() {
-        const alice = yield* registered
-        const t = yield* tree(alice)
+        const { alice, t } = yield* ownerOfTree
         const created = yield* ok(201, alice.key, "PUT", `/v1/resources/${t.room}/share-link`, { role: "reader" })
         expect(created.share_link).toEqual({
           id: expect.stringMatching(/^lnk_[0-9a-f]{32}$/),
@@ -163,8 +107,7 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
 
     it.effect("an editor link edits and creates children inside its subtree and nowhere else; events name the link as actor", () =>
       Effect.gen(function*() {
-        const alice = yield* registered
-        const t = yield* tree(alice)
+        const { alice, t } = yield* ownerOfTree
         const link = yield* shareLink(alice, t.room, "editor")
         const since = yield* mark
 
@@ -209,8 +152,7 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
 
     it.effect("a link is no account: /v1/me, workspaces, members, roots, invites, users, events and the check are 401; accesses 403", () =>
       Effect.gen(function*() {
-        const alice = yield* registered
-        const t = yield* tree(alice)
+        const { alice, t } = yield* ownerOfTree
         const editor = yield* shareLink(alice, t.room, "editor")
         const reader = yield* shareLink(alice, t.sibling, "reader")
         const invite = yield* mintGrant(alice, { resource_id: t.room, resource_role: "reader" })
@@ -250,8 +192,7 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
 
     it.effect("rotating kills the old token at once and the new one works; disabling is idempotent and kills the token", () =>
       Effect.gen(function*() {
-        const alice = yield* registered
-        const t = yield* tree(alice)
+        const { alice, t } = yield* ownerOfTree
         const since = yield* mark
         const first = yield* shareLink(alice, t.room, "reader")
         expect((yield* as(first.token, "GET", `/v1/resources/${t.doc}`)).status).toBe(200)
@@ -294,10 +235,7 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
 
     it.effect("only an administrator manages the share link: an editor is forbidden, a stranger not found", () =>
       Effect.gen(function*() {
-        const alice = yield* registered
-        const bob = yield* registered
-        const carol = yield* registered
-        const dave = yield* registered
+        const [alice, bob, carol, dave] = yield* people(4)
         const t = yield* tree(alice)
         yield* ok(201, alice.key, "POST", `/v1/resources/${t.room}/accesses`, { user_id: bob.id, role: "editor" })
         yield* ok(201, alice.key, "POST", `/v1/resources/${t.room}/accesses`, { user_id: dave.id, role: "administrator" })
@@ -324,8 +262,7 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
 
     it.effect("the token is shown once: never in later replies, lists, events or the store", () =>
       Effect.gen(function*() {
-        const alice = yield* registered
-        const t = yield* tree(alice)
+        const { alice, t } = yield* ownerOfTree
         const since = yield* mark
         const first = yield* shareLink(alice, t.room, "reader")
         const second = yield* shareLink(alice, t.room, "editor")
@@ -360,8 +297,7 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
   layer(served(storeOf(store)), { timeout: "180 seconds", excludeTestServices: true })(`revocation over HTTP (${store})`, (it) => {
     /** A tree with a reader, a pending invite and a link on the room and below it, and the same on the sibling room. */
     const furnished = Effect.gen(function*() {
-      const alice = yield* registered
-      const bob = yield* registered
+      const [alice, bob] = yield* people(2)
       const t = yield* tree(alice)
       yield* ok(201, alice.key, "POST", `/v1/resources/${t.room}/accesses`, { user_id: bob.id, role: "reader" })
       yield* ok(201, alice.key, "POST", `/v1/resources/${t.sibling}/accesses`, { user_id: bob.id, role: "reader" })
@@ -489,9 +425,7 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
     it.effect("an unknown resource is 404 and nothing changes; only an owner revokes (an administrator is forbidden, a stranger told not found)", () =>
       Effect.gen(function*() {
         const f = yield* furnished
-        const admin = yield* registered
-        const direct = yield* registered
-        const stranger = yield* registered
+        const [admin, direct, stranger] = yield* people(3)
         yield* ok(201, f.alice.key, "POST", `/v1/workspaces/${f.t.ws}/members`, { user_id: admin.id, role: "admin" })
         yield* ok(201, f.alice.key, "POST", `/v1/resources/${f.t.root}/accesses`, { user_id: direct.id, role: "administrator" })
         const before = yield* state(f)
@@ -530,11 +464,7 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
 
     it.effect("an invite whose minter lost the authority to mint it before redemption is 410 invite_canceled and grants nothing", () =>
       Effect.gen(function*() {
-        const alice = yield* registered
-        const bob = yield* registered
-        const dave = yield* registered
-        const erin = yield* registered
-        const carol = yield* registered
+        const [alice, bob, dave, erin, carol] = yield* people(5)
         const t = yield* tree(alice)
         yield* ok(201, alice.key, "POST", `/v1/workspaces/${t.ws}/members`, { user_id: bob.id, role: "admin" })
         yield* ok(201, alice.key, "POST", `/v1/workspaces/${t.ws}/members`, { user_id: erin.id, role: "admin" })
@@ -582,8 +512,7 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
 
     it.effect("deleting a team workspace reports what went with it", () =>
       Effect.gen(function*() {
-        const alice = yield* registered
-        const bob = yield* registered
+        const [alice, bob] = yield* people(2)
         const t = yield* tree(alice)
         yield* ok(201, alice.key, "POST", `/v1/workspaces/${t.ws}/members`, { user_id: bob.id, role: "member" })
         yield* ok(201, alice.key, "POST", `/v1/resources/${t.doc}/accesses`, { user_id: bob.id, role: "editor" })

@@ -4,12 +4,9 @@
 // with its last-admin refusals, grant invites, /v1/me/workspace, and the
 // workspace.* events of the mutations.
 import { expect, layer } from "@effect/vitest"
-import { publicKeys } from "@tessera/store-contract"
 import { Effect } from "effect"
-import { as, asAdmin, http, type Reply, served, storeOf, type StoreName } from "./harness.js"
-
-let counter = 0
-const handle = () => `w${Date.now().toString(36)}${(counter++).toString(36)}`
+import { handle, people, registered } from "./fixtures/people.js"
+import { as, asAdmin, eventsSince, http, mark, type Reply, served, storeOf, type StoreName } from "./harness.js"
 
 interface Workspace {
   readonly id: string
@@ -23,24 +20,6 @@ interface Workspace {
   readonly created_at: string
   readonly updated_at: string
 }
-
-interface Registered {
-  readonly key: string
-  readonly id: string
-  readonly personal: Workspace
-}
-
-/** A fresh user registered through an invite, with their API key and personal workspace. */
-const registered = Effect.gen(function*() {
-  const minted = yield* asAdmin("POST", "/v1/invites", { kind: "registration", handle: handle() })
-  expect(minted.status).toBe(201)
-  const keys = publicKeys()
-  const reply = yield* http("POST", "/v1/register", {
-    json: { token: minted.body.token, sign_pub: keys.signPub, kex_pub: keys.kexPub }
-  })
-  expect(reply.status).toBe(201)
-  return { key: reply.body.api_key, id: reply.body.user.id, personal: reply.body.personal_workspace } as Registered
-})
 
 /** A team workspace created by the holder of `key`. */
 const team = (key: string, body: Record<string, unknown> = {}) =>
@@ -73,40 +52,6 @@ const expectLastAdmin = (reply: Reply, workspaceId: string) => {
   expect(reply.body).toEqual({ error: "last_admin", message: expect.any(String), workspace_ids: [workspaceId] })
 }
 
-interface Event {
-  readonly seq: number
-  readonly type: string
-  readonly actor: string
-  readonly workspace_id: string | null
-  readonly data: Record<string, unknown>
-}
-
-/** The seq of the newest event so far (the admin reads the whole log). */
-const mark = Effect.gen(function*() {
-  let after = 0
-  for (;;) {
-    const page = yield* asAdmin("GET", `/v1/events?after=${after}&limit=1000`)
-    expect(page.status).toBe(200)
-    if (page.body.events.length === 0) return after
-    after = page.body.next_after
-  }
-})
-
-/** Every event after `since`, optionally only those of one workspace. */
-const eventsSince = (since: number, workspaceId?: string) =>
-  Effect.gen(function*() {
-    const all: Array<Event> = []
-    let after = since
-    for (;;) {
-      const filter = workspaceId === undefined ? "" : `&workspace_id=${workspaceId}`
-      const page = yield* asAdmin("GET", `/v1/events?after=${after}&limit=1000${filter}`)
-      expect(page.status).toBe(200)
-      if (page.body.events.length === 0) return all
-      all.push(...page.body.events)
-      after = page.body.next_after
-    }
-  })
-
 const workspaceEventsSince = (since: number) =>
   Effect.map(eventsSince(since), (events) => events.filter((e) => e.type.startsWith("workspace.")))
 
@@ -117,9 +62,8 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
   layer(served(storeOf(store)), { timeout: "120 seconds", excludeTestServices: true })(`workspaces over HTTP (${store})`, (it) => {
     it.effect("members_mutation: adding, removing and re-roling members of a personal workspace, and a members patch", () =>
       Effect.gen(function*() {
-        const owner = yield* registered
-        const other = yield* registered
-        const id = owner.personal.id
+        const [owner, other] = yield* people(2)
+        const id = owner.personal
         const before = yield* show(owner.key, id)
         expect(before.members).toEqual([{ user_id: owner.id, role: "admin" }])
         const since = yield* mark
@@ -155,20 +99,20 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
       Effect.gen(function*() {
         const owner = yield* registered
         const mine = yield* team(owner.key)
-        const personalBefore = yield* show(owner.key, owner.personal.id)
+        const personalBefore = yield* show(owner.key, owner.personal)
         const listBefore = (yield* as(owner.key, "GET", "/v1/workspaces")).body
         const since = yield* mark
 
-        expectInvariant(yield* as(owner.key, "PATCH", `/v1/workspaces/${owner.personal.id}`, { is_personal: false }), owner.personal.id, "is_personal_frozen")
+        expectInvariant(yield* as(owner.key, "PATCH", `/v1/workspaces/${owner.personal}`, { is_personal: false }), owner.personal, "is_personal_frozen")
         expectInvariant(yield* as(owner.key, "PATCH", `/v1/workspaces/${mine.id}`, { is_personal: true }), mine.id, "is_personal_frozen")
-        expectInvariant(yield* asAdmin("PATCH", `/v1/workspaces/${owner.personal.id}`, { is_personal: false }), owner.personal.id, "is_personal_frozen")
+        expectInvariant(yield* asAdmin("PATCH", `/v1/workspaces/${owner.personal}`, { is_personal: false }), owner.personal, "is_personal_frozen")
         const created = yield* as(owner.key, "POST", "/v1/workspaces", { name: "mine too", is_personal: true })
         expectInvariant(created, undefined, "is_personal_frozen")
         const createdWithOwner = yield* as(owner.key, "POST", "/v1/workspaces", { name: "mine too", is_personal: true, owner_user_id: owner.id })
         expectInvariant(createdWithOwner, undefined, "is_personal_frozen")
         expectInvariant(yield* asAdmin("POST", "/v1/workspaces", { name: "for someone", is_personal: true, owner_user_id: owner.id }), undefined, "is_personal_frozen")
 
-        expect(yield* show(owner.key, owner.personal.id)).toEqual(personalBefore)
+        expect(yield* show(owner.key, owner.personal)).toEqual(personalBefore)
         expect(yield* show(owner.key, mine.id)).toEqual(mine)
         expect((yield* as(owner.key, "GET", "/v1/workspaces")).body).toEqual(listBefore)
         expect(yield* workspaceEventsSince(since)).toEqual([])
@@ -176,22 +120,21 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
 
     it.effect("owner_user_id_frozen on a personal workspace, owner_user_id_on_non_personal on a team workspace", () =>
       Effect.gen(function*() {
-        const owner = yield* registered
-        const other = yield* registered
+        const [owner, other] = yield* people(2)
         const mine = yield* team(owner.key)
-        const personalBefore = yield* show(owner.key, owner.personal.id)
+        const personalBefore = yield* show(owner.key, owner.personal)
         const listBefore = (yield* as(owner.key, "GET", "/v1/workspaces")).body
         const since = yield* mark
 
         for (const owner_user_id of [other.id, UNKNOWN_USER, null]) {
           expectInvariant(
-            yield* as(owner.key, "PATCH", `/v1/workspaces/${owner.personal.id}`, { owner_user_id }),
-            owner.personal.id,
+            yield* as(owner.key, "PATCH", `/v1/workspaces/${owner.personal}`, { owner_user_id }),
+            owner.personal,
             "owner_user_id_frozen"
           )
           expectInvariant(
-            yield* asAdmin("PATCH", `/v1/workspaces/${owner.personal.id}`, { owner_user_id }),
-            owner.personal.id,
+            yield* asAdmin("PATCH", `/v1/workspaces/${owner.personal}`, { owner_user_id }),
+            owner.personal,
             "owner_user_id_frozen"
           )
         }
@@ -204,7 +147,7 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
           "owner_user_id_on_non_personal"
         )
 
-        expect(yield* show(owner.key, owner.personal.id)).toEqual(personalBefore)
+        expect(yield* show(owner.key, owner.personal)).toEqual(personalBefore)
         expect(yield* show(owner.key, mine.id)).toEqual(mine)
         expect((yield* as(owner.key, "GET", "/v1/workspaces")).body).toEqual(listBefore)
         expect(yield* workspaceEventsSince(since)).toEqual([])
@@ -213,21 +156,20 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
     it.effect("personal_workspace_delete, for the owner and for a system admin", () =>
       Effect.gen(function*() {
         const owner = yield* registered
-        const before = yield* show(owner.key, owner.personal.id)
+        const before = yield* show(owner.key, owner.personal)
         const since = yield* mark
-        expectInvariant(yield* as(owner.key, "DELETE", `/v1/workspaces/${owner.personal.id}`), owner.personal.id, "personal_workspace_delete")
-        expectInvariant(yield* asAdmin("DELETE", `/v1/workspaces/${owner.personal.id}`), owner.personal.id, "personal_workspace_delete")
-        expect(yield* show(owner.key, owner.personal.id)).toEqual(before)
+        expectInvariant(yield* as(owner.key, "DELETE", `/v1/workspaces/${owner.personal}`), owner.personal, "personal_workspace_delete")
+        expectInvariant(yield* asAdmin("DELETE", `/v1/workspaces/${owner.personal}`), owner.personal, "personal_workspace_delete")
+        expect(yield* show(owner.key, owner.personal)).toEqual(before)
         expect((yield* as(owner.key, "GET", "/v1/me/workspace")).body).toEqual(before)
-        expect(yield* eventsSince(since, owner.personal.id)).toEqual([])
+        expect(yield* eventsSince(since, owner.personal)).toEqual([])
       }))
 
     it.effect("a patch breaking several rules reports the first of is_personal, owner_user_id, then members", () =>
       Effect.gen(function*() {
-        const owner = yield* registered
-        const other = yield* registered
+        const [owner, other] = yield* people(2)
         const mine = yield* team(owner.key)
-        const p = owner.personal.id
+        const p = owner.personal
         const members = [{ user_id: other.id, role: "admin" }]
         expectInvariant(yield* as(owner.key, "PATCH", `/v1/workspaces/${p}`, { members, owner_user_id: other.id, is_personal: false }), p, "is_personal_frozen")
         expectInvariant(yield* as(owner.key, "PATCH", `/v1/workspaces/${p}`, { members, owner_user_id: other.id }), p, "owner_user_id_frozen")
@@ -239,17 +181,16 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
 
     it.effect("a rejected patch that also carried valid fields changed nothing", () =>
       Effect.gen(function*() {
-        const owner = yield* registered
-        const other = yield* registered
+        const [owner, other] = yield* people(2)
         const mine = yield* team(owner.key, { about: "before", bundles: ["a"] })
         const valid = { name: "renamed", about: "changed", custom_instructions: "be brief", bundles: ["x", "y"] }
-        const personalBefore = yield* show(owner.key, owner.personal.id)
+        const personalBefore = yield* show(owner.key, owner.personal)
         const since = yield* mark
 
         const rejected: Array<[string, Record<string, unknown>, string]> = [
-          [owner.personal.id, { ...valid, is_personal: false }, "is_personal_frozen"],
-          [owner.personal.id, { ...valid, owner_user_id: other.id }, "owner_user_id_frozen"],
-          [owner.personal.id, { ...valid, members: [{ user_id: owner.id, role: "admin" }] }, "members_mutation"],
+          [owner.personal, { ...valid, is_personal: false }, "is_personal_frozen"],
+          [owner.personal, { ...valid, owner_user_id: other.id }, "owner_user_id_frozen"],
+          [owner.personal, { ...valid, members: [{ user_id: owner.id, role: "admin" }] }, "members_mutation"],
           [mine.id, { ...valid, is_personal: true }, "is_personal_frozen"],
           [mine.id, { ...valid, owner_user_id: owner.id }, "owner_user_id_on_non_personal"]
         ]
@@ -259,7 +200,7 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
         // a team patch whose members would leave no admin is refused whole too
         expectLastAdmin(yield* as(owner.key, "PATCH", `/v1/workspaces/${mine.id}`, { ...valid, members: [{ user_id: owner.id, role: "member" }] }), mine.id)
 
-        expect(yield* show(owner.key, owner.personal.id)).toEqual(personalBefore)
+        expect(yield* show(owner.key, owner.personal)).toEqual(personalBefore)
         expect(yield* show(owner.key, mine.id)).toEqual(mine)
         expect(yield* workspaceEventsSince(since)).toEqual([])
       }))
@@ -267,7 +208,7 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
     it.effect("name, about, custom_instructions and bundles stay editable on a personal workspace", () =>
       Effect.gen(function*() {
         const owner = yield* registered
-        const id = owner.personal.id
+        const id = owner.personal
         const since = yield* mark
 
         const edited = yield* as(owner.key, "PATCH", `/v1/workspaces/${id}`, {
@@ -286,7 +227,7 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
           is_personal: true,
           owner_user_id: owner.id,
           members: [{ user_id: owner.id, role: "admin" }],
-          created_at: owner.personal.created_at
+          created_at: owner.personalWorkspace.created_at
         })
         expect(yield* show(owner.key, id)).toEqual(edited.body)
 
@@ -319,9 +260,7 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
 
     it.effect("team lifecycle: creator is admin, members added and re-roled, last-admin refusals, leaving, 403 and 404, delete", () =>
       Effect.gen(function*() {
-        const alice = yield* registered
-        const bob = yield* registered
-        const carol = yield* registered
+        const [alice, bob, carol] = yield* people(3)
         const since = yield* mark
 
         const created = yield* as(alice.key, "POST", "/v1/workspaces", { name: "Research", about: "the lab", bundles: ["papers"] })
@@ -338,7 +277,7 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
         })
         expect(ws.id).toMatch(/^ws_[0-9a-f]{32}$/)
         expect((yield* as(alice.key, "GET", "/v1/workspaces")).body.workspaces.map((w: Workspace) => w.id)).toEqual(
-          expect.arrayContaining([alice.personal.id, ws.id])
+          expect.arrayContaining([alice.personal, ws.id])
         )
         const path = `/v1/workspaces/${ws.id}`
 
@@ -465,8 +404,7 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
 
     it.effect("a system admin may administer a team workspace they do not belong to", () =>
       Effect.gen(function*() {
-        const alice = yield* registered
-        const bob = yield* registered
+        const [alice, bob] = yield* people(2)
         const ws = yield* team(alice.key)
         expect((yield* asAdmin("GET", `/v1/workspaces/${ws.id}`)).status).toBe(200)
         const added = yield* asAdmin("POST", `/v1/workspaces/${ws.id}/members`, { user_id: bob.id, role: "member" })
@@ -496,30 +434,28 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
         const since = yield* mark
         const byOwner = yield* as(owner.key, "POST", "/v1/invites", {
           kind: "grant",
-          workspace_id: owner.personal.id,
+          workspace_id: owner.personal,
           workspace_role: "member"
         })
-        expectInvariant(byOwner, owner.personal.id, "members_mutation")
-        const byAdmin = yield* asAdmin("POST", "/v1/invites", { kind: "grant", workspace_id: owner.personal.id, workspace_role: "admin" })
-        expectInvariant(byAdmin, owner.personal.id, "members_mutation")
+        expectInvariant(byOwner, owner.personal, "members_mutation")
+        const byAdmin = yield* asAdmin("POST", "/v1/invites", { kind: "grant", workspace_id: owner.personal, workspace_role: "admin" })
+        expectInvariant(byAdmin, owner.personal, "members_mutation")
         // a registration invite that would grant a seat in it is refused the same way
         const registration = yield* asAdmin("POST", "/v1/invites", {
           kind: "registration",
           handle: handle(),
-          workspace_id: owner.personal.id,
+          workspace_id: owner.personal,
           workspace_role: "member"
         })
-        expectInvariant(registration, owner.personal.id, "members_mutation")
-        expect((yield* asAdmin("GET", `/v1/invites?workspace_id=${owner.personal.id}`)).body.invites).toEqual([])
+        expectInvariant(registration, owner.personal, "members_mutation")
+        expect((yield* asAdmin("GET", `/v1/invites?workspace_id=${owner.personal}`)).body.invites).toEqual([])
         expect(yield* eventsSince(since)).toEqual([])
-        expect((yield* show(owner.key, owner.personal.id)).members).toEqual([{ user_id: owner.id, role: "admin" }])
+        expect((yield* show(owner.key, owner.personal)).members).toEqual([{ user_id: owner.id, role: "admin" }])
       }))
 
     it.effect("a grant invite for a team workspace makes its redeemer a member, once", () =>
       Effect.gen(function*() {
-        const alice = yield* registered
-        const bob = yield* registered
-        const carol = yield* registered
+        const [alice, bob, carol] = yield* people(3)
         const ws = yield* team(alice.key)
         const since = yield* mark
 
@@ -556,14 +492,14 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
         const first = yield* as(user.key, "GET", "/v1/me/workspace")
         const second = yield* as(user.key, "GET", "/v1/me/workspace")
         expect(first.status).toBe(200)
-        expect(first.body).toEqual(user.personal)
+        expect(first.body).toEqual(user.personalWorkspace)
         expect(second.body).toEqual(first.body)
         expect(first.body).toMatchObject({ is_personal: true, owner_user_id: user.id, members: [{ user_id: user.id, role: "admin" }] })
         // the admin's own, made at bootstrap, is stable too and not someone else's
         const adminOwn = yield* asAdmin("GET", "/v1/me/workspace")
         const me = (yield* asAdmin("GET", "/v1/me")).body.user
         expect(adminOwn.body).toMatchObject({ is_personal: true, owner_user_id: me.id })
-        expect(adminOwn.body.id).not.toBe(user.personal.id)
+        expect(adminOwn.body.id).not.toBe(user.personal)
         expect((yield* asAdmin("GET", "/v1/me/workspace")).body).toEqual(adminOwn.body)
         // the personal workspace is among the caller's workspaces, exactly once
         const listed = (yield* as(user.key, "GET", "/v1/workspaces")).body.workspaces as Array<Workspace>
@@ -577,9 +513,9 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
       Effect.gen(function*() {
         const owner = yield* registered
         const ws = yield* team(owner.key)
-        const personalBefore = yield* show(owner.key, owner.personal.id)
+        const personalBefore = yield* show(owner.key, owner.personal)
         const since = yield* mark
-        for (const id of [ws.id, owner.personal.id]) {
+        for (const id of [ws.id, owner.personal]) {
           const unknown = yield* as(owner.key, "PATCH", `/v1/workspaces/${id}`, { name: "valid", color: "red" })
           expect([unknown.status, unknown.body.error]).toEqual([400, "invalid_request"])
           expect(unknown.body.issues.map((i: { path: string }) => i.path)).toContain("color")
@@ -603,7 +539,7 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
         const missing = yield* as(owner.key, "GET", `/v1/workspaces/${UNKNOWN_WORKSPACE}`)
         expect([missing.status, missing.body.error]).toEqual([404, "not_found"])
         expect(yield* show(owner.key, ws.id)).toEqual(ws)
-        expect(yield* show(owner.key, owner.personal.id)).toEqual(personalBefore)
+        expect(yield* show(owner.key, owner.personal)).toEqual(personalBefore)
         expect(yield* workspaceEventsSince(since)).toEqual([])
       }))
   })
