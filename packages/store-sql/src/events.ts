@@ -2,7 +2,8 @@
  * SQL implementation of the event log. `seq` comes from a one-row counter
  * updated inside the writer's transaction: the row lock it takes is held to
  * commit, so sequence order is commit order and a reader paging by `seq`
- * never skips an event that commits later with a smaller number.
+ * never skips an event that commits later with a smaller number. Many
+ * events are inserted a bounded batch per statement.
  */
 import { SqlClient } from "@effect/sql"
 import { Event, EventLog, writing } from "@tessera/domain"
@@ -17,6 +18,9 @@ const EventRow = Schema.Struct({
 const decodeRows = Schema.decodeUnknown(Schema.Array(EventRow))
 const SeqRow = Schema.Struct({ last_seq: DbInt })
 
+/** Events per `INSERT`: seven parameters each, so a statement binds at most 700 however many a writer appends. */
+export const EVENTS_PER_INSERT = 100
+
 export const EventLogLive = Layer.effect(EventLog, Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   return EventLog.of({
@@ -26,7 +30,7 @@ export const EventLogLive = Layer.effect(EventLog, Effect.gen(function*() {
         const [counter] = yield* sql`UPDATE event_counter SET last_seq = last_seq + ${events.length} WHERE id = 1 RETURNING last_seq`
         const last = (yield* Schema.decodeUnknown(SeqRow)(counter)).last_seq
         const first = last - events.length + 1
-        yield* sql`INSERT INTO events ${sql.insert(events.map((event, i) => ({
+        const rows = events.map((event, i) => ({
           seq: first + i,
           type: event.type,
           at,
@@ -34,7 +38,10 @@ export const EventLogLive = Layer.effect(EventLog, Effect.gen(function*() {
           workspace_id: event.workspace_id ?? null,
           resource_id: event.resource_id ?? null,
           data: JSON.stringify(event.data)
-        })))}`
+        }))
+        for (let from = 0; from < rows.length; from += EVENTS_PER_INSERT) {
+          yield* sql`INSERT INTO events ${sql.insert(rows.slice(from, from + EVENTS_PER_INSERT))}`
+        }
       }).pipe(Effect.orDie)),
     list: ({ after, limit, workspaceId }) =>
       sql`SELECT seq, type, at, actor, workspace_id, resource_id, data FROM events

@@ -2,11 +2,13 @@
  * `tessera invites mint|list|show|cancel|purge-expired`, run as the system.
  * `mint` is the only place an invite token is printed, once; every other
  * command shows invites as stored, which holds a digest, never the token.
- * `purge-expired` is a dry run unless `--apply` is given.
+ * `purge-expired` is a dry run unless `--apply` is given; it walks the
+ * store page by page and never holds every invite it finds.
  */
 import { Args, Command, Options } from "@effect/cli"
 import {
   cancelInvite,
+  DEFAULT_PAGE,
   getInvite,
   Invite,
   InviteId,
@@ -15,15 +17,15 @@ import {
   InviteTerms,
   listInvites,
   mintInvite,
-  purgeExpiredInvites,
+  purgeExpiredInvitesPages,
   ResourceRole,
   SystemActor,
   SystemRole,
   WorkspaceRole
 } from "@tessera/domain"
-import { Effect, Option, Redacted, Schema } from "effect"
+import { Console, Effect, Option, Redacted, Schema, Stream } from "effect"
 import { fields, table } from "./output.js"
-import { decodeFlags, givenFlags, json, present } from "./shared.js"
+import { decodeFlags, givenFlags, json, present, presentJsonPages } from "./shared.js"
 
 const encodeInvite = (invite: Invite) => Schema.encodeSync(Invite)(invite)
 
@@ -109,20 +111,35 @@ const cancel = Command.make("cancel", { inviteId, json }, ({ inviteId, json }) =
 
 const apply = Options.boolean("apply").pipe(Options.withDescription("record them as expired (default: only list them)"))
 
+/** How many of the invites found the human report shows; `--json` lists every one. */
+const SHOWN = 100
+
 const purgeExpired = Command.make("purge-expired", { apply, json }, ({ apply, json }) =>
   Effect.gen(function*() {
-    const { invites } = yield* purgeExpiredInvites(SystemActor, { apply })
-    yield* present(json, {
-      data: () => ({ dry_run: !apply, invites: invites.map(encodeInvite) }),
-      human: () =>
-        [
-          apply
-            ? `recorded ${invites.length} invite(s) as expired`
-            : `${invites.length} pending invite(s) past their expiry (dry run: run with --apply to record them)`,
-          inviteTable(invites, "")
-        ].join("\n").trimEnd()
-    })
-  })).pipe(Command.withDescription("find pending invites past their expiry and, with --apply, record them as expired"))
+    const pages = purgeExpiredInvitesPages(SystemActor, { apply })
+    if (json) return yield* presentJsonPages({ dry_run: !apply }, "invites", Stream.map(pages, (page) => page.map(encodeInvite)), () => ({}))
+    let found = 0
+    const shown: Array<Invite> = []
+    yield* Stream.runForEach(pages, (page) =>
+      Effect.sync(() => {
+        found += page.length
+        shown.push(...page.slice(0, SHOWN - shown.length))
+      }))
+    const more = found - shown.length
+    yield* Console.log(
+      [
+        apply
+          ? `recorded ${found} invite(s) as expired`
+          : `${found} pending invite(s) past their expiry (dry run: run with --apply to record them)`,
+        inviteTable(shown, ""),
+        more > 0 ? `… and ${more} more (--json lists every one)` : ""
+      ].join("\n").trimEnd()
+    )
+  })).pipe(Command.withDescription(
+    "find pending invites past their expiry and, with --apply, record them as expired; the store is walked in pages of " +
+      `${DEFAULT_PAGE} invites (each page its own transaction with --apply), so any number of invites takes the memory of one page: ` +
+      `the table shows the count and the first ${SHOWN}, --json prints every one (the same single JSON document, written as it goes)`
+  ))
 
 export const invites = Command.make("invites").pipe(
   Command.withDescription("mint and manage invites"),

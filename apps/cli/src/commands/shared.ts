@@ -1,10 +1,11 @@
 /**
  * What every command shares: the `--json` flag, how a result is printed in
- * either form, and how command-line input that fails a domain schema becomes
- * one readable failure. It prints only what a command hands it.
+ * either form (whole, or page by page when it may be too large to hold),
+ * and how command-line input that fails a domain schema becomes one
+ * readable failure. It prints only what a command hands it.
  */
 import { Options } from "@effect/cli"
-import { Console, Effect, Option, ParseResult, Schema } from "effect"
+import { Console, Effect, Option, ParseResult, Schema, Stream } from "effect"
 
 /**
  * Every command's own option rather than the root's: an option of a parent
@@ -23,6 +24,37 @@ export class InvalidArguments extends Schema.TaggedError<InvalidArguments>()("In
 /** Prints `data()` as one line of JSON under `--json`, `human()` otherwise. */
 export const present = (json: boolean, output: { readonly data: () => unknown; readonly human: () => string }) =>
   Console.log(json ? JSON.stringify(output.data()) : output.human())
+
+/** Writes text on stdout as it is (no newline added); synchronous on files and pipes, so nothing piles up. */
+export const write = (text: string) => Effect.sync(() => void process.stdout.write(text))
+
+/**
+ * Prints one JSON object whose `field` is an array too large to hold: the
+ * object's other members around it, and the array's items page by page as
+ * they come. The line is byte for byte what `present` prints for the whole
+ * object built at once (`before`, then `field`, then what `after()` returns
+ * once the pages are done, in that key order).
+ */
+export const presentJsonPages = <A, E, R>(
+  before: Readonly<Record<string, unknown>>,
+  field: string,
+  pages: Stream.Stream<ReadonlyArray<unknown>, E, R>,
+  after: () => Readonly<Record<string, unknown>>
+) =>
+  Effect.gen(function*() {
+    const head = JSON.stringify(before).slice(0, -1)
+    yield* write(`${head}${head === "{" ? "" : ","}${JSON.stringify(field)}:[`)
+    let first = true
+    yield* Stream.runForEach(pages, (items) => {
+      if (items.length === 0) return Effect.void
+      const text = items.map((item) => JSON.stringify(item)).join(",")
+      const sep = first ? "" : ","
+      first = false
+      return write(sep + text)
+    })
+    const tail = JSON.stringify(after()).slice(1)
+    yield* write(`]${tail === "}" ? "" : ","}${tail}\n`)
+  })
 
 /** A schema field name as the flag that sets it (`ttl_seconds` → `--ttl-seconds`). */
 const asFlag = (field: PropertyKey) => `--${String(field).replace(/_/g, "-")}`

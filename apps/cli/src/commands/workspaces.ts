@@ -2,13 +2,24 @@
  * `tessera workspaces list|show` and `tessera cleanup
  * personal-workspace-members`: reading workspaces as the system, and the
  * dry-run-first repair of personal workspaces whose members are not exactly
- * their owner as admin (SPEC §3.9).
+ * their owner as admin (SPEC §3.9). The repair's report is printed page by
+ * page as the walk goes, never held whole: a store with a million broken
+ * workspaces prints a million lines in the memory of one page.
  */
 import { Args, Command, Options } from "@effect/cli"
-import { cleanupPersonalWorkspaceMembers, getWorkspace, listWorkspaces, SystemActor, Workspace, WorkspaceId } from "@tessera/domain"
-import { Effect, Schema } from "effect"
+import {
+  cleanupPersonalWorkspaceMembersPages,
+  DEFAULT_PAGE,
+  getWorkspace,
+  listWorkspaces,
+  type PersonalRepair,
+  SystemActor,
+  Workspace,
+  WorkspaceId
+} from "@tessera/domain"
+import { Effect, Schema, Stream } from "effect"
 import { fields, table } from "./output.js"
-import { InvalidArguments, json, present } from "./shared.js"
+import { InvalidArguments, json, present, presentJsonPages, write } from "./shared.js"
 
 const encode = (workspace: Workspace) => Schema.encodeSync(Workspace)(workspace)
 const memberList = (members: ReadonlyArray<{ readonly user_id: string; readonly role: string }>) =>
@@ -47,29 +58,52 @@ export const workspaces = Command.make("workspaces").pipe(
 
 const apply = Options.boolean("apply").pipe(Options.withDescription("write the repairs (the default is a dry run)"))
 
+/** How many ids of unrepairable workspaces the failure line names; the report lists every one. */
+const NAMED_IN_FAILURE = 20
+
+const plainRepair = (r: PersonalRepair) => ({ ...r, before: r.before.map((m) => ({ ...m })), after: r.after.map((m) => ({ ...m })) })
+
+const repairLine = (r: PersonalRepair) =>
+  r.status === "missing_owner"
+    ? `${r.workspace_id}  ERROR: personal workspace with no owner; left untouched (members: ${memberList(r.before)})`
+    : `${r.workspace_id}  ${r.status === "repaired" ? "repaired" : "would repair"}: ${memberList(r.before)} -> ${memberList(r.after)}`
+
 const personalMembers = Command.make("personal-workspace-members", { apply, json }, ({ apply, json }) =>
   Effect.gen(function*() {
-    const report = yield* cleanupPersonalWorkspaceMembers(SystemActor, { apply })
-    const errors = report.filter((r) => r.status === "missing_owner")
-    const fixed = report.filter((r) => r.status !== "missing_owner")
-    yield* present(json, {
-      data: () => ({ dry_run: !apply, workspaces: report.map((r) => ({ ...r, before: r.before.map((m) => ({ ...m })), after: r.after.map((m) => ({ ...m })) })), errors: errors.length }),
-      human: () =>
-        [
-          ...report.map((r) =>
-            r.status === "missing_owner"
-              ? `${r.workspace_id}  ERROR: personal workspace with no owner; left untouched (members: ${memberList(r.before)})`
-              : `${r.workspace_id}  ${r.status === "repaired" ? "repaired" : "would repair"}: ${memberList(r.before)} -> ${memberList(r.after)}`
-          ),
-          `${fixed.length} ${apply ? "repaired" : "to repair"}, ${errors.length} error${errors.length === 1 ? "" : "s"}${apply ? "" : " (dry run: pass --apply to write)"}`
-        ].join("\n")
-    })
-    if (errors.length > 0) {
+    let fixed = 0
+    let errors = 0
+    const unrepairable: Array<string> = []
+    const pages = cleanupPersonalWorkspaceMembersPages(SystemActor, { apply }).pipe(
+      Stream.tap((page) =>
+        Effect.sync(() => {
+          for (const r of page) {
+            if (r.status !== "missing_owner") fixed++
+            else if (errors++ < NAMED_IN_FAILURE) unrepairable.push(r.workspace_id)
+          }
+        })
+      )
+    )
+    if (json) {
+      yield* presentJsonPages({ dry_run: !apply }, "workspaces", Stream.map(pages, (page) => page.map(plainRepair)), () => ({ errors }))
+    } else {
+      yield* Stream.runForEach(pages, (page) => write(page.map((r) => `${repairLine(r)}\n`).join("")))
+      yield* write(
+        `${fixed} ${apply ? "repaired" : "to repair"}, ${errors} error${errors === 1 ? "" : "s"}${apply ? "" : " (dry run: pass --apply to write)"}\n`
+      )
+    }
+    if (errors > 0) {
+      const more = errors - unrepairable.length
       return yield* new InvalidArguments({
-        message: `${errors.length} personal workspace(s) have no owner and were left untouched: ${errors.map((e) => e.workspace_id).join(", ")}`
+        message: `${errors} personal workspace(s) have no owner and were left untouched: ${unrepairable.join(", ")}${
+          more > 0 ? ` and ${more} more` : ""
+        }`
       })
     }
-  })).pipe(Command.withDescription("repair personal workspaces whose members are not exactly their owner as admin"))
+  })).pipe(Command.withDescription(
+    "repair personal workspaces whose members are not exactly their owner as admin; the store is walked in pages of " +
+      `${DEFAULT_PAGE} workspaces (each page its own transaction with --apply) and each page is printed as it is done, ` +
+      "so any number of workspaces takes the memory of one page (--json prints the same single JSON document, written as it goes)"
+  ))
 
 export const cleanup = Command.make("cleanup").pipe(
   Command.withDescription("idempotent, dry-run-first repairs of stored data"),
