@@ -1,15 +1,16 @@
 /**
  * Test support for the entry points as processes (`pnpm start`,
  * `pnpm tessera`, `pnpm migrate`): runs one through tsx with only the
- * configuration a test gives it, and lists the misconfigurations every entry
- * point must refuse alike, before any side effect. Tests only; no entry
- * point imports it.
+ * configuration a test gives it, lists the misconfigurations every entry
+ * point must refuse alike, before any side effect, and checks the refusal.
+ * Tests only; no entry point imports it.
  */
 import { spawn } from "node:child_process"
 import { mkdtemp, readdir, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { expect } from "vitest"
 
 export const repoRoot = fileURLToPath(new URL("../../..", import.meta.url))
 const tsx = join(repoRoot, "node_modules/.bin/tsx")
@@ -166,4 +167,17 @@ export const runMisconfigured = async (
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
+}
+
+/**
+ * Asserts how a command refused `misconfiguration`: one line on stderr naming
+ * the variable, exit status 1, nothing on stdout, nothing created, and no
+ * secret of it echoed.
+ */
+export const expectRefused = (run: Run & { readonly created: ReadonlyArray<string> }, misconfiguration: Misconfiguration) => {
+  expect(run.stderr.split("\n").filter((line) => line.length > 0)).toEqual([expect.stringMatching(misconfiguration.line)])
+  expect(run.code).toBe(1)
+  expect(run.stdout).toBe("")
+  expect(run.created).toEqual([])
+  for (const secret of misconfiguration.secrets) expect(run.stderr).not.toContain(secret)
 }
