@@ -4,42 +4,25 @@
  * SQL exits 2, lists the violation with its ids (human and `--json`), says
  * how many on stderr, and changes nothing; once repaired it exits 0 again.
  */
-import { publicKeys } from "@tessera/store-contract/fixtures"
-import { authenticate, createResource, createWorkspace, grantAccess, register } from "@tessera/domain"
-import { Effect, Redacted } from "effect"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { type Env, execute, jsonOf, onStore, pgStore, snapshot, sqliteStore, tessera, type TestStore } from "./support.js"
+import { createResource, createWorkspace, grantAccess } from "@tessera/domain"
+import { Effect } from "effect"
+import { describe, expect, it } from "vitest"
+import { execute, jsonOf, onStore, pgStore, snapshot, sqliteStore, storeWithUsers, tessera } from "./support.js"
 
 /** Each test runs the binary a few times; a loaded machine starts it slowly. */
 const TIMEOUT = 180_000
 
 describe.each([["SQLite", sqliteStore], ["PostgreSQL", pgStore]] as const)("doctor on %s", (_, makeStore) => {
-  let store: TestStore
-  let env: Env
-  const cli = (...args: Array<string>) => tessera(env, ...args)
   const ids: Record<string, string> = {}
-
-  beforeAll(async () => {
-    store = await makeStore()
-    env = store.env
-    jsonOf(await cli("admin", "bootstrap", "--json"))
-    for (const handle of ["alice", "bob"]) {
-      const { token } = jsonOf(await cli("invites", "mint", "--kind", "registration", "--handle", handle, "--json"))
-      const r = await onStore(env, register({ token: Redacted.make(token), ...publicKeys() }))
-      ids[handle] = r.user.id
-      ids[`${handle}Key`] = Redacted.value(r.apiKey)
-    }
-    await onStore(env, Effect.gen(function*() {
-      const alice = yield* authenticate(Redacted.make(ids["aliceKey"]!))
-      const team = yield* createWorkspace(alice, { name: "team" })
-      const root = yield* createResource(alice, team.id, { title: "Handbook" })
-      yield* createResource(alice, team.id, { title: "Onboarding", parent_id: root.id })
-      yield* grantAccess(alice, root.id, ids["bob"] as never, "editor")
-      ids["team"] = team.id
-      ids["root"] = root.id
-    }))
-  }, TIMEOUT)
-  afterAll(() => store?.drop())
+  const store = storeWithUsers(makeStore, ["alice", "bob"], (env, { alice, bob }) =>
+    onStore(env, Effect.gen(function*() {
+      const team = yield* createWorkspace(alice!.principal, { name: "team" })
+      const root = yield* createResource(alice!.principal, team.id, { title: "Handbook" })
+      yield* createResource(alice!.principal, team.id, { title: "Onboarding", parent_id: root.id })
+      yield* grantAccess(alice!.principal, root.id, bob!.id as never, "editor")
+      Object.assign(ids, { alice: alice!.id, team: team.id, root: root.id })
+    })), TIMEOUT)
+  const cli = (...args: Array<string>) => tessera(store.env, ...args)
 
   it("a store written by use cases is clean: exit 0", async () => {
     const human = await cli("doctor")
@@ -52,8 +35,8 @@ describe.each([["SQLite", sqliteStore], ["PostgreSQL", pgStore]] as const)("doct
   }, TIMEOUT)
 
   it("a root with no owner exits 2, listed with its ids; nothing changes; repaired, exit 0 again", async () => {
-    await execute(env, (sql) => sql`UPDATE resource_accesses SET role = 'administrator' WHERE resource_id = ${ids["root"]!} AND role = 'owner'`)
-    const before = await snapshot(env)
+    await execute(store.env, (sql) => sql`UPDATE resource_accesses SET role = 'administrator' WHERE resource_id = ${ids["root"]!} AND role = 'owner'`)
+    const before = await snapshot(store.env)
 
     const report = await cli("doctor", "--json")
     expect(report.code).toBe(2)
@@ -73,9 +56,9 @@ describe.each([["SQLite", sqliteStore], ["PostgreSQL", pgStore]] as const)("doct
     expect(lines[0]).toMatch(/^CHECK\s+IDS\s+PROBLEM$/)
     expect(lines[1]).toMatch(new RegExp(`^root_without_owner\\s+resource_id=${ids["root"]} workspace_id=${ids["team"]}\\s+`))
     expect(lines.at(-1)).toMatch(/^1 violation; checked: /)
-    expect(await snapshot(env)).toBe(before)
+    expect(await snapshot(store.env)).toBe(before)
 
-    await execute(env, (sql) => sql`UPDATE resource_accesses SET role = 'owner' WHERE resource_id = ${ids["root"]!} AND user_id = ${ids["alice"]!}`)
+    await execute(store.env, (sql) => sql`UPDATE resource_accesses SET role = 'owner' WHERE resource_id = ${ids["root"]!} AND user_id = ${ids["alice"]!}`)
     expect(jsonOf(await cli("doctor", "--json")).ok).toBe(true)
   }, TIMEOUT)
 })

@@ -3,41 +3,23 @@
  * the tree is indented in sibling order with each node's direct accesses,
  * and the check answers as the kernel computes effective roles.
  */
-import { publicKeys } from "@tessera/store-contract/fixtures"
-import { authenticate, createResource, createWorkspace, grantAccess, register } from "@tessera/domain"
-import { Effect, Redacted } from "effect"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { type Env, jsonOf, onStore, pgStore, sqliteStore, tessera, type TestStore } from "./support.js"
+import { createResource, createWorkspace, grantAccess } from "@tessera/domain"
+import { Effect } from "effect"
+import { describe, expect, it } from "vitest"
+import { jsonOf, onStore, pgStore, sqliteStore, storeWithUsers, tessera } from "./support.js"
 
 describe.each([["SQLite", sqliteStore], ["PostgreSQL", pgStore]] as const)("resources and check on %s", (_, makeStore) => {
-  let store: TestStore
-  let env: Env
-  const cli = (...args: Array<string>) => tessera(env, ...args)
   const ids: Record<string, string> = {}
-
-  beforeAll(async () => {
-    store = await makeStore()
-    env = store.env
-    jsonOf(await cli("admin", "bootstrap", "--json"))
-    for (const handle of ["alice", "bob"]) {
-      const { token } = jsonOf(await cli("invites", "mint", "--kind", "registration", "--handle", handle, "--json"))
-      const r = await onStore(env, register({ token: Redacted.make(token), ...publicKeys() }))
-      ids[handle] = r.user.id
-      ids[`${handle}Key`] = Redacted.value(r.apiKey)
-    }
-    await onStore(env, Effect.gen(function*() {
-      const alice = yield* authenticate(Redacted.make(ids["aliceKey"]!))
-      const team = yield* createWorkspace(alice, { name: "team" })
-      const root = yield* createResource(alice, team.id, { title: "Handbook", kind: "folder" })
-      const child = yield* createResource(alice, team.id, { title: "Onboarding", parent_id: root.id })
-      yield* createResource(alice, team.id, { title: "Second" })
-      yield* grantAccess(alice, child.id, ids["bob"] as never, "editor")
-      ids["team"] = team.id
-      ids["root"] = root.id
-      ids["child"] = child.id
-    }))
-  })
-  afterAll(() => store?.drop())
+  const store = storeWithUsers(makeStore, ["alice", "bob"], (env, { alice, bob }) =>
+    onStore(env, Effect.gen(function*() {
+      const team = yield* createWorkspace(alice!.principal, { name: "team" })
+      const root = yield* createResource(alice!.principal, team.id, { title: "Handbook", kind: "folder" })
+      const child = yield* createResource(alice!.principal, team.id, { title: "Onboarding", parent_id: root.id })
+      yield* createResource(alice!.principal, team.id, { title: "Second" })
+      yield* grantAccess(alice!.principal, child.id, bob!.id as never, "editor")
+      Object.assign(ids, { alice: alice!.id, bob: bob!.id, team: team.id, root: root.id, child: child.id })
+    })))
+  const cli = (...args: Array<string>) => tessera(store.env, ...args)
 
   it("resources tree prints the indented tree with direct accesses", async () => {
     const run = await cli("resources", "tree", ids["team"]!)

@@ -1,18 +1,21 @@
 /**
  * Test support for the CLI: runs the real `tessera` binary as a child
  * process against a fresh store (a temporary SQLite file or a new PostgreSQL
- * database), and reads or adjusts that store directly through the same
- * configured-store layer the binary uses.
+ * database), reads or adjusts that store directly through the same
+ * configured-store layer the binary uses, and gives a `describe` its own
+ * store with users registered the way an operator would.
  */
 import { SqlClient } from "@effect/sql"
 import { type ConfiguredStore, StoreLive } from "@tessera/config"
-import { ConfigProvider, Effect } from "effect"
+import { authenticate, type Principal, register } from "@tessera/domain"
+import { publicKeys } from "@tessera/store-contract/fixtures"
+import { ConfigProvider, Effect, Redacted } from "effect"
 import { spawn } from "node:child_process"
 import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { expect } from "vitest"
+import { afterAll, beforeAll, expect } from "vitest"
 
 export type Env = Readonly<Record<string, string>>
 
@@ -118,4 +121,42 @@ export const pgStore = async (): Promise<TestStore> => {
     env: { TESSERA_STORE: "pg", DATABASE_URL: url.toString() },
     drop: () => execute(server, (s) => s.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined)
   }
+}
+
+/** A user registered through an invite the binary minted: their id, API key, personal workspace and principal. */
+export interface Registered {
+  readonly id: string
+  readonly apiKey: string
+  readonly personal: string
+  readonly principal: Principal
+}
+
+/**
+ * The enclosing `describe`'s own store, made before its tests and dropped
+ * after them: the admin bootstrapped by the binary, one user registered per
+ * handle through an invite the binary mints, then `setUp` run. `env` and
+ * `users` are filled in by then.
+ */
+export const storeWithUsers = (
+  makeStore: () => Promise<TestStore>,
+  handles: ReadonlyArray<string>,
+  setUp: (env: Env, users: Readonly<Record<string, Registered>>) => Promise<unknown> = async () => {},
+  timeout?: number
+) => {
+  const suite = { env: {} as Env, users: {} as Record<string, Registered> }
+  let store: TestStore | undefined
+  beforeAll(async () => {
+    store = await makeStore()
+    suite.env = store.env
+    jsonOf(await tessera(suite.env, "admin", "bootstrap", "--json"))
+    for (const handle of handles) {
+      const { token } = jsonOf(await tessera(suite.env, "invites", "mint", "--kind", "registration", "--handle", handle, "--json"))
+      const r = await onStore(suite.env, register({ token: Redacted.make(token), ...publicKeys() }))
+      const principal = await onStore(suite.env, authenticate(r.apiKey))
+      suite.users[handle] = { id: r.user.id, apiKey: Redacted.value(r.apiKey), personal: r.personalWorkspace.id, principal }
+    }
+    await setUp(suite.env, suite.users)
+  }, timeout)
+  afterAll(() => store?.drop())
+  return suite
 }
