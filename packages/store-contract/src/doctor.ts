@@ -19,6 +19,7 @@ import {
   authenticate,
   createResource,
   createWorkspace,
+  deleteUser,
   type DoctorViolation,
   grantAccess,
   mintInvite,
@@ -33,7 +34,7 @@ import {
   type UserId,
   type WorkspaceId
 } from "@tessera/domain"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Option } from "effect"
 import { registerUser } from "./fixtures.js"
 import { Admin, type StorePorts, withAdmin } from "./index.js"
 import { sqlString, StoreSql } from "./invariants.js"
@@ -420,6 +421,17 @@ export const doctorContract = <E, R = never>(name: string, store: Layer.Layer<St
             }))
         }
       })
+
+      it.effect("deleting users, one handing their seats to another, leaves the doctor nothing new to report", () =>
+        Effect.gen(function*() {
+          const { principal: admin } = yield* Admin
+          const w = yield* buildWorld(admin)
+          const before = yield* doctor
+          // b: a member, an editor and a personal workspace; a: the team's only admin and its roots' owner
+          yield* deleteUser(admin, w.b, Option.none())
+          yield* deleteUser(admin, w.a, Option.some(admin.user.id))
+          expect(added(before, yield* doctor)).toEqual([])
+        }))
 
       it.effect("lists at most maxListed violations but counts them all", () =>
         Effect.gen(function*() {
