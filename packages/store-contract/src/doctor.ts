@@ -5,7 +5,9 @@
  * fresh small world is broken by direct SQL and the doctor must report
  * exactly the violations named, with their ids, and nothing else; after
  * the repair it reports what it reported before. Windows of a few rows make
- * every check cross window boundaries even on a small store.
+ * every check cross window boundaries even on a small store. Deleting users
+ * leaves nothing new to report; only system admins may run it; a report
+ * lists at most `maxListed` violations but counts them all.
  *
  * It drives the domain's use cases and `runDoctor`; it writes tables
  * directly only to break (then repair) rows, through `StoreSql.unchecked`,
