@@ -23,6 +23,10 @@ interface Case {
   readonly want: readonly [status: number, error: string | undefined]
 }
 
+/** The case of `key` sending `method path`, with `body` when given, which must be answered `want`. */
+const ask = (key: string, label: string, method: string, path: string, want: Case["want"], body?: unknown): Case =>
+  body === undefined ? { label, key, method, path, want } : { label, key, method, path, body, want }
+
 const NOT_FOUND = [404, "not_found"] as const
 const REVOKED = [410, "resource_revoked"] as const
 const INVALID_MOVE = [400, "invalid_move"] as const
@@ -66,219 +70,56 @@ const ghostTargets = (): Targets => ({
 const strangerCases = (t: Targets, stranger: User, ownResource: string, alice: User, aliceResource: string): Array<Case> => {
   const s = stranger.key
   const workspaceCases = (name: string, ws: string, personal: boolean): Array<Case> => [
-    { label: `GET /v1/workspaces/{${name}}`, key: s, method: "GET", path: `/v1/workspaces/${ws}`, want: NOT_FOUND },
-    { label: `PATCH /v1/workspaces/{${name}} name`, key: s, method: "PATCH", path: `/v1/workspaces/${ws}`, body: { name: "taken" }, want: NOT_FOUND },
-    {
-      label: `PATCH /v1/workspaces/{${name}} is_personal`,
-      key: s,
-      method: "PATCH",
-      path: `/v1/workspaces/${ws}`,
-      body: { is_personal: !personal },
-      want: NOT_FOUND
-    },
-    {
-      label: `PATCH /v1/workspaces/{${name}} owner_user_id`,
-      key: s,
-      method: "PATCH",
-      path: `/v1/workspaces/${ws}`,
-      body: { owner_user_id: stranger.id },
-      want: NOT_FOUND
-    },
-    {
-      label: `PATCH /v1/workspaces/{${name}} members`,
-      key: s,
-      method: "PATCH",
-      path: `/v1/workspaces/${ws}`,
-      body: { members: [{ user_id: stranger.id, role: "admin" }] },
-      want: NOT_FOUND
-    },
-    { label: `DELETE /v1/workspaces/{${name}}`, key: s, method: "DELETE", path: `/v1/workspaces/${ws}`, want: NOT_FOUND },
-    {
-      label: `POST /v1/workspaces/{${name}}/members (self)`,
-      key: s,
-      method: "POST",
-      path: `/v1/workspaces/${ws}/members`,
-      body: { user_id: stranger.id, role: "admin" },
-      want: NOT_FOUND
-    },
-    {
-      label: `PATCH /v1/workspaces/{${name}}/members/{alice}`,
-      key: s,
-      method: "PATCH",
-      path: `/v1/workspaces/${ws}/members/${alice.id}`,
-      body: { role: "member" },
-      want: NOT_FOUND
-    },
-    {
-      label: `PATCH /v1/workspaces/{${name}}/members/{stranger}`,
-      key: s,
-      method: "PATCH",
-      path: `/v1/workspaces/${ws}/members/${stranger.id}`,
-      body: { role: "admin" },
-      want: NOT_FOUND
-    },
-    {
-      label: `DELETE /v1/workspaces/{${name}}/members/{alice}`,
-      key: s,
-      method: "DELETE",
-      path: `/v1/workspaces/${ws}/members/${alice.id}`,
-      want: NOT_FOUND
-    },
-    {
-      label: `DELETE /v1/workspaces/{${name}}/members/{stranger} (leave)`,
-      key: s,
-      method: "DELETE",
-      path: `/v1/workspaces/${ws}/members/${stranger.id}`,
-      want: NOT_FOUND
-    },
-    {
-      label: `POST /v1/workspaces/{${name}}/resources`,
-      key: s,
-      method: "POST",
-      path: `/v1/workspaces/${ws}/resources`,
-      body: { title: "planted" },
-      want: NOT_FOUND
-    },
-    { label: `GET /v1/workspaces/{${name}}/resources`, key: s, method: "GET", path: `/v1/workspaces/${ws}/resources`, want: NOT_FOUND },
-    {
-      label: `POST /v1/invites grant workspace_id={${name}} member`,
-      key: s,
-      method: "POST",
-      path: "/v1/invites",
-      body: { kind: "grant", workspace_id: ws, workspace_role: "member" },
-      want: NOT_FOUND
-    },
-    {
-      label: `POST /v1/invites grant workspace_id={${name}} admin`,
-      key: s,
-      method: "POST",
-      path: "/v1/invites",
-      body: { kind: "grant", workspace_id: ws, workspace_role: "admin" },
-      want: NOT_FOUND
-    },
-    {
-      label: `POST /v1/invites registration workspace_id={${name}} (not a system admin)`,
-      key: s,
-      method: "POST",
-      path: "/v1/invites",
-      body: { kind: "registration", handle: handle(), workspace_id: ws, workspace_role: "member" },
-      want: FORBIDDEN
-    },
-    {
-      label: `GET /v1/invites?workspace_id={${name}}`,
-      key: s,
-      method: "GET",
-      path: `/v1/invites?workspace_id=${ws}`,
-      want: OK
-    },
-    {
-      label: `GET /v1/events?workspace_id={${name}}`,
-      key: s,
-      method: "GET",
-      path: `/v1/events?workspace_id=${ws}`,
-      want: FORBIDDEN
-    }
+    ask(s, `GET /v1/workspaces/{${name}}`, "GET", `/v1/workspaces/${ws}`, NOT_FOUND),
+    ask(s, `PATCH /v1/workspaces/{${name}} name`, "PATCH", `/v1/workspaces/${ws}`, NOT_FOUND, { name: "taken" }),
+    ask(s, `PATCH /v1/workspaces/{${name}} is_personal`, "PATCH", `/v1/workspaces/${ws}`, NOT_FOUND, { is_personal: !personal }),
+    ask(s, `PATCH /v1/workspaces/{${name}} owner_user_id`, "PATCH", `/v1/workspaces/${ws}`, NOT_FOUND, { owner_user_id: stranger.id }),
+    ask(s, `PATCH /v1/workspaces/{${name}} members`, "PATCH", `/v1/workspaces/${ws}`, NOT_FOUND, { members: [{ user_id: stranger.id, role: "admin" }] }),
+    ask(s, `DELETE /v1/workspaces/{${name}}`, "DELETE", `/v1/workspaces/${ws}`, NOT_FOUND),
+    ask(s, `POST /v1/workspaces/{${name}}/members (self)`, "POST", `/v1/workspaces/${ws}/members`, NOT_FOUND, { user_id: stranger.id, role: "admin" }),
+    ask(s, `PATCH /v1/workspaces/{${name}}/members/{alice}`, "PATCH", `/v1/workspaces/${ws}/members/${alice.id}`, NOT_FOUND, { role: "member" }),
+    ask(s, `PATCH /v1/workspaces/{${name}}/members/{stranger}`, "PATCH", `/v1/workspaces/${ws}/members/${stranger.id}`, NOT_FOUND, { role: "admin" }),
+    ask(s, `DELETE /v1/workspaces/{${name}}/members/{alice}`, "DELETE", `/v1/workspaces/${ws}/members/${alice.id}`, NOT_FOUND),
+    ask(s, `DELETE /v1/workspaces/{${name}}/members/{stranger} (leave)`, "DELETE", `/v1/workspaces/${ws}/members/${stranger.id}`, NOT_FOUND),
+    ask(s, `POST /v1/workspaces/{${name}}/resources`, "POST", `/v1/workspaces/${ws}/resources`, NOT_FOUND, { title: "planted" }),
+    ask(s, `GET /v1/workspaces/{${name}}/resources`, "GET", `/v1/workspaces/${ws}/resources`, NOT_FOUND),
+    ask(s, `POST /v1/invites grant workspace_id={${name}} member`, "POST", "/v1/invites", NOT_FOUND,
+      { kind: "grant", workspace_id: ws, workspace_role: "member" }),
+    ask(s, `POST /v1/invites grant workspace_id={${name}} admin`, "POST", "/v1/invites", NOT_FOUND,
+      { kind: "grant", workspace_id: ws, workspace_role: "admin" }),
+    ask(s, `POST /v1/invites registration workspace_id={${name}} (not a system admin)`, "POST", "/v1/invites", FORBIDDEN,
+      { kind: "registration", handle: handle(), workspace_id: ws, workspace_role: "member" }),
+    ask(s, `GET /v1/invites?workspace_id={${name}}`, "GET", `/v1/invites?workspace_id=${ws}`, OK),
+    ask(s, `GET /v1/events?workspace_id={${name}}`, "GET", `/v1/events?workspace_id=${ws}`, FORBIDDEN)
   ]
   const resourceCases = (name: string, id: string): Array<Case> => [
-    { label: `GET /v1/resources/{${name}}`, key: s, method: "GET", path: `/v1/resources/${id}`, want: NOT_FOUND },
-    { label: `PATCH /v1/resources/{${name}} title`, key: s, method: "PATCH", path: `/v1/resources/${id}`, body: { title: "taken" }, want: NOT_FOUND },
-    {
-      label: `PATCH /v1/resources/{${name}} link_reach`,
-      key: s,
-      method: "PATCH",
-      path: `/v1/resources/${id}`,
-      body: { link_reach: "workspace", link_role: "editor" },
-      want: NOT_FOUND
-    },
-    { label: `GET /v1/resources/{${name}}/children`, key: s, method: "GET", path: `/v1/resources/${id}/children`, want: NOT_FOUND },
-    { label: `GET /v1/resources/{${name}}/accesses`, key: s, method: "GET", path: `/v1/resources/${id}/accesses`, want: NOT_FOUND },
-    {
-      label: `GET /v1/resources/{${name}}/accesses?include=inherited`,
-      key: s,
-      method: "GET",
-      path: `/v1/resources/${id}/accesses?include=inherited`,
-      want: NOT_FOUND
-    },
-    ...(["reader", "owner"] as const).map((role): Case => ({
-      label: `POST /v1/resources/{${name}}/accesses ${role} (self)`,
-      key: s,
-      method: "POST",
-      path: `/v1/resources/${id}/accesses`,
-      body: { user_id: stranger.id, role },
-      want: NOT_FOUND
-    })),
-    {
-      label: `PATCH /v1/resources/{${name}}/accesses/{access}`,
-      key: s,
-      method: "PATCH",
-      path: `/v1/resources/${id}/accesses/${t.access}`,
-      body: { role: "owner" },
-      want: NOT_FOUND
-    },
-    {
-      label: `DELETE /v1/resources/{${name}}/accesses/{access}`,
-      key: s,
-      method: "DELETE",
-      path: `/v1/resources/${id}/accesses/${t.access}`,
-      want: NOT_FOUND
-    },
-    {
-      label: `POST /v1/resources/{${name}}/move under the stranger's own`,
-      key: s,
-      method: "POST",
-      path: `/v1/resources/${id}/move`,
-      body: { target_id: ownResource, position: "last-child" },
-      want: NOT_FOUND
-    },
-    {
-      label: `POST /v1/resources/{${name}}/move relative to itself`,
-      key: s,
-      method: "POST",
-      path: `/v1/resources/${id}/move`,
-      body: { target_id: id, position: "left", dry_run: true },
-      want: NOT_FOUND
-    },
+    ask(s, `GET /v1/resources/{${name}}`, "GET", `/v1/resources/${id}`, NOT_FOUND),
+    ask(s, `PATCH /v1/resources/{${name}} title`, "PATCH", `/v1/resources/${id}`, NOT_FOUND, { title: "taken" }),
+    ask(s, `PATCH /v1/resources/{${name}} link_reach`, "PATCH", `/v1/resources/${id}`, NOT_FOUND, { link_reach: "workspace", link_role: "editor" }),
+    ask(s, `GET /v1/resources/{${name}}/children`, "GET", `/v1/resources/${id}/children`, NOT_FOUND),
+    ask(s, `GET /v1/resources/{${name}}/accesses`, "GET", `/v1/resources/${id}/accesses`, NOT_FOUND),
+    ask(s, `GET /v1/resources/{${name}}/accesses?include=inherited`, "GET", `/v1/resources/${id}/accesses?include=inherited`, NOT_FOUND),
+    ...(["reader", "owner"] as const).map((role): Case =>
+      ask(s, `POST /v1/resources/{${name}}/accesses ${role} (self)`, "POST", `/v1/resources/${id}/accesses`, NOT_FOUND, { user_id: stranger.id, role })),
+    ask(s, `PATCH /v1/resources/{${name}}/accesses/{access}`, "PATCH", `/v1/resources/${id}/accesses/${t.access}`, NOT_FOUND, { role: "owner" }),
+    ask(s, `DELETE /v1/resources/{${name}}/accesses/{access}`, "DELETE", `/v1/resources/${id}/accesses/${t.access}`, NOT_FOUND),
+    ask(s, `POST /v1/resources/{${name}}/move under the stranger's own`, "POST", `/v1/resources/${id}/move`, NOT_FOUND,
+      { target_id: ownResource, position: "last-child" }),
+    ask(s, `POST /v1/resources/{${name}}/move relative to itself`, "POST", `/v1/resources/${id}/move`, NOT_FOUND,
+      { target_id: id, position: "left", dry_run: true }),
     ...(["last-child", "left", "last-sibling"] as const).flatMap((position): Array<Case> =>
-      [false, true].map((dry_run) => ({
-        label: `POST /v1/resources/{own}/move target {${name}} ${position}${dry_run ? " dry_run" : ""}`,
-        key: s,
-        method: "POST",
-        path: `/v1/resources/${ownResource}/move`,
-        body: { target_id: id, position, dry_run },
-        want: NOT_FOUND
-      }))
+      [false, true].map((dry_run) =>
+        ask(s, `POST /v1/resources/{own}/move target {${name}} ${position}${dry_run ? " dry_run" : ""}`, "POST", `/v1/resources/${ownResource}/move`, NOT_FOUND,
+          { target_id: id, position, dry_run }))
     ),
-    {
-      label: `POST /v1/workspaces/{own}/resources parent_id={${name}}`,
-      key: s,
-      method: "POST",
-      path: `/v1/workspaces/${stranger.personal}/resources`,
-      body: { title: "planted", parent_id: id },
-      want: NOT_FOUND
-    },
-    ...(["reader", "administrator"] as const).map((role): Case => ({
-      label: `POST /v1/invites grant resource_id={${name}} ${role}`,
-      key: s,
-      method: "POST",
-      path: "/v1/invites",
-      body: { kind: "grant", resource_id: id, resource_role: role },
-      want: NOT_FOUND
-    })),
-    {
-      label: `GET /v1/invites?resource_id={${name}}`,
-      key: s,
-      method: "GET",
-      path: `/v1/invites?resource_id=${id}`,
-      want: OK
-    },
-    {
-      label: `POST /v1/check {${name}} (not a system admin)`,
-      key: s,
-      method: "POST",
-      path: "/v1/check",
-      body: { checks: [{ user_id: stranger.id, resource_id: id, action: "read" }] },
-      want: FORBIDDEN
-    }
+    ask(s, `POST /v1/workspaces/{own}/resources parent_id={${name}}`, "POST", `/v1/workspaces/${stranger.personal}/resources`, NOT_FOUND,
+      { title: "planted", parent_id: id }),
+    ...(["reader", "administrator"] as const).map((role): Case =>
+      ask(s, `POST /v1/invites grant resource_id={${name}} ${role}`, "POST", "/v1/invites", NOT_FOUND,
+        { kind: "grant", resource_id: id, resource_role: role })),
+    ask(s, `GET /v1/invites?resource_id={${name}}`, "GET", `/v1/invites?resource_id=${id}`, OK),
+    ask(s, `POST /v1/check {${name}} (not a system admin)`, "POST", "/v1/check", FORBIDDEN,
+      { checks: [{ user_id: stranger.id, resource_id: id, action: "read" }] })
   ]
   return [
     ...workspaceCases("team", t.team, false),
@@ -288,33 +129,15 @@ const strangerCases = (t: Targets, stranger: User, ownResource: string, alice: U
     ...resourceCases("carol's", t.foreign),
     // alice, who sees her own tree, moving in it relative to a resource she cannot see
     ...(["last-child", "right"] as const).flatMap((position): Array<Case> =>
-      [false, true].map((dry_run) => ({
-        label: `alice: POST /v1/resources/{hers}/move target {carol's} ${position}${dry_run ? " dry_run" : ""}`,
-        key: alice.key,
-        method: "POST",
-        path: `/v1/resources/${aliceResource}/move`,
-        body: { target_id: t.foreign, position, dry_run },
-        want: NOT_FOUND
-      }))
+      [false, true].map((dry_run) =>
+        ask(alice.key, `alice: POST /v1/resources/{hers}/move target {carol's} ${position}${dry_run ? " dry_run" : ""}`, "POST",
+          `/v1/resources/${aliceResource}/move`, NOT_FOUND, { target_id: t.foreign, position, dry_run }))
     ),
     // an access id of someone else's resource, presented on the stranger's own resource
-    {
-      label: "PATCH /v1/resources/{own}/accesses/{access}",
-      key: s,
-      method: "PATCH",
-      path: `/v1/resources/${ownResource}/accesses/${t.access}`,
-      body: { role: "reader" },
-      want: NOT_FOUND
-    },
-    {
-      label: "DELETE /v1/resources/{own}/accesses/{access}",
-      key: s,
-      method: "DELETE",
-      path: `/v1/resources/${ownResource}/accesses/${t.access}`,
-      want: NOT_FOUND
-    },
-    { label: "GET /v1/invites/{invite}", key: s, method: "GET", path: `/v1/invites/${t.invite}`, want: INVITE_NOT_FOUND },
-    { label: "DELETE /v1/invites/{invite}", key: s, method: "DELETE", path: `/v1/invites/${t.invite}`, want: INVITE_NOT_FOUND }
+    ask(s, "PATCH /v1/resources/{own}/accesses/{access}", "PATCH", `/v1/resources/${ownResource}/accesses/${t.access}`, NOT_FOUND, { role: "reader" }),
+    ask(s, "DELETE /v1/resources/{own}/accesses/{access}", "DELETE", `/v1/resources/${ownResource}/accesses/${t.access}`, NOT_FOUND),
+    ask(s, "GET /v1/invites/{invite}", "GET", `/v1/invites/${t.invite}`, INVITE_NOT_FOUND),
+    ask(s, "DELETE /v1/invites/{invite}", "DELETE", `/v1/invites/${t.invite}`, INVITE_NOT_FOUND)
   ]
 }
 
@@ -419,179 +242,69 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
             const want = exists ? FORBIDDEN : NOT_FOUND
             const name = exists ? "team" : "absent"
             return [
-              { label: `bob: GET /v1/workspaces/{${name}}`, key: b, method: "GET", path: `/v1/workspaces/${ws}`, want: exists ? OK : NOT_FOUND },
-              { label: `bob: GET /v1/workspaces/{${name}}/resources`, key: b, method: "GET", path: `/v1/workspaces/${ws}/resources`, want: exists ? OK : NOT_FOUND },
-              { label: `bob: PATCH /v1/workspaces/{${name}} name`, key: b, method: "PATCH", path: `/v1/workspaces/${ws}`, body: { name: "taken" }, want },
-              {
-                label: `bob: PATCH /v1/workspaces/{${name}} members`,
-                key: b,
-                method: "PATCH",
-                path: `/v1/workspaces/${ws}`,
-                body: { members: [{ user_id: w.bob.id, role: "admin" }] },
-                want
-              },
-              { label: `bob: DELETE /v1/workspaces/{${name}}`, key: b, method: "DELETE", path: `/v1/workspaces/${ws}`, want },
-              {
-                label: `bob: POST /v1/workspaces/{${name}}/members`,
-                key: b,
-                method: "POST",
-                path: `/v1/workspaces/${ws}/members`,
-                body: { user_id: w.stranger.id, role: "member" },
-                want
-              },
-              {
-                label: `bob: PATCH /v1/workspaces/{${name}}/members/{bob} admin`,
-                key: b,
-                method: "PATCH",
-                path: `/v1/workspaces/${ws}/members/${w.bob.id}`,
-                body: { role: "admin" },
-                want
-              },
-              {
-                label: `bob: PATCH /v1/workspaces/{${name}}/members/{alice}`,
-                key: b,
-                method: "PATCH",
-                path: `/v1/workspaces/${ws}/members/${w.alice.id}`,
-                body: { role: "member" },
-                want
-              },
-              {
-                label: `bob: DELETE /v1/workspaces/{${name}}/members/{alice}`,
-                key: b,
-                method: "DELETE",
-                path: `/v1/workspaces/${ws}/members/${w.alice.id}`,
-                want
-              },
-              {
-                label: `bob: POST /v1/invites grant workspace_id={${name}}`,
-                key: b,
-                method: "POST",
-                path: "/v1/invites",
-                body: { kind: "grant", workspace_id: ws, workspace_role: "member" },
-                want
-              }
+              ask(b, `bob: GET /v1/workspaces/{${name}}`, "GET", `/v1/workspaces/${ws}`, exists ? OK : NOT_FOUND),
+              ask(b, `bob: GET /v1/workspaces/{${name}}/resources`, "GET", `/v1/workspaces/${ws}/resources`, exists ? OK : NOT_FOUND),
+              ask(b, `bob: PATCH /v1/workspaces/{${name}} name`, "PATCH", `/v1/workspaces/${ws}`, want, { name: "taken" }),
+              ask(b, `bob: PATCH /v1/workspaces/{${name}} members`, "PATCH", `/v1/workspaces/${ws}`, want,
+                { members: [{ user_id: w.bob.id, role: "admin" }] }),
+              ask(b, `bob: DELETE /v1/workspaces/{${name}}`, "DELETE", `/v1/workspaces/${ws}`, want),
+              ask(b, `bob: POST /v1/workspaces/{${name}}/members`, "POST", `/v1/workspaces/${ws}/members`, want, { user_id: w.stranger.id, role: "member" }),
+              ask(b, `bob: PATCH /v1/workspaces/{${name}}/members/{bob} admin`, "PATCH", `/v1/workspaces/${ws}/members/${w.bob.id}`, want, { role: "admin" }),
+              ask(b, `bob: PATCH /v1/workspaces/{${name}}/members/{alice}`, "PATCH", `/v1/workspaces/${ws}/members/${w.alice.id}`, want, { role: "member" }),
+              ask(b, `bob: DELETE /v1/workspaces/{${name}}/members/{alice}`, "DELETE", `/v1/workspaces/${ws}/members/${w.alice.id}`, want),
+              ask(b, `bob: POST /v1/invites grant workspace_id={${name}}`, "POST", "/v1/invites", want,
+                { kind: "grant", workspace_id: ws, workspace_role: "member" })
             ]
           }
           const asReader = (root: string, child: string, access: string, exists: boolean): Array<Case> => {
             const want = exists ? FORBIDDEN : NOT_FOUND
             const name = exists ? "" : " absent"
             return [
-              { label: `dave: GET /v1/resources/{root${name}}`, key: d, method: "GET", path: `/v1/resources/${root}`, want: exists ? OK : NOT_FOUND },
-              { label: `dave: GET /v1/resources/{child${name}}`, key: d, method: "GET", path: `/v1/resources/${child}`, want: exists ? OK : NOT_FOUND },
-              {
-                label: `dave: GET /v1/resources/{root${name}}/accesses`,
-                key: d,
-                method: "GET",
-                path: `/v1/resources/${root}/accesses`,
-                want: exists ? OK : NOT_FOUND
-              },
-              { label: `dave: PATCH /v1/resources/{root${name}} title`, key: d, method: "PATCH", path: `/v1/resources/${root}`, body: { title: "taken" }, want },
-              {
-                label: `dave: PATCH /v1/resources/{root${name}} link_reach`,
-                key: d,
-                method: "PATCH",
-                path: `/v1/resources/${root}`,
-                body: { link_reach: "workspace" },
-                want
-              },
-              {
-                label: `dave: POST /v1/resources/{root${name}}/accesses`,
-                key: d,
-                method: "POST",
-                path: `/v1/resources/${root}/accesses`,
-                body: { user_id: w.stranger.id, role: "reader" },
-                want
-              },
-              {
-                label: `dave: PATCH /v1/resources/{root${name}}/accesses/{his}`,
-                key: d,
-                method: "PATCH",
-                path: `/v1/resources/${root}/accesses/${access}`,
-                body: { role: "administrator" },
-                want
-              },
-              {
-                label: `dave: DELETE /v1/resources/{root${name}}/accesses/{his}`,
-                key: d,
-                method: "DELETE",
-                path: `/v1/resources/${root}/accesses/${access}`,
-                want
-              },
-              ...(["last-child", "right"] as const).map((position): Case => ({
-                label: `dave: POST /v1/resources/{child${name}}/move target {sibling} ${position}`,
-                key: d,
-                method: "POST",
-                path: `/v1/resources/${child}/move`,
-                body: { target_id: w.sibling, position },
-                want
-              })),
-              {
-                label: `dave: POST /v1/resources/{child${name}}/move becoming a root`,
-                key: d,
-                method: "POST",
-                path: `/v1/resources/${child}/move`,
-                body: { target_id: root, position: "right", dry_run: true },
-                want
-              },
-              {
-                label: `dave: POST /v1/invites grant resource_id={root${name}}`,
-                key: d,
-                method: "POST",
-                path: "/v1/invites",
-                body: { kind: "grant", resource_id: root, resource_role: "reader" },
-                want
-              }
+              ask(d, `dave: GET /v1/resources/{root${name}}`, "GET", `/v1/resources/${root}`, exists ? OK : NOT_FOUND),
+              ask(d, `dave: GET /v1/resources/{child${name}}`, "GET", `/v1/resources/${child}`, exists ? OK : NOT_FOUND),
+              ask(d, `dave: GET /v1/resources/{root${name}}/accesses`, "GET", `/v1/resources/${root}/accesses`, exists ? OK : NOT_FOUND),
+              ask(d, `dave: PATCH /v1/resources/{root${name}} title`, "PATCH", `/v1/resources/${root}`, want, { title: "taken" }),
+              ask(d, `dave: PATCH /v1/resources/{root${name}} link_reach`, "PATCH", `/v1/resources/${root}`, want, { link_reach: "workspace" }),
+              ask(d, `dave: POST /v1/resources/{root${name}}/accesses`, "POST", `/v1/resources/${root}/accesses`, want,
+                { user_id: w.stranger.id, role: "reader" }),
+              ask(d, `dave: PATCH /v1/resources/{root${name}}/accesses/{his}`, "PATCH", `/v1/resources/${root}/accesses/${access}`, want,
+                { role: "administrator" }),
+              ask(d, `dave: DELETE /v1/resources/{root${name}}/accesses/{his}`, "DELETE", `/v1/resources/${root}/accesses/${access}`, want),
+              ...(["last-child", "right"] as const).map((position): Case =>
+                ask(d, `dave: POST /v1/resources/{child${name}}/move target {sibling} ${position}`, "POST", `/v1/resources/${child}/move`, want,
+                  { target_id: w.sibling, position })),
+              ask(d, `dave: POST /v1/resources/{child${name}}/move becoming a root`, "POST", `/v1/resources/${child}/move`, want,
+                { target_id: root, position: "right", dry_run: true }),
+              ask(d, `dave: POST /v1/invites grant resource_id={root${name}}`, "POST", "/v1/invites", want,
+                { kind: "grant", resource_id: root, resource_role: "reader" })
             ]
           }
           const cases: Array<Case> = [
             ...asMember(t.team, true),
             ...asMember(ghost("ws"), false),
             // a member of the workspace with no role on a restricted resource cannot see it at all
-            { label: "bob: GET /v1/resources/{root} (restricted, no role)", key: b, method: "GET", path: `/v1/resources/${t.root}`, want: NOT_FOUND },
+            ask(b, "bob: GET /v1/resources/{root} (restricted, no role)", "GET", `/v1/resources/${t.root}`, NOT_FOUND),
             ...([[t.root, "root"], [ghost("res"), "absent"]] as const).flatMap(([target, name]) =>
-              (["last-child", "left"] as const).map((position): Case => ({
-                label: `bob: POST /v1/resources/{his}/move target {${name}} ${position}${name === "root" ? " (restricted, no role)" : ""}`,
-                key: b,
-                method: "POST",
-                path: `/v1/resources/${w.bobs}/move`,
-                body: { target_id: target, position },
-                want: NOT_FOUND
-              }))
+              (["last-child", "left"] as const).map((position): Case =>
+                ask(b, `bob: POST /v1/resources/{his}/move target {${name}} ${position}${name === "root" ? " (restricted, no role)" : ""}`, "POST",
+                  `/v1/resources/${w.bobs}/move`, NOT_FOUND, { target_id: target, position }))
             ),
             // next to a resource he administers, under a parent he cannot see
-            ...(["left", "last-sibling"] as const).map((position): Case => ({
-              label: `bob: POST /v1/resources/{his}/move target {child} ${position} (new parent: the root he cannot see)`,
-              key: b,
-              method: "POST",
-              path: `/v1/resources/${w.bobs}/move`,
-              body: { target_id: t.child, position, dry_run: true },
-              want: NOT_FOUND
-            })),
-            {
-              label: "bob: POST /v1/invites grant resource_id={root} (restricted, no role)",
-              key: b,
-              method: "POST",
-              path: "/v1/invites",
-              body: { kind: "grant", resource_id: t.root, resource_role: "reader" },
-              want: NOT_FOUND
-            },
+            ...(["left", "last-sibling"] as const).map((position): Case =>
+              ask(b, `bob: POST /v1/resources/{his}/move target {child} ${position} (new parent: the root he cannot see)`, "POST",
+                `/v1/resources/${w.bobs}/move`, NOT_FOUND, { target_id: t.child, position, dry_run: true })),
+            ask(b, "bob: POST /v1/invites grant resource_id={root} (restricted, no role)", "POST", "/v1/invites", NOT_FOUND,
+              { kind: "grant", resource_id: t.root, resource_role: "reader" }),
             ...asReader(t.root, t.child, t.access, true),
             // dave is not a member: the workspace itself is not his to see, the roots he reads are
-            { label: "dave: GET /v1/workspaces/{team}", key: d, method: "GET", path: `/v1/workspaces/${t.team}`, want: NOT_FOUND },
-            { label: "dave: GET /v1/workspaces/{team}/resources", key: d, method: "GET", path: `/v1/workspaces/${t.team}/resources`, want: OK },
+            ask(d, "dave: GET /v1/workspaces/{team}", "GET", `/v1/workspaces/${t.team}`, NOT_FOUND),
+            ask(d, "dave: GET /v1/workspaces/{team}/resources", "GET", `/v1/workspaces/${t.team}/resources`, OK),
             ...asReader(ghost("res"), ghost("res"), ghost("acc"), false),
             // someone else's invite is not found to whoever did not mint it
-            { label: "bob: GET /v1/invites/{alice's}", key: b, method: "GET", path: `/v1/invites/${t.invite}`, want: INVITE_NOT_FOUND },
-            { label: "bob: DELETE /v1/invites/{alice's}", key: b, method: "DELETE", path: `/v1/invites/${t.invite}`, want: INVITE_NOT_FOUND },
+            ask(b, "bob: GET /v1/invites/{alice's}", "GET", `/v1/invites/${t.invite}`, INVITE_NOT_FOUND),
+            ask(b, "bob: DELETE /v1/invites/{alice's}", "DELETE", `/v1/invites/${t.invite}`, INVITE_NOT_FOUND),
             // the batch check is for system admins, whatever it names
-            {
-              label: "bob: POST /v1/check",
-              key: b,
-              method: "POST",
-              path: "/v1/check",
-              body: { checks: [{ user_id: w.bob.id, resource_id: t.root, action: "read" }] },
-              want: FORBIDDEN
-            }
+            ask(b, "bob: POST /v1/check", "POST", "/v1/check", FORBIDDEN, { checks: [{ user_id: w.bob.id, resource_id: t.root, action: "read" }] })
           ]
           const result = yield* check(cases)
           expect(result.got).toEqual(result.want)
@@ -621,44 +334,21 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
           const since = yield* mark
           const s = w.stranger.key
           const outsider = (name: string, id: string, key: string, who: string): Array<Case> => [
-            { label: `${who}: GET /v1/resources/{${name}}`, key, method: "GET", path: `/v1/resources/${id}`, want: NOT_FOUND },
-            { label: `${who}: PATCH /v1/resources/{${name}}`, key, method: "PATCH", path: `/v1/resources/${id}`, body: { title: "taken" }, want: NOT_FOUND },
-            { label: `${who}: GET /v1/resources/{${name}}/children`, key, method: "GET", path: `/v1/resources/${id}/children`, want: NOT_FOUND },
-            { label: `${who}: GET /v1/resources/{${name}}/accesses`, key, method: "GET", path: `/v1/resources/${id}/accesses`, want: NOT_FOUND },
-            {
-              label: `${who}: POST /v1/resources/{${name}}/accesses`,
-              key,
-              method: "POST",
-              path: `/v1/resources/${id}/accesses`,
-              body: { user_id: w.stranger.id, role: "reader" },
-              want: NOT_FOUND
-            },
-            {
-              label: `${who}: POST /v1/resources/{${name}}/move`,
-              key,
-              method: "POST",
-              path: `/v1/resources/${id}/move`,
-              body: { target_id: w.own, position: "last-child", dry_run: true },
-              want: NOT_FOUND
-            },
+            ask(key, `${who}: GET /v1/resources/{${name}}`, "GET", `/v1/resources/${id}`, NOT_FOUND),
+            ask(key, `${who}: PATCH /v1/resources/{${name}}`, "PATCH", `/v1/resources/${id}`, NOT_FOUND, { title: "taken" }),
+            ask(key, `${who}: GET /v1/resources/{${name}}/children`, "GET", `/v1/resources/${id}/children`, NOT_FOUND),
+            ask(key, `${who}: GET /v1/resources/{${name}}/accesses`, "GET", `/v1/resources/${id}/accesses`, NOT_FOUND),
+            ask(key, `${who}: POST /v1/resources/{${name}}/accesses`, "POST", `/v1/resources/${id}/accesses`, NOT_FOUND,
+              { user_id: w.stranger.id, role: "reader" }),
+            ask(key, `${who}: POST /v1/resources/{${name}}/move`, "POST", `/v1/resources/${id}/move`, NOT_FOUND,
+              { target_id: w.own, position: "last-child", dry_run: true }),
             ...(key === s
-              ? [{
-                label: `${who}: POST /v1/resources/{own}/move target {${name}}`,
-                key,
-                method: "POST",
-                path: `/v1/resources/${w.own}/move`,
-                body: { target_id: id, position: "left" },
-                want: NOT_FOUND
-              }]
+              ? [
+                ask(key, `${who}: POST /v1/resources/{own}/move target {${name}}`, "POST", `/v1/resources/${w.own}/move`, NOT_FOUND,
+                  { target_id: id, position: "left" })]
               : []),
-            {
-              label: `${who}: POST /v1/invites grant resource_id={${name}}`,
-              key,
-              method: "POST",
-              path: "/v1/invites",
-              body: { kind: "grant", resource_id: id, resource_role: "reader" },
-              want: NOT_FOUND
-            }
+            ask(key, `${who}: POST /v1/invites grant resource_id={${name}}`, "POST", "/v1/invites", NOT_FOUND,
+              { kind: "grant", resource_id: id, resource_role: "reader" })
           ]
           const existing = yield* check([
             ...outsider("gone", gone, s, "stranger"),
@@ -677,41 +367,17 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
 
           // members of the workspace may learn it existed
           const members = yield* check([
-            { label: "bob: GET /v1/resources/{gone}", key: w.bob.key, method: "GET", path: `/v1/resources/${gone}`, want: REVOKED },
-            { label: "bob: GET /v1/resources/{gone child}", key: w.bob.key, method: "GET", path: `/v1/resources/${goneChild}`, want: REVOKED },
-            {
-              label: "bob: POST /v1/invites grant resource_id={gone}",
-              key: w.bob.key,
-              method: "POST",
-              path: "/v1/invites",
-              body: { kind: "grant", resource_id: gone, resource_role: "reader" },
-              want: REVOKED
-            },
-            {
-              label: "bob: POST /v1/workspaces/{team}/resources parent_id={gone}",
-              key: w.bob.key,
-              method: "POST",
-              path: `/v1/workspaces/${t.team}/resources`,
-              body: { title: "under", parent_id: gone },
-              want: REVOKED
-            },
-            { label: "alice: GET /v1/resources/{gone}", key: w.alice.key, method: "GET", path: `/v1/resources/${gone}`, want: REVOKED },
-            {
-              label: "alice: POST /v1/resources/{gone}/move",
-              key: w.alice.key,
-              method: "POST",
-              path: `/v1/resources/${gone}/move`,
-              body: { target_id: t.root, position: "last-child" },
-              want: REVOKED
-            },
-            {
-              label: "alice: POST /v1/resources/{child}/move target {gone}",
-              key: w.alice.key,
-              method: "POST",
-              path: `/v1/resources/${t.child}/move`,
-              body: { target_id: gone, position: "last-child" },
-              want: INVALID_MOVE
-            }
+            ask(w.bob.key, "bob: GET /v1/resources/{gone}", "GET", `/v1/resources/${gone}`, REVOKED),
+            ask(w.bob.key, "bob: GET /v1/resources/{gone child}", "GET", `/v1/resources/${goneChild}`, REVOKED),
+            ask(w.bob.key, "bob: POST /v1/invites grant resource_id={gone}", "POST", "/v1/invites", REVOKED,
+              { kind: "grant", resource_id: gone, resource_role: "reader" }),
+            ask(w.bob.key, "bob: POST /v1/workspaces/{team}/resources parent_id={gone}", "POST", `/v1/workspaces/${t.team}/resources`, REVOKED,
+              { title: "under", parent_id: gone }),
+            ask(w.alice.key, "alice: GET /v1/resources/{gone}", "GET", `/v1/resources/${gone}`, REVOKED),
+            ask(w.alice.key, "alice: POST /v1/resources/{gone}/move", "POST", `/v1/resources/${gone}/move`, REVOKED,
+              { target_id: t.root, position: "last-child" }),
+            ask(w.alice.key, "alice: POST /v1/resources/{child}/move target {gone}", "POST", `/v1/resources/${t.child}/move`, INVALID_MOVE,
+              { target_id: gone, position: "last-child" })
           ])
           expect(members.got).toEqual(members.want)
           expect(yield* eventsSince(since)).toEqual([])
