@@ -184,6 +184,14 @@ export const InviteStoreLive = Layer.effect(InviteStore, Effect.gen(function*() 
         Effect.map(applied),
         Effect.orDie
       )),
+    markExpiredAll: (ids) =>
+      ids.length === 0
+        ? writing(Effect.succeed([]))
+        : writing(sql<{ id: InviteId }>`UPDATE invites SET status = 'expired'
+            WHERE ${sql.in("id", ids.slice(0, MAX_PAGE))} AND status = 'pending' RETURNING id`.pipe(
+          Effect.map((rows) => rows.map((r) => r.id)),
+          Effect.orDie
+        )),
     pendingExpired: (after, limit, now) =>
       sql`SELECT ${cols} FROM invites
           WHERE status = 'pending' AND id > ${after ?? ""} AND (expires_at <= ${now} OR NOT ${wellFormedTime(sql, "expires_at")})

@@ -22,6 +22,9 @@ const WorkspaceRow = Schema.Struct({
 
 const MemberRow = Schema.Struct({ workspace_id: Schema.String, ...Member.fields })
 
+/** Member rows per `INSERT`: three parameters each, so at most 900 bound however many are written. */
+const MEMBERS_PER_INSERT = 300
+
 const COLUMNS = "id, name, about, custom_instructions, bundles, is_personal, owner_user_id, created_at, updated_at"
 
 export const WorkspaceStoreLive = Layer.effect(WorkspaceStore, Effect.gen(function*() {
@@ -35,11 +38,12 @@ export const WorkspaceStoreLive = Layer.effect(WorkspaceStore, Effect.gen(functi
     const byWorkspace = new Map<string, Array<Member>>()
     for (const m of members) {
       const list = byWorkspace.get(m.workspace_id)
-      const member = new Member({ user_id: m.user_id, role: m.role })
+      const member = new Member({ user_id: m.user_id, role: m.role }, true)
       if (list === undefined) byWorkspace.set(m.workspace_id, [member])
       else list.push(member)
     }
-    return rows.map((row) => new Workspace({ ...row, members: byWorkspace.get(row.id) ?? [] }))
+    // the rows were decoded by their schemas: building the classes need not validate them again
+    return rows.map((row) => new Workspace({ ...row, members: byWorkspace.get(row.id) ?? [] }, true))
   }
   /**
    * Loads workspaces with their members in two queries; the second selects
@@ -115,6 +119,26 @@ export const WorkspaceStoreLive = Layer.effect(WorkspaceStore, Effect.gen(functi
         yield* sql`DELETE FROM workspace_members WHERE workspace_id = ${id}`
         if (members.length > 0) yield* sql`INSERT INTO workspace_members ${sql.insert(memberRows(id, members))}`
       }).pipe(Effect.orDie),
+    lockAll: (ids) =>
+      Effect.gen(function*() {
+        if (ids.length === 0) return []
+        const listed = sql.in("id", ids.slice(0, MAX_PAGE))
+        yield* sql.onDialectOrElse({
+          pg: () => sql`SELECT COUNT(*) AS n FROM (SELECT id FROM workspaces WHERE ${listed} ORDER BY id FOR UPDATE) AS locked`,
+          orElse: () => Effect.succeed([])
+        })
+        return yield* loadMany(listed)
+      }).pipe(Effect.orDie),
+    replaceMembersOf: (changes) =>
+      Effect.gen(function*() {
+        if (changes.length === 0) return
+        const page = changes.slice(0, MAX_PAGE)
+        yield* sql`DELETE FROM workspace_members WHERE ${sql.in("workspace_id", page.map((c) => c.id))}`
+        const rows = page.flatMap((c) => memberRows(c.id, c.members))
+        for (let from = 0; from < rows.length; from += MEMBERS_PER_INSERT) {
+          yield* sql`INSERT INTO workspace_members ${sql.insert(rows.slice(from, from + MEMBERS_PER_INSERT))}`
+        }
+      }).pipe(Effect.orDie),
     setMemberRole: (id, userId, role) =>
       sql`UPDATE workspace_members SET role = ${role} WHERE workspace_id = ${id} AND user_id = ${userId} RETURNING user_id`.pipe(
         Effect.map((rows) => rows.length > 0),
@@ -148,5 +172,5 @@ export const WorkspaceStoreLive = Layer.effect(WorkspaceStore, Effect.gen(functi
         Effect.map((rows) => rows.length),
         Effect.orDie
       )
-  }, ["insert", "update", "replaceMembers", "setMemberRole", "removeMember", "delete", "addMember", "deletePersonalOf", "removeMembershipsOf"]))
+  }, ["insert", "update", "replaceMembers", "lockAll", "replaceMembersOf", "setMemberRole", "removeMember", "delete", "addMember", "deletePersonalOf", "removeMembershipsOf"]))
 }))

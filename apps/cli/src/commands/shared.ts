@@ -35,7 +35,7 @@ export const write = (text: string) => Effect.sync(() => void process.stdout.wri
  * object built at once (`before`, then `field`, then what `after()` returns
  * once the pages are done, in that key order).
  */
-export const presentJsonPages = <A, E, R>(
+export const presentJsonPages = <E, R>(
   before: Readonly<Record<string, unknown>>,
   field: string,
   pages: Stream.Stream<ReadonlyArray<unknown>, E, R>,

@@ -54,6 +54,8 @@ export class InviteStore extends Context.Tag("Tessera/InviteStore")<InviteStore,
   readonly cancelPendingInSubtree: (rootId: ResourceId, at: Timestamp) => Effect.Effect<number, never, InTransaction>
   /** pending → expired, guarded; `false` when it was no longer pending. */
   readonly markExpired: (id: InviteId) => Effect.Effect<boolean, never, InTransaction>
+  /** `markExpired` for many (at most `MAX_PAGE`) in one statement; returns the ids it changed. */
+  readonly markExpiredAll: (ids: ReadonlyArray<InviteId>) => Effect.Effect<ReadonlyArray<InviteId>, never, InTransaction>
   /**
    * One keyset page of the invites stored as pending whose expiry is not a
    * well-formed time after `now` (as text, the way every statement compares

@@ -214,8 +214,8 @@ export interface PurgeOptions {
  * time the walk starts and, with `apply`, records them as expired. The store
  * finds them one keyset page at a time (`pendingExpired`, in invite id
  * order), so the walk holds one page whatever the store's size; with
- * `apply` each page is recorded in its own transaction, each invite by a
- * guarded write with its event. Idempotent: a second run finds none, and a
+ * `apply` each page is recorded in its own transaction by one guarded
+ * write, with an event per invite. Idempotent: a second run finds none, and a
  * run stopped half-way is finished by the next.
  */
 export const purgeExpiredInvitesPages = (actor: Actor, options: PurgeOptions) =>
@@ -232,15 +232,12 @@ export const purgeExpiredInvitesPages = (actor: Actor, options: PurgeOptions) =>
     )
   }))
 
-/** Records one page of expired invites in one transaction; those no longer pending are left out. */
+/** Records one page of expired invites in one transaction and one guarded statement; those no longer pending are left out. */
 const expirePage = (actor: Actor, expired: ReadonlyArray<Invite>, at: Timestamp) =>
   transactAs(actor, (actor) =>
     Effect.gen(function*() {
-      const invites = yield* InviteStore
-      const done: Array<Invite> = []
-      for (const invite of expired) {
-        if (yield* invites.markExpired(invite.id)) done.push(new Invite({ ...invite, status: "expired" }))
-      }
+      const changed = new Set<string>(yield* Effect.flatMap(InviteStore, (invites) => invites.markExpiredAll(expired.map((i) => i.id))))
+      const done = expired.filter((invite) => changed.has(invite.id)).map((invite) => new Invite({ ...invite, status: "expired" }))
       if (done.length > 0) {
         yield* append(at, done.map((invite) => ({
           type: "invite.expired",

@@ -41,6 +41,16 @@ export class WorkspaceStore extends Context.Tag("Tessera/WorkspaceStore")<Worksp
   /** Writes name, about, custom_instructions, bundles and updated_at. */
   readonly update: (workspace: Workspace) => Effect.Effect<void, never, InTransaction>
   readonly replaceMembers: (id: WorkspaceId, members: ReadonlyArray<Member>) => Effect.Effect<void, never, InTransaction>
+  /**
+   * Locks the workspaces (at most `MAX_PAGE`) in id order, held until the
+   * transaction ends, and reads them as they are now, with their members;
+   * the ones that no longer exist are left out.
+   */
+  readonly lockAll: (ids: ReadonlyArray<WorkspaceId>) => Effect.Effect<ReadonlyArray<Workspace>, never, InTransaction>
+  /** `replaceMembers` for many workspaces at once (at most `MAX_PAGE`), in a few statements however many. */
+  readonly replaceMembersOf: (
+    changes: ReadonlyArray<{ readonly id: WorkspaceId; readonly members: ReadonlyArray<Member> }>
+  ) => Effect.Effect<void, never, InTransaction>
   readonly addMember: (id: WorkspaceId, userId: UserId, role: WorkspaceRole) => Effect.Effect<void, AlreadyMember, InTransaction>
   readonly setMemberRole: (id: WorkspaceId, userId: UserId, role: WorkspaceRole) => Effect.Effect<boolean, never, InTransaction>
   readonly removeMember: (id: WorkspaceId, userId: UserId) => Effect.Effect<boolean, never, InTransaction>

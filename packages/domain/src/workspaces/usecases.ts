@@ -250,9 +250,9 @@ export interface CleanupOptions {
  *
  * The store finds them (`personalNeedingRepair`) one keyset page at a time,
  * in workspace id order, so the walk holds one page whatever the store's
- * size. With `apply` each page is repaired in its own transaction: every
- * workspace is locked (in id order) and re-read, and repaired only if it
- * still needs it, with one event each. A run that stops half-way has
+ * size. With `apply` each page is repaired in its own transaction: its
+ * workspaces are locked (in id order) and re-read, and each is repaired
+ * only if it still needs it, with one event each. A run that stops half-way has
  * committed whole pages; rerunning it finishes the job (idempotent).
  */
 export const cleanupPersonalWorkspaceMembersPages = (actor: Actor, options: CleanupOptions) =>
@@ -272,34 +272,43 @@ const planned = ({ ownerExists, workspace: w }: PersonalCandidate): PersonalRepa
     ? missingOwner(w)
     : { workspace_id: w.id, owner_user_id: w.owner_user_id, before: w.members, after: personalMembers(w), status: "would_repair" }
 
-/** Repairs one page in one transaction; candidates that no longer need it are left out of the report. */
+/**
+ * Repairs one page in one transaction: its workspaces are locked (in id
+ * order) and re-read, and those that still need it are repaired, in a few
+ * statements however many; those that no longer do are left out.
+ */
 const repairPage = (actor: Actor, page: ReadonlyArray<PersonalCandidate>) =>
   transactAs(actor, (actor) =>
     Effect.gen(function*() {
       const store = yield* WorkspaceStore
       const at = yield* now
+      const repairable = page.filter((c) => c.ownerExists && c.workspace.owner_user_id !== null).map((c) => c.workspace)
+      const current = new Map((yield* store.lockAll(repairable.map((w) => w.id))).map((w) => [w.id as string, w]))
       const report: Array<PersonalRepair> = []
+      const changes: Array<{ readonly id: WorkspaceId; readonly members: ReadonlyArray<Member> }> = []
       const events: Array<NewEvent> = []
       for (const candidate of page) {
-        const listed = candidate.workspace
-        if (!candidate.ownerExists || listed.owner_user_id === null) {
-          report.push(missingOwner(listed))
+        if (!candidate.ownerExists || candidate.workspace.owner_user_id === null) {
+          report.push(missingOwner(candidate.workspace))
           continue
         }
-        const wanted = personalMembers(listed)
-        yield* store.lock(listed.id)
-        const current = yield* store.findById(listed.id)
-        if (Option.isNone(current) || sameMembers(current.value.members, wanted)) continue
-        yield* store.replaceMembers(listed.id, wanted)
+        const stored = current.get(candidate.workspace.id)
+        if (stored === undefined || !stored.is_personal || stored.owner_user_id === null) continue
+        const wanted = personalMembers(stored)
+        if (sameMembers(stored.members, wanted)) continue
+        changes.push({ id: stored.id, members: wanted })
         events.push({
           type: "workspace.members_repaired",
           actor: actorName(actor),
-          workspace_id: listed.id,
-          data: { before: current.value.members.map((m) => ({ user_id: m.user_id, role: m.role })), after: wanted.map((m) => ({ user_id: m.user_id, role: m.role })) }
+          workspace_id: stored.id,
+          data: { before: stored.members.map((m) => ({ user_id: m.user_id, role: m.role })), after: wanted.map((m) => ({ user_id: m.user_id, role: m.role })) }
         })
-        report.push({ workspace_id: listed.id, owner_user_id: listed.owner_user_id, before: current.value.members, after: wanted, status: "repaired" })
+        report.push({ workspace_id: stored.id, owner_user_id: stored.owner_user_id, before: stored.members, after: wanted, status: "repaired" })
       }
-      if (events.length > 0) yield* append(at, events)
+      if (changes.length > 0) {
+        yield* store.replaceMembersOf(changes)
+        yield* append(at, events)
+      }
       return report
     }))
 
