@@ -139,7 +139,6 @@ const makeWorld = () => {
         workspaces.set(id, new Workspace({ ...ws, members: [...ws.members, new Member({ user_id: userId, role })] }))
       }),
     listForUser: (userId) => Effect.sync(() => [...workspaces.values()].filter((w) => w.members.some((m) => m.user_id === userId))),
-    listPersonal: Effect.sync(() => [...workspaces.values()].filter((w) => w.is_personal)),
     personalNeedingRepair: () => Effect.succeed([]),
     listAll: Effect.sync(() => [...workspaces.values()]),
     lock: () => Effect.void,

@@ -86,7 +86,6 @@ export const WorkspaceStoreLive = Layer.effect(WorkspaceStore, Effect.gen(functi
     findById: (id) => findOne(sql`id = ${id}`),
     findPersonal: (owner) => findOne(sql`owner_user_id = ${owner} AND is_personal = 1`),
     listForUser: (userId) => loadMany(sql`id IN (SELECT workspace_id FROM workspace_members WHERE user_id = ${userId})`),
-    listPersonal: loadMany(sql`is_personal = 1`),
     personalNeedingRepair: (after, limit) =>
       Effect.gen(function*() {
         // members are exactly [owner as admin] when the owner is an admin member and no one else is a member

@@ -25,7 +25,6 @@ export class WorkspaceStore extends Context.Tag("Tessera/WorkspaceStore")<Worksp
   readonly findPersonal: (owner: UserId) => Effect.Effect<Option.Option<Workspace>>
   /** The workspaces the user is a member of, oldest first. */
   readonly listForUser: (userId: UserId) => Effect.Effect<ReadonlyArray<Workspace>>
-  readonly listPersonal: Effect.Effect<ReadonlyArray<Workspace>>
   /**
    * One keyset page of the personal workspaces that need repair: whose
    * members are not exactly their owner as admin, or whose owner is null or
