@@ -252,8 +252,9 @@ export interface CleanupOptions {
  * in workspace id order, so the walk holds one page whatever the store's
  * size. With `apply` each page is repaired in its own transaction: its
  * workspaces are locked (in id order) and re-read, and each is repaired
- * only if it still needs it, with one event each. A run that stops half-way has
- * committed whole pages; rerunning it finishes the job (idempotent).
+ * only if it still needs it, with one event each. A run that stops
+ * half-way has committed whole pages; rerunning it finishes the job
+ * (idempotent).
  */
 export const cleanupPersonalWorkspaceMembersPages = (actor: Actor, options: CleanupOptions) =>
   Stream.unwrap(Effect.gen(function*() {
