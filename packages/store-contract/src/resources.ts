@@ -108,7 +108,7 @@ const readState = (workspaceId: WorkspaceId) =>
 const RANK: Record<ResourceRole, number> = { reader: 1, commenter: 2, editor: 3, administrator: 4, owner: 5 }
 
 /** The nodes from `id` up to its root, walking stored parent pointers (at most one step per stored resource). */
-const ancestorsIn = (byId: ReadonlyMap<string, Resource>, id: string): ReadonlyArray<Resource> => {
+export const ancestorsIn = (byId: ReadonlyMap<string, Resource>, id: string): ReadonlyArray<Resource> => {
   const path: Array<Resource> = []
   for (let at: string | null = id; at !== null; at = byId.get(at)?.parent_id ?? null) {
     const node = byId.get(at)
@@ -122,7 +122,7 @@ const ancestorsIn = (byId: ReadonlyMap<string, Resource>, id: string): ReadonlyA
  * SPEC §3.4 by brute force: the highest of the user's direct accesses on the path, the link role of every node on
  * the path shared with the workspace (members only), and administrator for a workspace admin.
  */
-const bruteRole = (
+export const bruteRole = (
   path: ReadonlyArray<Resource>,
   accesses: ReadonlyArray<Access>,
   workspaceRole: "admin" | "member" | undefined,

@@ -7,21 +7,33 @@
  * classification) is one `WITH RECURSIVE` query over the parent index.
  * Materialized paths or a closure table would make the check a single
  * indexed lookup but a move O(subtree) (O(subtree × depth) for closure rows).
- * Measured with `pnpm bench` (2 CPUs, p50):
+ * Measured with `pnpm bench` (2 CPUs, p50; the check is the `check` use
+ * case on 102.8k resources, `bench/results/latest.md`):
  *
  * | store      | check depth 1 / 8 / 32    | move a root with 1k / 10k descendants |
  * |------------|---------------------------|---------------------------------------|
- * | SQLite     | 0.045 / 0.071 / 0.165 ms  | 1.06 / 1.09 ms                        |
- * | PostgreSQL | 0.76 / 0.81 / 1.07 ms     | 6.98 / 7.50 ms                        |
+ * | SQLite     | 0.057 / 0.073 / 0.128 ms  | 1.06 / 1.09 ms                        |
+ * | PostgreSQL | 0.23 / 0.22 / 0.32 ms     | 6.98 / 7.50 ms                        |
  *
  * The check grows with depth by a few µs per level and stays under the
  * request's round trip at depth 32, while moves stay flat at 10k nodes;
- * that trade is why parent pointers were chosen.
+ * that trade is why parent pointers were chosen. Every role walk, one check
+ * or a batch, is the one statement `checkFacts` builds: a batch goes as a
+ * JSON parameter, a few hundred checks per statement.
  */
 import { SqlClient } from "@effect/sql"
 import type { Fragment } from "@effect/sql/Statement"
-import { Access, Resource, ResourceStore, type ResourceId, type WorkspaceId } from "@tessera/domain"
-import { Effect, Layer, Option, Schema } from "effect"
+import {
+  Access,
+  type AncestorFacts,
+  type CheckFacts,
+  Resource,
+  ResourceStore,
+  type ResourceId,
+  type RoleFactsRequest,
+  type WorkspaceId
+} from "@tessera/domain"
+import { Effect, Layer, Option, Schema, type Types } from "effect"
 import { DbInt, lockRow, transactional } from "./rows.js"
 
 /**
@@ -51,16 +63,63 @@ const requireRoot = <R extends { readonly parent_id: unknown }>(rows: ReadonlyAr
 const COLUMNS = "id, workspace_id, kind, title, parent_id, link_reach, link_role, created_by, created_at, updated_at, revoked_at"
 const decodeResources = Schema.decodeUnknown(Schema.Array(Resource))
 const decodeAccesses = Schema.decodeUnknown(Schema.Array(Access))
-const FactRow = Schema.Struct({
-  id: Schema.String,
-  parent_id: Schema.NullOr(Schema.String),
-  revoked_at: Schema.NullOr(Schema.String),
-  link_reach: Schema.Literal("restricted", "workspace"),
-  link_role: Schema.Literal("reader", "editor"),
-  direct_role: Schema.NullOr(Schema.Literal("reader", "commenter", "editor", "administrator", "owner")),
-  workspace_role: Schema.NullOr(Schema.Literal("admin", "member"))
-})
-const decodeFacts = Schema.decodeUnknown(Schema.Array(FactRow))
+const REACH: ReadonlySet<unknown> = new Set(["restricted", "workspace"])
+const LINK_ROLE: ReadonlySet<unknown> = new Set(["reader", "editor"])
+const ROLE: ReadonlySet<unknown> = new Set([null, "reader", "commenter", "editor", "administrator", "owner"])
+const WORKSPACE_ROLE: ReadonlySet<unknown> = new Set([null, "admin", "member"])
+const STATUS: ReadonlySet<unknown> = new Set([null, "active", "revoked"])
+const isTextOrNull = (u: unknown): u is string | null => u === null || typeof u === "string"
+
+/** One row of the check's walk, as `checkFacts` (in the layer below) selects it. */
+interface FactRow {
+  readonly k: number
+  readonly id: string | null
+  readonly parent_id: string | null
+  readonly revoked_at: string | null
+  readonly link_reach: AncestorFacts["linkReach"] | null
+  readonly link_role: AncestorFacts["linkRole"] | null
+  readonly direct_role: AncestorFacts["directRole"]
+  readonly workspace_role: CheckFacts["workspaceRole"]
+  readonly user_status: "active" | "revoked" | null
+}
+
+/**
+ * Reads a row of the check's walk by hand. Its shape is our own statement's
+ * over columns the schema constrains (CHECK lists), so a Schema decoder
+ * would only re-prove it, at more than the statement's own cost for a deep
+ * path or a batch (`pnpm bench`); a row that is not that shape is still a
+ * defect, never a guess.
+ */
+const factRow = (row: Record<string, unknown>): FactRow => {
+  const missing = row["id"] === null
+  if (
+    typeof row["k"] !== "number" || !isTextOrNull(row["id"]) || !isTextOrNull(row["parent_id"]) || !isTextOrNull(row["revoked_at"]) ||
+    !(missing ? row["link_reach"] === null : REACH.has(row["link_reach"])) || !(missing ? row["link_role"] === null : LINK_ROLE.has(row["link_role"])) ||
+    !ROLE.has(row["direct_role"]) || !WORKSPACE_ROLE.has(row["workspace_role"]) || !STATUS.has(row["user_status"])
+  ) {
+    throw new Error(`unexpected row in a role walk: ${JSON.stringify(row)}`)
+  }
+  return row as unknown as FactRow
+}
+
+/**
+ * Checks per `roleFactsBatch` statement. The pairs travel as one JSON text
+ * parameter (never a list of bound parameters), and the rows come back as one
+ * per node on each path: a few hundred checks keep both small while a batch of
+ * `MAX_CHECKS` (1000) is still four statements.
+ */
+export const CHECK_CHUNK = 250
+
+const chunksOf = <A>(items: ReadonlyArray<A>, size: number): ReadonlyArray<ReadonlyArray<A>> =>
+  Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size))
+
+/**
+ * Starts a statement the store may prepare once per connection and reuse
+ * (PostgreSQL: a named statement, parsed and planned once; SQLite's client
+ * already caches every statement it prepares). Only for hot statements whose
+ * text does not vary with their arguments.
+ */
+export const preparedAs = (name: string) => `/* tessera:prepare ${name} */`
 const PositionRow = Schema.Struct({ position: DbInt })
 const decodeOwnedRoots = Schema.decodeUnknown(Schema.Array(Schema.Struct({ id: Schema.String, sole: DbInt })))
 
@@ -93,6 +152,74 @@ export const ResourceStoreLive = Layer.effect(ResourceStore, Effect.gen(function
       Effect.map((rows) => rows.map((r) => r.id))
     )
 
+  /** The pairs as JSON rows `asked (k, resource_id, user_id)`, `k` their index from 0. */
+  const asked = (json: string) =>
+    sql.onDialectOrElse({
+      pg: () =>
+        sql`asked (k, resource_id, user_id) AS (
+              SELECT (t.k - 1)::int, t.e ->> 0, t.e ->> 1 FROM json_array_elements(${json}::json) WITH ORDINALITY AS t (e, k)
+            )`,
+      orElse: () =>
+        sql`asked (k, resource_id, user_id) AS (
+              SELECT j.key, json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]') FROM json_each(${json}) AS j
+            )`
+    })
+  /**
+   * One statement for a chunk of checks: each pair's path walked up from its
+   * resource with the user's direct access on every node, and on the first
+   * row (the resource; a null id when it does not exist) their workspace role
+   * and status. Ordered by pair, then from the resource up. The access is
+   * joined inside the walk and the two lookups made on the first row only,
+   * so PostgreSQL's estimate stays that of a walk (far below its JIT
+   * threshold, whose compilation would cost more than the query).
+   *
+   * `whole`: every node of each path; otherwise only the nodes that can
+   * change a user's role — the resource, the root (which shows the walk
+   * ended), and nodes revoked, shared with the workspace or directly
+   * granted. The rest grant nothing, and a deep check need not carry them.
+   */
+  const checkFacts = (requests: ReadonlyArray<RoleFactsRequest>, whole: boolean) =>
+    sql`${sql.literal(preparedAs(whole ? "role_facts" : "check_facts"))} WITH RECURSIVE ${asked(JSON.stringify(requests.map((r) => [r.resourceId, r.userId])))},
+        path (k, user_id, id, parent_id, revoked_at, link_reach, link_role, direct_role, workspace_role, user_status, depth) AS (
+          SELECT a.k, a.user_id, r.id, r.parent_id, r.revoked_at, r.link_reach, r.link_role, x.role,
+                 (SELECT m.role FROM workspace_members m WHERE m.workspace_id = r.workspace_id AND m.user_id = a.user_id),
+                 (SELECT u.status FROM users u WHERE u.id = a.user_id), 0
+          FROM asked a
+          LEFT JOIN resources r ON r.id = a.resource_id
+          LEFT JOIN resource_accesses x ON x.resource_id = r.id AND x.user_id = a.user_id
+          UNION ALL
+          SELECT p.k, p.user_id, r.id, r.parent_id, r.revoked_at, r.link_reach, r.link_role, x.role, CAST(NULL AS TEXT), CAST(NULL AS TEXT), p.depth + 1
+          FROM path p
+          JOIN resources r ON r.id = p.parent_id
+          LEFT JOIN resource_accesses x ON x.resource_id = r.id AND x.user_id = p.user_id
+          WHERE p.depth < ${MAX_DEPTH}
+        )
+        SELECT k, id, parent_id, revoked_at, link_reach, link_role, direct_role, workspace_role, user_status FROM path
+        ${whole ? sql`` : sql`WHERE depth = 0 OR parent_id IS NULL OR revoked_at IS NOT NULL OR direct_role IS NOT NULL OR link_reach = 'workspace'`}
+        ORDER BY k, depth`.pipe(
+      Effect.flatMap((rows) =>
+        Effect.try(() => {
+          const facts = requests.map((): Types.Mutable<CheckFacts> & { path: Array<AncestorFacts> } => ({ path: [], workspaceRole: null, userActive: false }))
+          const lastParent: Array<string | null> = requests.map(() => null)
+          for (const raw of rows) {
+            const row = factRow(raw)
+            const at = facts[row.k]!
+            if (at.path.length === 0) {
+              at.workspaceRole = row.workspace_role
+              at.userActive = row.user_status === "active"
+            }
+            if (row.id === null || row.link_reach === null || row.link_role === null) continue
+            at.path.push({ id: row.id as ResourceId, revoked: row.revoked_at !== null, linkReach: row.link_reach, linkRole: row.link_role, directRole: row.direct_role })
+            lastParent[row.k] = row.parent_id
+          }
+          // the root is always selected, and last: a path whose last row has a parent never reached one
+          const broken = lastParent.findIndex((parent) => parent !== null)
+          if (broken !== -1) throw new Error(`the ancestors of ${requests[broken]!.resourceId} do not end at a root within ${MAX_DEPTH} levels`)
+          return facts as ReadonlyArray<CheckFacts>
+        })
+      )
+    )
+
   return ResourceStore.of(transactional({
     insert: (resource) =>
       Effect.gen(function*() {
@@ -104,28 +231,13 @@ export const ResourceStoreLive = Layer.effect(ResourceStore, Effect.gen(function
     listWorkspace: (workspaceId: WorkspaceId) => select(sql`workspace_id = ${workspaceId}`, sql`parent_id, position, id`),
     pathToRoot: (id) => Effect.orDie(path(id)),
     roleFacts: (id, userId) =>
-      sql`WITH RECURSIVE path (id, parent_id, workspace_id, revoked_at, link_reach, link_role, depth) AS (
-            SELECT id, parent_id, workspace_id, revoked_at, link_reach, link_role, 0 FROM resources WHERE id = ${id}
-            UNION ALL
-            SELECT r.id, r.parent_id, r.workspace_id, r.revoked_at, r.link_reach, r.link_role, p.depth + 1
-            FROM resources r JOIN path p ON r.id = p.parent_id WHERE p.depth < ${MAX_DEPTH}
-          )
-          SELECT p.id, p.parent_id, p.revoked_at, p.link_reach, p.link_role, a.role AS direct_role,
-                 (SELECT m.role FROM workspace_members m WHERE m.workspace_id = p.workspace_id AND m.user_id = ${userId}) AS workspace_role
-          FROM path p LEFT JOIN resource_accesses a ON a.resource_id = p.id AND a.user_id = ${userId}
-          ORDER BY p.depth`.pipe(
-        Effect.flatMap(decodeFacts),
-        Effect.flatMap((rows) => requireRoot(rows, id)),
-        Effect.map((rows) => ({
-          path: rows.map((r) => ({
-            id: r.id as ResourceId,
-            revoked: r.revoked_at !== null,
-            linkReach: r.link_reach,
-            linkRole: r.link_role,
-            directRole: r.direct_role
-          })),
-          workspaceRole: rows[0]?.workspace_role ?? null
-        })),
+      checkFacts([{ resourceId: id, userId }], true).pipe(
+        Effect.map(([facts]) => ({ path: facts!.path, workspaceRole: facts!.workspaceRole })),
+        Effect.orDie
+      ),
+    roleFactsBatch: (requests) =>
+      Effect.forEach(chunksOf(requests, CHECK_CHUNK), (chunk) => checkFacts(chunk, false)).pipe(
+        Effect.map((chunks) => chunks.flat()),
         Effect.orDie
       ),
     lock: (id) => lockRow(sql, "resources", id),

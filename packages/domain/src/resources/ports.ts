@@ -18,6 +18,23 @@ export interface RoleQuery {
   readonly workspaceRole: "admin" | "member" | null
 }
 
+/** One check of a batch: the user's role on the resource is asked. */
+export interface RoleFactsRequest {
+  readonly resourceId: ResourceId
+  readonly userId: UserId
+}
+
+/**
+ * The facts of one check of a batch. Its path holds the nodes that can
+ * change a user's role (the resource, its root, and any node revoked, shared
+ * with the workspace or granted to the user); the others grant nothing. A
+ * resource that does not exist has an empty path.
+ */
+export interface CheckFacts extends RoleQuery {
+  /** The user exists and is active. */
+  readonly userActive: boolean
+}
+
 export interface WorkspaceResourcesDeleted {
   readonly resources: number
   readonly accesses: number
@@ -42,6 +59,11 @@ export class ResourceStore extends Context.Tag("Tessera/ResourceStore")<Resource
   readonly pathToRoot: (id: ResourceId) => Effect.Effect<ReadonlyArray<ResourceId>>
   /** The facts the effective role of `userId` on `id` is computed from, in one query. */
   readonly roleFacts: (id: ResourceId, userId: UserId) => Effect.Effect<RoleQuery>
+  /**
+   * The facts of many checks, in the order asked, with each user's status: a
+   * bounded number of statements (one per few hundred checks), never one per check.
+   */
+  readonly roleFactsBatch: (requests: ReadonlyArray<RoleFactsRequest>) => Effect.Effect<ReadonlyArray<CheckFacts>>
   readonly lock: (id: ResourceId) => Effect.Effect<void, never, InTransaction>
   /**
    * Locks every resource of the workspace (held to commit). A deletion of
