@@ -6,12 +6,18 @@
  * concurrent writer blocks on the row lock, re-checks the guard after the
  * winner commits, and sees that it lost. Migrators serialise on a
  * transaction-scoped advisory lock.
+ *
+ * The hot statements (`preparedAs` in store-sql: the permission check's
+ * walks) are sent as named statements, parsed and planned once per
+ * connection instead of on every call; everything else goes unnamed.
  */
 import { SqlClient } from "@effect/sql"
+import { SqlError } from "@effect/sql/SqlError"
 import { PgClient } from "@effect/sql-pg"
 import { loadMigrations, type MigrationDialect, PortsLive } from "@tessera/store-sql"
 import { fileURLToPath } from "node:url"
-import { Effect, Layer, type Redacted } from "effect"
+import { Duration, Effect, Layer, Redacted } from "effect"
+import pg from "pg"
 
 export const migrationsDir = fileURLToPath(new URL("../migrations", import.meta.url))
 export const migrations = () => loadMigrations(migrationsDir)
@@ -32,11 +38,80 @@ export const dialect: MigrationDialect = {
 export interface PgOptions {
   readonly url: Redacted.Redacted<string>
   readonly maxConnections?: number
+  /**
+   * Send the hot statements as named (prepared) statements; default `true`.
+   * Off for a pooler that does not keep a session per client (PgBouncer in
+   * transaction mode).
+   */
+  readonly preparedStatements?: boolean
 }
+
+const PREPARE_MARKER = /^\/\* tessera:prepare ([a-z_]+) \*\//
+/** More distinct marked texts than Tessera has is a bug upstream; past this they go unnamed rather than pile up. */
+const MAX_NAMED = 64
+
+/**
+ * The statement name for a marked text: the marker's name and a hash of the
+ * whole text, so two texts never share a name (node-postgres refuses that).
+ */
+const namer = () => {
+  const names = new Map<string, string | undefined>()
+  return (text: string): string | undefined => {
+    const known = names.get(text)
+    if (known !== undefined || names.has(text)) return known
+    const marked = PREPARE_MARKER.exec(text)
+    if (marked === null || names.size >= MAX_NAMED) return undefined
+    let hash = 0x811c9dc5
+    for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193)
+    const name = `tessera_${marked[1]}_${(hash >>> 0).toString(16)}`
+    names.set(text, name)
+    return name
+  }
+}
+
+/**
+ * A node-postgres client that sends marked statements named: the server
+ * parses and plans them once per connection (after five runs PostgreSQL
+ * keeps a generic plan when it is no worse), then only binds and executes.
+ */
+const preparingClient = (nameOf: (text: string) => string | undefined) =>
+  class PreparingClient extends pg.Client {
+    // @effect/sql-pg calls query(text, values, callback); other shapes pass through unchanged
+    override query(...args: Array<any>): any {
+      const [text, values, callback] = args
+      const name = typeof text === "string" && Array.isArray(values) ? nameOf(text) : undefined
+      return name === undefined ? (super.query as (...a: Array<any>) => any)(...args) : super.query({ name, text, values }, callback)
+    }
+  }
+
+/** The pool `PgClient` runs on, open for the scope's lifetime and checked with one query. */
+const pool = (options: PgOptions) =>
+  Effect.gen(function*() {
+    const opened = yield* Effect.acquireRelease(
+      Effect.sync(() =>
+        new pg.Pool({
+          connectionString: Redacted.value(options.url),
+          max: options.maxConnections ?? 10,
+          application_name: "tessera",
+          ...(options.preparedStatements === false ? {} : { Client: preparingClient(namer()) })
+        })
+      ),
+      (opened) => Effect.promise(() => opened.end()).pipe(Effect.interruptible, Effect.timeoutOption(1000))
+    )
+    opened.on("error", () => {}) // an idle client's error: the pool drops the client, the next query reconnects
+    yield* Effect.tryPromise({
+      try: () => opened.query("SELECT 1"),
+      catch: (cause) => new SqlError({ cause, message: "PgClient: Failed to connect" })
+    }).pipe(Effect.timeoutFail({
+      duration: Duration.seconds(5),
+      onTimeout: () => new SqlError({ cause: new Error("Connection timed out"), message: "PgClient: Connection timed out" })
+    }))
+    return opened
+  })
 
 /** A `SqlClient` on the PostgreSQL database at `url`. */
 export const clientLayer = (options: PgOptions): Layer.Layer<SqlClient.SqlClient> =>
-  PgClient.layer({ url: options.url, maxConnections: options.maxConnections ?? 10 }).pipe(Layer.orDie)
+  PgClient.layerFromPool({ acquire: pool(options), applicationName: "tessera" }).pipe(Layer.orDie)
 
 /** Every port on PostgreSQL, plus its `SqlClient`. */
 export const layer = (options: PgOptions) => PortsLive.pipe(Layer.provideMerge(clientLayer(options)))
