@@ -1,0 +1,290 @@
+/**
+ * The permission check against the one-query comparator, on one store (run by `run.ts` for each): Tessera's
+ * `check` use case in process (one check at depth 1, 8 and 32; a batch of 100 mixed checks) beside one
+ * hand-written recursive-CTE query that answers the same question — is the user active, and what is their role
+ * on the resource — through the same driver (better-sqlite3, node-postgres with a named statement) on the same
+ * data (`check-data.ts`). Each workload runs with tinybench, Tessera and the comparator alternated, `reps` times;
+ * the median throughput is kept. Before anything is timed, every pair is asked both ways and the answers must be
+ * equal. Returns rows for the report; asserts nothing about speed.
+ */
+import { type Action, check, type CheckRequest, type ResourceRole, type ResourceStore, SystemActor, type UserStore } from "@tessera/domain"
+import { migrateUp } from "@tessera/store-sql"
+import * as Pg from "@tessera/store-pg"
+import { freshDatabase } from "@tessera/store-pg/testing"
+import * as Sqlite from "@tessera/store-sqlite"
+import Database from "better-sqlite3"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
+import pg from "pg"
+import { Bench } from "tinybench"
+import { fillCheckData, PERSONAL_DEPTH, personalResource, REVOKED_EVERY, TEAM_SIZE, teamOf, teamResource, userId } from "./check-data.js"
+
+export interface Measured {
+  /** Operations per second (checks per second for the per-check rows). */
+  readonly hz: number
+  readonly p50: number
+  readonly p99: number
+}
+
+export interface CheckRow {
+  readonly store: string
+  readonly workload: string
+  readonly tessera: Measured
+  readonly comparator: Measured
+  /** Tessera's time per check over the comparator's, from throughput (> 1: Tessera is slower). */
+  readonly ratio: number
+  /** The same from the median latencies, which a loaded machine's stalls disturb less. */
+  readonly ratioP50: number
+}
+
+export interface BenchOptions {
+  /** Milliseconds each task runs per repetition. */
+  readonly time: number
+  readonly reps: number
+  /** Also run PostgreSQL's workloads with unnamed statements (how every statement was sent before). */
+  readonly unnamed: boolean
+}
+
+/** What the comparator answers in one statement: status, revocation on the path and the best of each grant kind. */
+interface ComparatorRow {
+  readonly active: number | boolean | null
+  readonly revoked: number | boolean | null
+  readonly direct: number | null
+  readonly link: number | null
+  readonly workspace_role: "admin" | "member" | null
+}
+
+const ROLES: ReadonlyArray<ResourceRole> = ["reader", "commenter", "editor", "administrator", "owner"]
+const RANK_SQL = "CASE a.role WHEN 'reader' THEN 1 WHEN 'commenter' THEN 2 WHEN 'editor' THEN 3 WHEN 'administrator' THEN 4 WHEN 'owner' THEN 5 ELSE 0 END"
+const LINK_SQL = "CASE WHEN p.link_reach = 'workspace' THEN CASE p.link_role WHEN 'editor' THEN 3 ELSE 1 END ELSE 0 END"
+
+/** The comparator: SPEC §3.4 in one recursive query, aggregated in SQL ($1 the resource, $2 the user). */
+const comparatorSql = (dialect: "sqlite" | "pg") => {
+  const [res, usr] = dialect === "pg" ? ["$1", "$2"] : ["@res", "@usr"]
+  const flag = (expr: string) => (dialect === "pg" ? `bool_or(${expr})` : `MAX(${expr})`)
+  return `WITH RECURSIVE path (id, parent_id, workspace_id, revoked_at, link_reach, link_role, depth) AS (
+      SELECT id, parent_id, workspace_id, revoked_at, link_reach, link_role, 0 FROM resources WHERE id = ${res}
+      UNION ALL
+      SELECT r.id, r.parent_id, r.workspace_id, r.revoked_at, r.link_reach, r.link_role, p.depth + 1
+      FROM resources r JOIN path p ON r.id = p.parent_id
+    )
+    SELECT ${flag("u.id IS NOT NULL")} AS active, ${flag("p.revoked_at IS NOT NULL")} AS revoked,
+           MAX(${RANK_SQL}) AS direct, MAX(${LINK_SQL}) AS link, MAX(m.role) AS workspace_role
+    FROM path p
+    LEFT JOIN resource_accesses a ON a.resource_id = p.id AND a.user_id = ${usr}
+    LEFT JOIN workspace_members m ON p.depth = 0 AND m.workspace_id = p.workspace_id AND m.user_id = ${usr}
+    LEFT JOIN users u ON p.depth = 0 AND u.id = ${usr} AND u.status = 'active'`
+}
+
+const comparatorRole = (row: ComparatorRow | undefined): ResourceRole | null => {
+  if (row === undefined || !row.active || row.revoked) return null
+  let rank = row.direct ?? 0
+  if (row.workspace_role !== null) rank = Math.max(rank, row.link ?? 0)
+  if (row.workspace_role === "admin") rank = Math.max(rank, 4)
+  return rank === 0 ? null : ROLES[rank - 1]!
+}
+
+/** One hand-written query per check through the store's own driver: synchronous where the driver is (better-sqlite3). */
+export interface Comparator {
+  readonly sync: boolean
+  readonly role: (c: CheckRequest) => ResourceRole | null | Promise<ResourceRole | null>
+  readonly close: () => Promise<void>
+}
+
+export const sqliteComparator = (file: string): Comparator => {
+  const db = new Database(file, { readonly: true })
+  const statement = db.prepare<{ res: string; usr: string }, ComparatorRow>(comparatorSql("sqlite"))
+  return {
+    sync: true,
+    role: (c) => comparatorRole(statement.get({ res: c.resource_id, usr: c.user_id })),
+    close: async () => {
+      db.close()
+    }
+  }
+}
+
+export const pgComparator = async (url: string): Promise<Comparator> => {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  const text = comparatorSql("pg")
+  return {
+    sync: false,
+    role: async (c) =>
+      comparatorRole((await client.query<ComparatorRow>({ name: "bench_comparator", text, values: [c.resource_id, c.user_id] })).rows[0]),
+    close: () => client.end()
+  }
+}
+
+/** Checks of members (a direct `reader` on their team's root) at `depth`, spread over the teams, none revoked. */
+const pairsAt = (users: number, depth: number, count: number): ReadonlyArray<CheckRequest> => {
+  const teams = users / TEAM_SIZE
+  const pairs: Array<CheckRequest> = []
+  for (let j = 0; pairs.length < count; j++) {
+    const i = teams + 1 + ((j * 7919) % (users - teams))
+    if (teamOf(i, teams) % REVOKED_EVERY === 0) continue
+    pairs.push({ user_id: userId(i), resource_id: teamResource(teamOf(i, teams), depth), action: "read" })
+  }
+  return pairs
+}
+
+const ACTIONS: ReadonlyArray<Action> = ["read", "comment", "edit", "administer"]
+
+/**
+ * A batch of 100 checks as a caller asks them: depths 1 to 32 in teams (some under a revoked node), personal
+ * chains (the user administers their workspace), other people's personal chains (no access), several actions.
+ */
+const batchOf = (users: number, seed: number): ReadonlyArray<CheckRequest> => {
+  const teams = users / TEAM_SIZE
+  return Array.from({ length: 100 }, (_, j) => {
+    const i = teams + 1 + (((seed * 100 + j) * 7919) % (users - teams))
+    const action = ACTIONS[j % ACTIONS.length]!
+    switch (j % 5) {
+      case 0:
+        return { user_id: userId(i), resource_id: personalResource(i, 1 + (j % PERSONAL_DEPTH)), action }
+      case 1:
+        return { user_id: userId(i), resource_id: personalResource((i % users) + 1, PERSONAL_DEPTH), action }
+      default:
+        return { user_id: userId(i), resource_id: teamResource(teamOf(i, teams), 1 + (j % 32)), action }
+    }
+  })
+}
+
+const ratios = (r: { tessera: Measured; comparator: Measured }) => ({
+  ratio: r.comparator.hz / r.tessera.hz,
+  ratioP50: r.tessera.p50 / r.comparator.p50
+})
+
+const median = (values: ReadonlyArray<number>) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
+
+const percentile = (samples: ReadonlyArray<number>, p: number) => {
+  const sorted = [...samples].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? Number.NaN
+}
+
+/**
+ * Runs `tessera` and `comparator` alternately (`reps` times, the order swapped each time); ops/s is the median
+ * over the repetitions, multiplied by `perOp` (the checks one operation answers); p50/p99 over all samples.
+ */
+const race = async (
+  options: BenchOptions,
+  perOp: number,
+  tessera: () => Promise<unknown>,
+  comparator: () => unknown
+): Promise<{ tessera: Measured; comparator: Measured }> => {
+  const hz = { tessera: [] as Array<number>, comparator: [] as Array<number> }
+  const samples = { tessera: [] as Array<number>, comparator: [] as Array<number> }
+  for (let rep = 0; rep < options.reps; rep++) {
+    const bench = new Bench({ time: options.time, warmupTime: Math.min(200, options.time / 4), warmupIterations: 5 })
+    const order = rep % 2 === 0 ? (["tessera", "comparator"] as const) : (["comparator", "tessera"] as const)
+    for (const name of order) bench.add(name, name === "tessera" ? tessera : comparator)
+    await bench.warmup()
+    await bench.run()
+    for (const task of bench.tasks) {
+      const name = task.name as "tessera" | "comparator"
+      if (task.result === undefined || task.result.error !== undefined) throw new Error(`${name}: ${String(task.result?.error)}`)
+      hz[name].push(task.result.hz * perOp)
+      samples[name].push(...task.result.samples)
+    }
+  }
+  const measured = (name: "tessera" | "comparator"): Measured => ({
+    hz: median(hz[name]),
+    p50: percentile(samples[name], 0.5),
+    p99: percentile(samples[name], 0.99)
+  })
+  return { tessera: measured("tessera"), comparator: measured("comparator") }
+}
+
+/**
+ * The check workloads on the store `layer` provides (filled with `users` users by `check-data.ts`), against
+ * `comparator`; `label` names the store in the rows.
+ */
+export const checkBench = async <E>(
+  label: string,
+  layer: Layer.Layer<UserStore | ResourceStore, E>,
+  comparator: Comparator,
+  users: number,
+  options: BenchOptions
+): Promise<ReadonlyArray<CheckRow>> => {
+  const runtime = ManagedRuntime.make(layer)
+  try {
+    const ask = (checks: ReadonlyArray<CheckRequest>) => runtime.runPromise(check(SystemActor, checks))
+    const rows: Array<CheckRow> = []
+    const singles = new Map([1, 8, 32].map((depth) => [depth, pairsAt(users, depth, 256)]))
+    const batches = Array.from({ length: 8 }, (_, seed) => batchOf(users, seed))
+
+    // The same answers both ways, or the comparison means nothing.
+    for (const pairs of [...singles.values(), ...batches]) {
+      const answers = await ask(pairs)
+      for (const [k, c] of pairs.entries()) {
+        const expected = await comparator.role(c)
+        if (answers[k]!.role !== expected) throw new Error(`${label}: ${c.user_id} on ${c.resource_id}: Tessera ${answers[k]!.role}, comparator ${expected}`)
+      }
+    }
+
+    for (const [depth, pairs] of singles) {
+      let a = 0
+      let b = 0
+      const result = await race(
+        options,
+        1,
+        () => ask([pairs[a++ % pairs.length]!]),
+        () => comparator.role(pairs[b++ % pairs.length]!)
+      )
+      rows.push({ store: label, workload: `check, depth ${depth}`, ...result, ...ratios(result) })
+    }
+    let a = 0
+    let b = 0
+    const batch = await race(
+      options,
+      100,
+      () => ask(batches[a++ % batches.length]!),
+      comparator.sync
+        ? () => {
+          for (const c of batches[b++ % batches.length]!) comparator.role(c)
+        }
+        : async () => {
+          for (const c of batches[b++ % batches.length]!) await comparator.role(c)
+        }
+    )
+    rows.push({ store: label, workload: "batch of 100 checks (per check)", ...batch, ...ratios(batch) })
+    return rows
+  } finally {
+    await runtime.dispose()
+  }
+}
+
+/** Both stores, each filled with the same `users` users: SQLite in a temporary file, PostgreSQL in a fresh database. */
+export const checkWorkloads = (users: number, options: BenchOptions) =>
+  Effect.gen(function*() {
+    const rows: Array<CheckRow> = []
+    const dir = mkdtempSync(join(tmpdir(), "tessera-check-bench-"))
+    const file = join(dir, "checks.db")
+    yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
+    yield* Effect.provide(Effect.zipRight(migrateUp(Sqlite.migrations(), Sqlite.dialect), fillCheckData(users)), Layer.fresh(Sqlite.layer(file)))
+    rows.push(...(yield* Effect.promise(async () => {
+      const comparator = sqliteComparator(file)
+      try {
+        return await checkBench("sqlite", Sqlite.layer(file), comparator, users, options)
+      } finally {
+        await comparator.close()
+      }
+    })))
+
+    const url = yield* freshDatabase
+    yield* Effect.provide(Effect.zipRight(migrateUp(Pg.migrations(), Pg.dialect), fillCheckData(users)), Layer.fresh(Pg.layer({ url })))
+    // with the store's named statements, then (unless `named` only) as every statement went before: unnamed
+    for (const preparedStatements of options.unnamed ? [true, false] : [true]) {
+      rows.push(...(yield* Effect.promise(async () => {
+        const comparator = await pgComparator(Redacted.value(url))
+        try {
+          const label = preparedStatements ? "pg" : "pg, unnamed statements"
+          return await checkBench(label, Pg.layer({ url, preparedStatements }), comparator, users, options)
+        } finally {
+          await comparator.close()
+        }
+      })))
+    }
+    return rows
+  }).pipe(Effect.scoped, Effect.orDie)
