@@ -12,8 +12,8 @@
  *
  * | store      | check depth 1 / 8 / 32    | move a root with 1k / 10k descendants |
  * |------------|---------------------------|---------------------------------------|
- * | SQLite     | 0.057 / 0.073 / 0.128 ms  | 1.06 / 1.09 ms                        |
- * | PostgreSQL | 0.23 / 0.22 / 0.32 ms     | 6.98 / 7.50 ms                        |
+ * | SQLite     | 0.054 / 0.066 / 0.110 ms  | 1.06 / 1.09 ms                        |
+ * | PostgreSQL | 0.20 / 0.19 / 0.26 ms     | 6.98 / 7.50 ms                        |
  *
  * The check grows with depth by a few µs per level and stays under the
  * request's round trip at depth 32, while moves stay flat at 10k nodes;
