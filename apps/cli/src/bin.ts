@@ -1,5 +1,5 @@
 /**
- * `tessera` (SPEC §2, §3.9): the composition root of the operator's command
+ * `tessera` (docs/configuration.md, docs/domain.md#maintenance): the composition root of the operator's command
  * line. One root command with a subcommand per area; every command first
  * brings the configured store's schema up to date, then acts as the system.
  * The whole configuration is read before the store is opened. Any failure

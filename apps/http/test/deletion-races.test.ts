@@ -37,8 +37,8 @@ const expectStatus = (reply: Reply, status: number) => {
 }
 
 /**
- * Every stored row that refers to a missing user, and every broken invariant a deletion could leave (SPEC §3.1,
- * §3.3, §3.4, §3.9): memberships, workspace owners, direct accesses, API keys and pending invites of missing users;
+ * Every stored row that refers to a missing user, and every broken invariant a deletion could leave (docs/domain.md#users-and-credentials,
+ * #workspaces, #resources and docs/doctor.md): memberships, workspace owners, direct accesses, API keys and pending invites of missing users;
  * team workspaces without an admin; live roots without a direct owner; personal workspaces whose members are not
  * exactly their owner.
  */

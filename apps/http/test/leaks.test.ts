@@ -1,4 +1,4 @@
-// Existence over HTTP, on both stores (SPEC §4): someone with no access at
+// Existence over HTTP, on both stores (docs/http.md): someone with no access at
 // all to a workspace, resource, access or invite is told it is not found —
 // the same status and code as for an id that never existed — on every
 // endpoint that names one (in the path or in the body), and nothing changes.

@@ -1,4 +1,4 @@
-// Resources over HTTP, on both stores (SPEC §3.4, §3.5, §4): moves that
+// Resources over HTTP, on both stores (docs/domain.md#resources, docs/domain.md#moves, docs/http.md): moves that
 // leave their permission scope (root under a resource, across trees, a
 // child promoted to a root, a root re-placed among the roots) and moves that
 // stay inside it, refused moves that change nothing, dry runs, sibling order

@@ -1,4 +1,4 @@
-// Revocation freshness (SPEC §3.7), with two real server processes on one
+// Revocation freshness (docs/domain.md#revocation), with two real server processes on one
 // store (one SQLite file; one PostgreSQL database): a resource is opened by
 // three credentials — its share link, a direct reader grant, and a user who
 // redeemed a grant invite on it — and 16 clients keep reading it (and its

@@ -1,5 +1,5 @@
 // Share links, revocation and team workspace deletion over HTTP, on both
-// stores (SPEC §3.6, §3.7, §4). A share link is a principal of its own: its
+// stores (docs/domain.md#share-links, docs/domain.md#revocation, docs/http.md). A share link is a principal of its own: its
 // role on its resource's subtree and nothing else — no account, no
 // workspace, no other resource — and it dies at once when rotated or
 // disabled; its token is shown once. Revoking a resource sweeps its subtree

@@ -34,7 +34,7 @@ const show = (key: string, id: string) =>
     return reply.body as Workspace
   })
 
-/** The 422 of SPEC §3.3 / §4, with exactly these keys. */
+/** The 422 of docs/domain.md#workspaces / docs/http.md, with exactly these keys. */
 const expectInvariant = (reply: Reply, workspaceId: string | undefined, reason: string) => {
   expect(reply.status).toBe(422)
   expect(Object.keys(reply.body).sort()).toEqual(["error", "message", "reason", "workspace_id"])

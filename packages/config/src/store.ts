@@ -1,5 +1,5 @@
 /**
- * The configured store (SPEC §2), shared by every app's composition root:
+ * The configured store (docs/configuration.md), shared by every app's composition root:
  * `TESSERA_STORE` picks the dialect, and nothing else in the apps changes
  * with it. Also carries the dialect's migration files and lock, so the
  * migrator, the server's start-up and `/readyz` all see the same set.

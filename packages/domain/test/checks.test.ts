@@ -1,4 +1,4 @@
-// The `check` use case over a recording ResourceStore (SPEC §3.4): a batch asks the store once, whatever its size;
+// The `check` use case over a recording ResourceStore (docs/domain.md#resources): a batch asks the store once, whatever its size;
 // each answer is what `effectiveRoleOf` says on the same facts, and nothing for a user who is not active; only a
 // system admin may ask, and a refused caller asks the store nothing.
 import { describe, expect, it } from "@effect/vitest"

@@ -1,4 +1,4 @@
-// Invite rules (SPEC §3.2): fail-closed expiry, the redeem/cancel state machine, and which terms can be minted.
+// Invite rules (docs/domain.md#invites): fail-closed expiry, the redeem/cancel state machine, and which terms can be minted.
 import { describe, expect, it } from "@effect/vitest"
 import { Arbitrary, Either, FastCheck as fc, Schema } from "effect"
 import {

@@ -1,4 +1,4 @@
-// Public-key validation for registration (SPEC §3.1): Ed25519 point decoding and X25519 small-order refusal.
+// Public-key validation for registration (docs/domain.md#users-and-credentials): Ed25519 point decoding and X25519 small-order refusal.
 import { describe, expect, it } from "@effect/vitest"
 import { FastCheck as fc } from "effect"
 import { createPublicKey, diffieHellman, generateKeyPairSync, verify } from "node:crypto"

@@ -1,4 +1,4 @@
-// The pure rules of the resources area (SPEC §3.4, §3.5) against brute-force references: `classifyMove` against
+// The pure rules of the resources area (docs/domain.md#resources, docs/domain.md#moves) against brute-force references: `classifyMove` against
 // applying the move to a copy of a random forest and comparing roots before and after; `effectiveRole` against the
 // highest of every grant the facts hold, and nothing at all under a revoked node.
 import { describe, expect, it } from "@effect/vitest"
@@ -100,7 +100,7 @@ const EXPECTED_PLACEMENT: Record<Position, (target: ResourceId) => MovePlan["pla
   right: (target) => ({ _tag: "after", id: target })
 }
 
-/** SPEC §3.5 by brute force: apply the move to a copy of the tree and compare the roots before and after. */
+/** docs/domain.md#moves by brute force: apply the move to a copy of the tree and compare the roots before and after. */
 const referenceMove = (forest: Forest, resource: ResourceId, target: ResourceId, position: Position): MovePlan | string => {
   if (resource === target) return "target_is_self"
   if (descendantsOf(forest, resource).has(target)) return "target_is_descendant"
@@ -164,7 +164,7 @@ describe("classifyMove (property)", () => {
   })
 })
 
-describe("classifyMove (SPEC §3.5 cases)", () => {
+describe("classifyMove (docs/domain.md#moves cases)", () => {
   //   r1          r2
   //   ├─ a        └─ d
   //   │  └─ b
@@ -236,7 +236,7 @@ const FactsArb: fc.Arbitrary<RoleFacts> = fc.record({
   shareLinkRole: fc.option(LinkRoleArb, { freq: 3, nil: null })
 })
 
-/** SPEC §3.4 by brute force: every grant the facts hold, the highest wins; a revoked node (or no node) grants nothing. */
+/** docs/domain.md#resources by brute force: every grant the facts hold, the highest wins; a revoked node (or no node) grants nothing. */
 const referenceRole = (facts: RoleFacts): ResourceRole | null => {
   if (facts.path.length === 0) return null
   for (const node of facts.path) if (node.revoked) return null

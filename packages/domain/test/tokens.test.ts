@@ -1,4 +1,4 @@
-// Bearer token format (SPEC §3.1): prefix + 32 bytes hex + CRC-32, refused before any lookup when malformed.
+// Bearer token format (docs/domain.md#users-and-credentials): prefix + 32 bytes hex + CRC-32, refused before any lookup when malformed.
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, FastCheck as fc, Option, Redacted } from "effect"
 import { createHash } from "node:crypto"

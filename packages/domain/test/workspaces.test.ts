@@ -1,4 +1,4 @@
-// Workspace rules as pure functions (SPEC §3.3: precedence, refusals carry their reason, accepted patches keep the
+// Workspace rules as pure functions (docs/domain.md#workspaces: precedence, refusals carry their reason, accepted patches keep the
 // invariants) and ensurePersonalWorkspace against a create/delete race, over in-memory ports.
 import { describe, expect, it } from "@effect/vitest"
 import { Arbitrary, Cause, Context, Effect, Either, Exit, FastCheck as fc, Layer, Option } from "effect"
@@ -75,7 +75,7 @@ const SchemaPatchArb = Arbitrary.make(WorkspacePatch)
 
 type Outcome = "ok" | "LastAdmin" | PersonalWorkspaceInvariantError["reason"]
 
-/** SPEC §3.3 read literally: the first broken rule of is_personal, owner (personal), owner (team), members. */
+/** docs/domain.md#workspaces read literally: the first broken rule of is_personal, owner (personal), owner (team), members. */
 const specOutcome = (w: Workspace, p: WorkspacePatch): Outcome => {
   if (p.is_personal !== undefined && p.is_personal !== w.is_personal) return "is_personal_frozen"
   if (w.is_personal && p.owner_user_id !== undefined && p.owner_user_id !== w.owner_user_id) return "owner_user_id_frozen"
@@ -108,7 +108,7 @@ const keepsInvariants = (w: Workspace) => {
 }
 
 describe("checkWorkspacePatch (property)", () => {
-  it.prop("agrees with SPEC §3.3's order on any workspace and any pooled patch", [
+  it.prop("agrees with the order in docs/domain.md#workspaces on any workspace and any pooled patch", [
     fc.oneof(ValidWorkspaceArb, PoolUser.chain((owner) => fc.constant(workspaceOf({ is_personal: true, owner_user_id: owner, members: [] })))),
     PooledPatchArb
   ], ([workspace, patch]) => {
@@ -117,7 +117,7 @@ describe("checkWorkspacePatch (property)", () => {
     expectNamesWorkspace(workspace, result)
   }, { fastCheck: { numRuns: 1000 } })
 
-  it.prop("agrees with SPEC §3.3's order on patches drawn from the WorkspacePatch schema", [ValidWorkspaceArb, SchemaPatchArb], ([workspace, patch]) => {
+  it.prop("agrees with the order in docs/domain.md#workspaces on patches drawn from the WorkspacePatch schema", [ValidWorkspaceArb, SchemaPatchArb], ([workspace, patch]) => {
     const result = checkWorkspacePatch(workspace, patch)
     expect(outcomeOf(result)).toBe(specOutcome(workspace, patch))
     expectNamesWorkspace(workspace, result)

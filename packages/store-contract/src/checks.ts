@@ -1,5 +1,5 @@
 /**
- * The permission check in batches (SPEC §3.4, `check`): random trees with random grants, link settings, revoked
+ * The permission check in batches (docs/domain.md#resources, `check`): random trees with random grants, link settings, revoked
  * subtrees and a revoked user, asked in one batch — every answer must be what the same check asked alone
  * answers, what `effectiveRoleOf` and the stored user say, and what a brute force over the stored state says;
  * and a batch costs a bounded number of statements (at most one per hundred checks), never one per check.

@@ -1,5 +1,5 @@
 /**
- * The doctor on a store (SPEC §3.9): data written by use cases only —
+ * The doctor on a store (docs/domain.md#maintenance): data written by use cases only —
  * registrations, teams, trees, grants, invites, share links (one rotated),
  * a move and a revocation — holds no violation; then, for each check, a
  * fresh small world is broken by direct SQL and the doctor must report

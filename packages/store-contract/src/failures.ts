@@ -1,6 +1,6 @@
 /**
- * A use case's writes and its events commit together or not at all (SPEC
- * §1, §3.8). For every writing use case the event log's `append` is made to
+ * A use case's writes and its events commit together or not at all (docs/consistency.md,
+ * docs/domain.md#events). For every writing use case the event log's `append` is made to
  * die: the use case must fail, and every table must be exactly as it was —
  * an event appended after the commit, instead of inside the transaction,
  * would leave the use case's writes behind. The same call then runs

@@ -45,7 +45,7 @@ export const newUser = Effect.gen(function*() {
 
 /**
  * Every stored row that refers to a missing user, every team workspace without an admin and every live root
- * without a direct owner (SPEC §3.9 doctor), as one SELECT both stores run: what a user's deletion, however it
+ * without a direct owner (docs/doctor.md), as one SELECT both stores run: what a user's deletion, however it
  * races, must never leave. The foreign keys of migration 0003 refuse the first kinds at write time; the query
  * still looks, so that a test using it does not depend on them.
  */

@@ -1,5 +1,5 @@
 /**
- * User deletion against everything else the kernel writes (SPEC §3.1):
+ * User deletion against everything else the kernel writes (docs/domain.md#users-and-credentials):
  * random worlds in which users are deleted while every other writing use
  * case (team workspace deletion included) runs at the same moment, by
  * random actors, must end with no defect, a store that breaks no invariant

@@ -1,5 +1,5 @@
 /**
- * The resources half of the contract suite (SPEC §3.4, §3.5): random trees built with `createResource` and
+ * The resources half of the contract suite (docs/domain.md#resources, docs/domain.md#moves): random trees built with `createResource` and
  * rearranged by random moves and access changes, checked after every step against the invariants every stored
  * state must keep (no cycle, no orphan, an owner on every root, a dense sibling order with each resource where its
  * move put it) and against a model of what each operation does; the effective role against a brute force over
@@ -119,7 +119,7 @@ export const ancestorsIn = (byId: ReadonlyMap<string, Resource>, id: string): Re
 }
 
 /**
- * SPEC §3.4 by brute force: the highest of the user's direct accesses on the path, the link role of every node on
+ * docs/domain.md#resources by brute force: the highest of the user's direct accesses on the path, the link role of every node on
  * the path shared with the workspace (members only), and administrator for a workspace admin.
  */
 export const bruteRole = (
@@ -187,7 +187,7 @@ const expectEffectiveRoles = (admin: Principal, state: StoredState, users: Reado
 const outcomeOf = (result: Either.Either<unknown, { readonly _tag: string }>) => (Either.isRight(result) ? "ok" : result.left._tag)
 
 // ---------------------------------------------------------------------------------------------
-// The model: what SPEC §3.4/§3.5 say each operation does to the tree, its order and the direct accesses.
+// The model: what docs/domain.md#resources and docs/domain.md#moves say each operation does to the tree, its order and the direct accesses.
 
 /** Deeper than the store's ancestor walk reached when this was written (65 nodes). */
 const DEEP = 80
@@ -260,7 +260,7 @@ const isUnder = (parent: ReadonlyMap<string, string | null>, node: string, ances
 /** A new parent the actor cannot see at all is not found; one they see without administering it is forbidden. */
 const newParentOutcome = (role: ResourceRole | null) => (role === null ? "NotFound" : allows(role, "administer") ? "ok" : "Forbidden")
 
-/** Where `id` lands among its new siblings (SPEC §3.5): first or last, or right before or after the target. */
+/** Where `id` lands among its new siblings (docs/domain.md#moves): first or last, or right before or after the target. */
 const place = (siblings: Array<string>, id: string, target: string, position: Position) => {
   switch (position) {
     case "first-child":

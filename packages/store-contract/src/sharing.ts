@@ -1,6 +1,6 @@
 /**
- * Share links, revocation and the minter rule on a store (SPEC §3.2, §3.6,
- * §3.7). A link's bearer is a principal of its own: its role opens its
+ * Share links, revocation and the minter rule on a store (docs/domain.md#invites, docs/domain.md#share-links,
+ * #revocation). A link's bearer is a principal of its own: its role opens its
  * resource and that resource's subtree and nothing else; rotating or
  * disabling the link kills its token at once; however many creations race,
  * one link stays active. Revoking a resource sweeps its subtree (resources,

@@ -1,5 +1,5 @@
 /**
- * The workspace half of the contract suite (SPEC §3.3): team and personal
+ * The workspace half of the contract suite (docs/domain.md#workspaces): team and personal
  * workspaces, their members, the personal-workspace invariants with their
  * precedence, the cleanup of personal workspaces written before the rules,
  * and user deletion against last-admin seats. Like `storeContract`, it drives
@@ -92,7 +92,7 @@ const createTeam = (owner: Principal, members: ReadonlyArray<readonly [Person, W
   })
 
 // ---------------------------------------------------------------------------------------------
-// The model for the property: what SPEC §3.3 says each operation does.
+// The model for the property: what docs/domain.md#workspaces says each operation does.
 
 interface ModelWorkspace {
   readonly id: WorkspaceId
@@ -417,7 +417,7 @@ export const workspaceContract = <E>(name: string, store: Layer.Layer<StorePorts
           expect((yield* stateOf(ids, seq)).json).toBe(before.json)
         }))
 
-      it.effect("when one patch breaks several rules, the first of SPEC §3.3's order is reported", () =>
+      it.effect("when one patch breaks several rules, the first of the order in docs/domain.md#workspaces is reported", () =>
         Effect.gen(function*() {
           const [owner, other] = yield* people(2)
           const personal = owner!.personal.id

@@ -1,4 +1,4 @@
-// Runs the batch check contract (SPEC §3.4, `check`) on a fresh PostgreSQL database, with named statements and without;
+// Runs the batch check contract (docs/domain.md#resources, `check`) on a fresh PostgreSQL database, with named statements and without;
 // and shows the check's statements are named (prepared once per connection) unless that is turned off.
 import { describe, expect, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"

@@ -1,6 +1,6 @@
 // Proves on PostgreSQL, with every racer inside its own transaction on its own pooled connection, that a root never
-// loses its last owner to concurrent removals or demotions (SPEC §3.4: a guarded write, not count-then-delete),
-// and that two crossing moves cannot both pass their classification and leave a cycle (SPEC §3.5).
+// loses its last owner to concurrent removals or demotions (docs/domain.md#resources: a guarded write, not count-then-delete),
+// and that two crossing moves cannot both pass their classification and leave a cycle (docs/domain.md#moves).
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
 import {

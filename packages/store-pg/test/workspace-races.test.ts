@@ -143,7 +143,7 @@ layer(store, { excludeTestServices: true, timeout: "60 seconds" })("PostgreSQL w
         const members = yield* membersOf(team)
         if (members.some((m) => m.user_id === doomed.user.id)) ghosts.push({ round, via, outcome: joined! })
       }
-      // A membership row of a deleted user is a reference to a missing user (SPEC §3.9 doctor), and as an
+      // A membership row of a deleted user is a reference to a missing user (docs/doctor.md), and as an
       // admin seat it would let the real admins leave a team with no one left to administer it.
       expect(ghosts).toEqual([])
     }))

@@ -1,4 +1,4 @@
-// Runs the workspace contract (SPEC §3.3) on a fresh PostgreSQL database.
+// Runs the workspace contract (docs/domain.md#workspaces) on a fresh PostgreSQL database.
 import { migrateUp } from "@tessera/store-sql"
 import { workspaceContract } from "@tessera/store-contract/workspaces"
 import { Layer } from "effect"

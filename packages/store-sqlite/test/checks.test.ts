@@ -1,4 +1,4 @@
-// Runs the batch check contract (SPEC §3.4, `check`) on a fresh SQLite file.
+// Runs the batch check contract (docs/domain.md#resources, `check`) on a fresh SQLite file.
 import { checkContract } from "@tessera/store-contract/checks"
 import { migrateUp } from "@tessera/store-sql"
 import { mkdtempSync } from "node:fs"

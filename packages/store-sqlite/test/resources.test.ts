@@ -1,4 +1,4 @@
-// Runs the resource contract (SPEC §3.4, §3.5) on a fresh SQLite file, with the stored sibling positions read back.
+// Runs the resource contract (docs/domain.md#resources, docs/domain.md#moves) on a fresh SQLite file, with the stored sibling positions read back.
 import { SqlClient } from "@effect/sql"
 import { resourceContract, type SiblingRow } from "@tessera/store-contract/resources"
 import { migrateUp } from "@tessera/store-sql"

@@ -1,5 +1,5 @@
 /**
- * `tessera doctor [--json]` (SPEC §3.9): checks every rule of the kernel
+ * `tessera doctor [--json]` (docs/domain.md#maintenance): checks every rule of the kernel
  * over the stored data and lists each violation with the ids involved. It
  * only reads, so it may run beside a live server; it never repairs (that is
  * `tessera cleanup …`).

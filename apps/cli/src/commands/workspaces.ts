@@ -2,7 +2,7 @@
  * `tessera workspaces list|show` and `tessera cleanup
  * personal-workspace-members`: reading workspaces as the system, and the
  * dry-run-first repair of personal workspaces whose members are not exactly
- * their owner as admin (SPEC §3.9). The repair's report is printed page by
+ * their owner as admin (docs/domain.md#maintenance). The repair's report is printed page by
  * page as the walk goes, never held whole: a store with a million broken
  * workspaces prints a million lines in the memory of one page.
  */

@@ -1,5 +1,5 @@
 /**
- * The doctor (SPEC §3.9): every rule of the kernel checked over the stored
+ * The doctor (docs/domain.md#maintenance): every rule of the kernel checked over the stored
  * data, whatever wrote it — a bug, a restore, a hand-run statement. The
  * `StoreInspector` port walks the tables in keyset pages and yields the
  * violations each page holds; `runDoctor` folds them into a report. It only

@@ -1,5 +1,5 @@
 /**
- * Who may mint and see invites (SPEC §3.2): system admins mint any invite;
+ * Who may mint and see invites (docs/domain.md#invites): system admins mint any invite;
  * a workspace admin mints grant invites for their workspace; an
  * administrator of a resource mints grant invites for it, with a role below
  * `owner`. Someone who cannot see the target at all is told it is not found.

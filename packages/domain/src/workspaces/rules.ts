@@ -54,7 +54,7 @@ const adminsOf = (members: ReadonlyArray<{ readonly role: string; readonly user_
  * Checks a patch against the invariants (pure). When it breaks several
  * personal-workspace rules the reason is the first of `is_personal_frozen`,
  * `owner_user_id_frozen`, `owner_user_id_on_non_personal`, then
- * `members_mutation` (SPEC §3.3). A team workspace's new member list must
+ * `members_mutation` (docs/domain.md#workspaces). A team workspace's new member list must
  * keep an admin.
  */
 export const checkWorkspacePatch = (
