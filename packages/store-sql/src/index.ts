@@ -6,6 +6,7 @@
  */
 import { Crypto } from "@tessera/domain"
 import { Layer } from "effect"
+import { AccessQueriesLive } from "./access.js"
 import { StoreInspectorLive } from "./doctor.js"
 import { EventLogLive } from "./events.js"
 import { ApiKeyStoreLive, InviteStoreLive, LinkCredentialStoreLive, UserStoreLive } from "./identity.js"
@@ -26,6 +27,7 @@ export const PortsLive = Layer.mergeAll(
   ShareLinkStoreLive,
   WorkspaceStoreLive,
   ResourceStoreLive,
+  AccessQueriesLive,
   EventLogLive,
   TransactorLive,
   StoreInspectorLive,
