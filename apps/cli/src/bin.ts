@@ -9,6 +9,7 @@
 import { Command, HelpDoc, ValidationError } from "@effect/cli"
 import { runWithStore, up } from "@tessera/config"
 import { Console, Effect } from "effect"
+import { explainCommand } from "./commands/access.js"
 import { admin } from "./commands/admin.js"
 import { doctor } from "./commands/doctor.js"
 import { events } from "./commands/events.js"
@@ -19,8 +20,8 @@ import { checkCommand, resources } from "./commands/resources.js"
 import { cleanup, workspaces } from "./commands/workspaces.js"
 
 const tessera = Command.make("tessera").pipe(
-  Command.withDescription("operate a Tessera store: admin, users, invites, workspaces, resources, check, events, cleanup, doctor (--json on any command for JSON)"),
-  Command.withSubcommands([admin, users, invites, workspaces, resources, checkCommand, events, cleanup, doctor]),
+  Command.withDescription("operate a Tessera store: admin, users, invites, workspaces, resources, check, explain, events, cleanup, doctor (--json on any command for JSON)"),
+  Command.withSubcommands([admin, users, invites, workspaces, resources, checkCommand, explainCommand, events, cleanup, doctor]),
   // Migrating is idempotent and cheap when current, and it means no command
   // ever runs against a schema older than the code.
   Command.transformHandler((command) => Effect.zipRight(up, command))

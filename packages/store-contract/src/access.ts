@@ -285,7 +285,7 @@ export const accessContract = <E>(name: string, store: Layer.Layer<Ports, E>) =>
             }
             expect((yield* Effect.flip(listReachable(admin, NOWHERE_USER, "read")))._tag).toBe("UserNotFound")
           }),
-        { timeout: 600_000, fastCheck: { numRuns: 25, interruptAfterTimeLimit: 300_000 } }
+        { timeout: 600_000, fastCheck: { numRuns: 20, interruptAfterTimeLimit: 300_000 } }
       )
     })
 

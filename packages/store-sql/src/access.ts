@@ -182,23 +182,24 @@ export const AccessQueriesLive = Layer.effect(AccessQueries, Effect.gen(function
     const inWorkspace = (column: string) => workspaceId === null ? sql`` : sql`AND ${sql.literal(column)} = ${workspaceId}`
     const linkRoles = roles.filter((r) => r === "reader" || r === "editor")
     const seeds: Array<Fragment> = [
-      sql`SELECT x.resource_id AS id FROM resource_accesses x JOIN resources r ON r.id = x.resource_id
+      sql`SELECT r.id, r.parent_id, r.revoked_at FROM resource_accesses x JOIN resources r ON r.id = x.resource_id
           WHERE x.user_id = ${userId} AND ${sql.in("x.role", roles)} ${inWorkspace("r.workspace_id")}`
     ]
     if (roles.includes("administrator")) {
-      seeds.push(sql`SELECT r.id FROM member m JOIN resources r ON r.workspace_id = m.workspace_id AND r.parent_id IS NULL WHERE m.role = 'admin'`)
+      seeds.push(sql`SELECT r.id, r.parent_id, r.revoked_at FROM member m JOIN resources r ON r.workspace_id = m.workspace_id AND r.parent_id IS NULL
+                     WHERE m.role = 'admin'`)
     }
     if (linkRoles.length > 0) {
-      seeds.push(sql`SELECT r.id FROM member m JOIN resources r ON r.workspace_id = m.workspace_id
+      seeds.push(sql`SELECT r.id, r.parent_id, r.revoked_at FROM member m JOIN resources r ON r.workspace_id = m.workspace_id
                      WHERE r.link_reach = 'workspace' AND ${sql.in("r.link_role", linkRoles)}`)
     }
     return sql`WITH RECURSIVE
         member (workspace_id, role) AS (
           SELECT m.workspace_id, m.role FROM workspace_members m WHERE m.user_id = ${userId} ${inWorkspace("m.workspace_id")}
         ),
-        seed (id) AS (${sql.join(" UNION ", false)(seeds)}),
+        seed (id, parent_id, revoked_at) AS (${sql.join(" UNION ", false)(seeds)}),
         up (seed, id, parent_id, revoked_at, depth) AS (
-          SELECT r.id, r.id, r.parent_id, r.revoked_at, 0 FROM seed s JOIN resources r ON r.id = s.id
+          SELECT id, id, parent_id, revoked_at, 0 FROM seed
           UNION ALL
           SELECT u.seed, r.id, r.parent_id, r.revoked_at, u.depth + 1 FROM up u JOIN resources r ON r.id = u.parent_id WHERE u.depth < ${MAX_DEPTH}
         ),

@@ -6,6 +6,7 @@
 import { Args, Command } from "@effect/cli"
 import { Access, Action, check, ResourceId, ResourceStore, Resource, SystemActor, UserId, WorkspaceId, getWorkspace } from "@tessera/domain"
 import { Effect, Schema } from "effect"
+import { accessSubcommands } from "./access.js"
 import { InvalidArguments, json, present } from "./shared.js"
 
 interface Node {
@@ -45,8 +46,8 @@ const tree = Command.make("tree", { workspaceId, json }, ({ json, workspaceId })
   })).pipe(Command.withDescription("print a workspace's resources as an indented tree with each node's direct accesses"))
 
 export const resources = Command.make("resources").pipe(
-  Command.withDescription("read resource trees"),
-  Command.withSubcommands([tree])
+  Command.withDescription("read resource trees, who has access to a resource, and what a user can reach"),
+  Command.withSubcommands([tree, ...accessSubcommands])
 )
 
 const userId = Args.text({ name: "user-id" }).pipe(Args.withSchema(UserId))
