@@ -2,20 +2,41 @@
  * Bearer authentication. `Authentication` resolves `Authorization: Bearer
  * tsk_…` to the active user owning the key; `BearerAuthentication`, on the
  * resources' endpoints, also accepts a share link (`tsl_…`) and resolves it
- * to its bearer. A missing, malformed (checksum), unknown or revoked key, and
- * a disabled or rotated link, is 401; a share link anywhere else is 401 too.
- * No secret is ever logged.
+ * to its bearer. A missing Authorization header, another scheme than
+ * Bearer, a malformed (checksum), unknown or revoked key, and a disabled or
+ * rotated link, is 401, each saying which; a share link anywhere else is
+ * 401 too. No secret is ever logged or quoted.
  */
-import { Authentication, BearerAuthentication } from "@tessera/api"
+import { HttpServerRequest } from "@effect/platform"
+import { ApiErrors, Authentication, BearerAuthentication } from "@tessera/api"
 import { authenticate, authenticateBearer } from "@tessera/domain"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, type Redacted } from "effect"
 import { wire } from "./wire.js"
+
+/**
+ * The framework hands the middleware whatever follows the first seven
+ * characters of the header, or an empty token when there is none; these
+ * two cases are told apart here, before the token is judged.
+ */
+const presented = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+  const header = request.headers.authorization
+  if (header === undefined) {
+    return Effect.fail(new ApiErrors.Unauthenticated({ message: "no Authorization header: send `Authorization: Bearer <key>`" }))
+  }
+  if (!/^bearer /i.test(header)) {
+    return Effect.fail(new ApiErrors.Unauthenticated({ message: "the Authorization header must be `Bearer <key>`" }))
+  }
+  return Effect.void
+})
+
+const guarded = <A, E, R>(token: Redacted.Redacted<string>, judge: (token: Redacted.Redacted<string>) => Effect.Effect<A, E, R>) =>
+  Effect.zipRight(presented, judge(token))
 
 export const AuthenticationLive = Layer.effect(
   Authentication,
   Effect.map(Effect.context<Effect.Effect.Context<ReturnType<typeof authenticate>>>(), (context) =>
     Authentication.of({
-      bearer: (token) => authenticate(token).pipe(wire, Effect.provide(context)) as never
+      bearer: (token) => guarded(token, (t) => authenticate(t).pipe(wire)).pipe(Effect.provide(context)) as never
     }))
 )
 
@@ -23,6 +44,6 @@ export const BearerAuthenticationLive = Layer.effect(
   BearerAuthentication,
   Effect.map(Effect.context<Effect.Effect.Context<ReturnType<typeof authenticateBearer>>>(), (context) =>
     BearerAuthentication.of({
-      bearer: (token) => authenticateBearer(token).pipe(wire, Effect.provide(context)) as never
+      bearerOrLink: (token) => guarded(token, (t) => authenticateBearer(t).pipe(wire)).pipe(Effect.provide(context)) as never
     }))
 )

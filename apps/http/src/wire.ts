@@ -1,5 +1,5 @@
 /**
- * Translation from domain failures to the wire errors of SPEC §4, and the
+ * Translation from domain failures to the wire errors (docs/http.md), and the
  * API-level middleware that gives framework failures (a body that fails its
  * schema or is refused by `limits.ts`, an unknown route) the same format.
  * Status codes live here and in @tessera/api only. A reply never quotes more
@@ -8,8 +8,9 @@
 import { HttpApiBuilder, HttpApiError, HttpServerError, type HttpServerRequest, type HttpServerResponse } from "@effect/platform"
 import { ApiErrors } from "@tessera/api"
 import type * as Domain from "@tessera/domain"
-import { Cause, Effect, ParseResult, Predicate } from "effect"
+import { Cause, Effect, ParseResult } from "effect"
 import { isBodyRefusal } from "./limits.js"
+import { methodNotAllowed } from "./methods.js"
 
 export type DomainError =
   | Domain.Unauthenticated
@@ -91,18 +92,101 @@ export const invalidRequest = (issues: ReadonlyArray<ApiErrors.Issue>, message =
   new ApiErrors.InvalidRequest({ message, issues })
 
 /** The 400 for schema issues: the first `MAX_ISSUES` of them, each quoting the bad value only shortly. */
-const invalidFromIssues = (issues: ReadonlyArray<{ readonly path: ReadonlyArray<PropertyKey>; readonly message: string }>) =>
-  issues.length <= MAX_ISSUES
+interface SchemaIssue {
+  readonly _tag: string
+  readonly path: ReadonlyArray<PropertyKey>
+  readonly message: string
+}
+
+/** `Expected <what>, actual <value>` as its two parts, found without a regular expression (the value may be long). */
+const expectedOf = (message: string): readonly [string, string] | undefined => {
+  if (!message.startsWith("Expected ")) return undefined
+  const at = message.indexOf(", actual ")
+  return at < 0 ? undefined : [message.slice("Expected ".length, at), message.slice(at + ", actual ".length)]
+}
+
+/**
+ * One issue per bad value. With `errors: "all"`, a value that misses a
+ * union is reported once per member (`Expected "read", actual "fly"`,
+ * `Expected "comment", …`), and a field that may be left out once more as
+ * `Expected undefined` — which JSON and query strings cannot carry. Such
+ * alternatives at one path are joined into one issue naming them all, and
+ * `undefined` is left out wherever the value fails otherwise too.
+ */
+const oneIssuePerValue = (issues: ReadonlyArray<SchemaIssue>): ReadonlyArray<SchemaIssue> => {
+  const keyOf = (issue: SchemaIssue) => JSON.stringify(issue.path.map(String))
+  const byPath = new Map<string, Array<SchemaIssue>>()
+  for (const issue of issues) {
+    const key = keyOf(issue)
+    const siblings = byPath.get(key)
+    if (siblings === undefined) byPath.set(key, [issue])
+    else siblings.push(issue)
+  }
+  const out: Array<SchemaIssue> = []
+  for (const issue of issues) {
+    const siblings = byPath.get(keyOf(issue))!
+    if (siblings.length === 1) {
+      out.push(issue)
+      continue
+    }
+    if (siblings[0] !== issue) continue
+    const undefinedAlternative = (i: SchemaIssue) => i._tag === "Type" && expectedOf(i.message)?.[0] === "undefined"
+    const rest = siblings.filter((i) => !undefinedAlternative(i))
+    const alternatives = rest.filter((i) => i._tag === "Type").map((i) => expectedOf(i.message))
+    const actuals = new Set(alternatives.map((m) => m?.[1]))
+    if (alternatives.length > 1 && alternatives.length === rest.length && actuals.size === 1 && alternatives.every((m) => m !== undefined)) {
+      out.push({ ...issue, message: `Expected ${alternatives.map((m) => m![0]).join(" | ")}, actual ${alternatives[0]![1]}` })
+    } else {
+      out.push(...(rest.length > 0 ? rest : siblings))
+    }
+  }
+  return out
+}
+
+const invalidFromIssues = (all: ReadonlyArray<SchemaIssue>) => {
+  const issues = oneIssuePerValue(all)
+  return issues.length <= MAX_ISSUES
     ? invalidRequest(issues.map(toIssue))
     : invalidRequest(
       issues.slice(0, MAX_ISSUES).map(toIssue),
       `the request does not match its schema (the first ${MAX_ISSUES} of ${issues.length} issues)`
     )
+}
 
 export const invalidRequestOf = (error: ParseResult.ParseError) =>
   invalidFromIssues(ParseResult.ArrayFormatter.formatErrorSync(error))
 
-export const toWire = (error: DomainError): ApiErrors.WireError => {
+/** The wire error each domain failure becomes, by its tag: what an operation must declare when its use case can fail so. */
+interface WireByTag {
+  readonly Unauthenticated: ApiErrors.Unauthenticated
+  readonly Forbidden: ApiErrors.Forbidden
+  readonly UserNotFound: ApiErrors.NotFound
+  readonly NotFound: ApiErrors.NotFound
+  readonly UserExists: ApiErrors.UserExists
+  readonly LastSystemAdmin: ApiErrors.LastSystemAdmin
+  readonly InvalidKey: ApiErrors.InvalidKey
+  readonly InviteNotFound: ApiErrors.InviteNotFound
+  readonly InviteAlreadyRedeemed: ApiErrors.InviteAlreadyRedeemed
+  readonly InviteExpired: ApiErrors.InviteExpired
+  readonly InviteCanceled: ApiErrors.InviteCanceled
+  readonly WrongInviteKind: ApiErrors.WrongInviteKind
+  readonly Conflict: ApiErrors.Conflict
+  readonly AlreadyBootstrapped: ApiErrors.Conflict
+  readonly AlreadyMember: ApiErrors.AlreadyMember
+  readonly MalformedToken: ApiErrors.InvalidRequest
+  readonly PersonalWorkspaceInvariantError: ApiErrors.PersonalWorkspaceInvariant
+  readonly PersonalWorkspaceUnavailable: ApiErrors.Conflict
+  readonly LastAdmin: ApiErrors.LastAdmin
+  readonly LastOwner: ApiErrors.LastOwner
+  readonly InvalidMove: ApiErrors.InvalidMove
+  readonly ResourceRevoked: ApiErrors.ResourceRevoked
+  readonly ParseError: ApiErrors.InvalidRequest
+}
+
+/** The wire errors a use case failing with `E` can answer. */
+export type WireOf<E extends DomainError> = E extends { readonly _tag: infer Tag extends keyof WireByTag } ? WireByTag[Tag] : never
+
+const toWireError = (error: DomainError): WireByTag[keyof WireByTag] => {
   switch (error._tag) {
     case "Unauthenticated":
       return new ApiErrors.Unauthenticated({ message: error.message })
@@ -113,20 +197,19 @@ export const toWire = (error: DomainError): ApiErrors.WireError => {
     case "NotFound":
       return new ApiErrors.NotFound({ message: `no ${error.what} ${error.id}` })
     case "UserExists":
-      return new ApiErrors.Conflict({ error: "user_exists", message: error.message, field: error.field })
+      return new ApiErrors.UserExists({ message: error.message, field: error.field })
     case "LastSystemAdmin":
-      return new ApiErrors.Conflict({ error: "last_system_admin", message: `${error.userId} is the last active system admin` })
+      return new ApiErrors.LastSystemAdmin({ message: `${error.userId} is the last active system admin` })
     case "InvalidKey":
       return new ApiErrors.InvalidKey({ message: `${error.field} ${KEY_PROBLEMS[error.problem]}`, field: error.field })
     case "InviteNotFound":
       return new ApiErrors.InviteNotFound({ message: error.message })
     case "InviteAlreadyRedeemed":
-      return new ApiErrors.Conflict({ error: "invite_already_redeemed", message: `invite ${error.inviteId} is already redeemed` })
+      return new ApiErrors.InviteAlreadyRedeemed({ message: `invite ${error.inviteId} is already redeemed` })
     case "InviteExpired":
-      return new ApiErrors.Gone({ error: "invite_expired", message: `invite ${error.inviteId} has expired` })
+      return new ApiErrors.InviteExpired({ message: `invite ${error.inviteId} has expired` })
     case "InviteCanceled":
-      return new ApiErrors.Gone({
-        error: "invite_canceled",
+      return new ApiErrors.InviteCanceled({
         message: error.reason === "minter_lost_authority"
           ? `invite ${error.inviteId} is void: whoever minted it may no longer grant it`
           : `invite ${error.inviteId} was canceled`
@@ -134,48 +217,61 @@ export const toWire = (error: DomainError): ApiErrors.WireError => {
     case "WrongInviteKind":
       return new ApiErrors.WrongInviteKind({ message: `invite ${error.inviteId} is not a ${error.expected} invite` })
     case "Conflict":
+      // Only cancelling an invite raises this reason, and its operation declares it.
+      return error.reason === "invite_already_redeemed"
+        ? new ApiErrors.InviteAlreadyRedeemed({ message: error.message }) as never
+        : new ApiErrors.Conflict({ message: error.message })
     case "AlreadyBootstrapped":
-      return new ApiErrors.Conflict({ error: "conflict", message: error.message })
+    case "PersonalWorkspaceUnavailable":
+      return new ApiErrors.Conflict({ message: error.message })
     case "AlreadyMember":
-      return new ApiErrors.Conflict({ error: "already_member", message: `${error.userId} is already a member of ${error.workspaceId}` })
+      return new ApiErrors.AlreadyMember({ message: `${error.userId} is already a member of ${error.workspaceId}` })
     case "MalformedToken":
       return invalidRequest([], error.message)
-    case "PersonalWorkspaceInvariantError":
+    case "PersonalWorkspaceInvariantError": {
+      // A refused creation has no workspace to name.
+      const created = error.workspaceId === ""
       return new ApiErrors.PersonalWorkspaceInvariant({
-        message: `${error.workspaceId === "" ? "a new workspace" : `workspace ${error.workspaceId}`} breaks a personal-workspace rule: ${error.reason}`,
-        workspace_id: error.workspaceId,
+        message: `${created ? "a new workspace" : `workspace ${error.workspaceId}`} breaks a personal-workspace rule: ${error.reason}`,
+        workspace_id: created ? null : error.workspaceId,
         reason: error.reason
       })
-    case "PersonalWorkspaceUnavailable":
-      return new ApiErrors.Conflict({ error: "conflict", message: error.message })
+    }
     case "LastAdmin":
-      return new ApiErrors.Conflict({
-        error: "last_admin",
+      return new ApiErrors.LastAdmin({
         message: `this would leave ${error.workspaceIds.join(", ")} without an admin`,
         workspace_ids: error.workspaceIds
       })
     case "LastOwner":
-      return new ApiErrors.Conflict({
-        error: "last_owner",
+      return new ApiErrors.LastOwner({
         message: `this would leave ${error.resourceIds.join(", ")} without an owner`,
         resource_ids: error.resourceIds
       })
     case "InvalidMove":
       return new ApiErrors.InvalidMove({ message: error.message })
     case "ResourceRevoked":
-      return new ApiErrors.Gone({ error: "resource_revoked", message: `resource ${error.resourceId} is revoked` })
+      return new ApiErrors.ResourceRevoked({ message: `resource ${error.resourceId} is revoked` })
     case "ParseError":
       return invalidRequestOf(error)
   }
 }
 
-/** Runs a use case and turns its domain failures into wire errors. */
-export const wire = <A, E extends DomainError, R>(effect: Effect.Effect<A, E, R>) => Effect.mapError(effect, toWire)
+/** A domain failure as the wire error it answers with. */
+export const toWire = <E extends DomainError>(error: E): WireOf<E> => toWireError(error) as WireOf<E>
+
+/**
+ * Runs a use case and turns its domain failures into wire errors, typed
+ * precisely: a handler then type-checks only if its operation declares
+ * every error its use case can fail with.
+ */
+export const wire = <A, E extends DomainError, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, WireOf<E>, R> =>
+  Effect.mapError(effect, toWire)
 
 /**
  * Gives the framework's own failures the wire format: schema failures of a
  * body, query or path (`HttpApiDecodeError`), bodies that are not JSON,
- * unknown routes, and defects (500 `internal_error`, cause logged only).
+ * unknown routes (405 with `Allow` when only the method is wrong, from
+ * `methods.ts`), and defects (500 `internal_error`, cause logged only).
  */
 export const WireFormatLive = HttpApiBuilder.middleware((app) => {
   // The framework types the app as failure-free, but these failures do flow through it.
@@ -186,7 +282,11 @@ export const WireFormatLive = HttpApiBuilder.middleware((app) => {
     if (e instanceof HttpApiError.HttpApiDecodeError) {
       return Effect.fail(invalidFromIssues(e.issues))
     }
-    if (Predicate.isTagged(e, "RouteNotFound")) return Effect.fail(new ApiErrors.NotFound({ message: "no such route" }))
+    if (e instanceof HttpServerError.RouteNotFound) {
+      // A known path asked with a method it does not serve is 405, with `Allow`.
+      const refused = methodNotAllowed(e.request)
+      return refused === undefined ? Effect.fail(new ApiErrors.NotFound({ message: "no such route" })) : Effect.succeed(refused)
+    }
     if (e instanceof HttpServerError.RequestError) {
       return Effect.fail(isBodyRefusal(e.cause) ? e.cause : invalidRequest([], "the body could not be read"))
     }

@@ -41,7 +41,7 @@ const expectInvariant = (reply: Reply, workspaceId: string | undefined, reason: 
   expect(reply.body).toEqual({
     error: "personal_workspace_invariant",
     message: expect.any(String),
-    workspace_id: workspaceId ?? expect.any(String),
+    workspace_id: workspaceId ?? null,
     reason
   })
 }

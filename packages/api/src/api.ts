@@ -1,7 +1,9 @@
 /**
- * The HTTP contract of Tessera v1 (SPEC §4), shared by the server and by
- * typed clients. Request schemas reject unknown fields; every failure is one
- * of the wire errors in `errors.ts`.
+ * The HTTP contract of Tessera v1 (docs/http.md), shared by the server and
+ * by typed clients. Request schemas reject unknown fields; every operation
+ * declares exactly the wire errors of `errors.ts` it can answer, with a
+ * summary, a description and, for a body, an example; the OpenAPI document
+ * is generated from it.
  */
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiMiddleware, HttpApiSchema, HttpApiSecurity, OpenApi } from "@effect/platform"
 import {
@@ -35,12 +37,46 @@ import {
   WorkspacePatch,
   WorkspaceRole
 } from "@tessera/domain"
-import { Context, Schema } from "effect"
+import type { HttpMethod } from "@effect/platform/HttpMethod"
+import { Context, Redacted, Schema } from "effect"
 import * as Errors from "./errors.js"
 
 /** Strict request bodies: an unknown field is an error, not silently dropped. */
 const strict = <S extends Schema.Schema.Any>(schema: S) =>
   schema.annotations({ parseOptions: { onExcessProperty: "error", errors: "all" } }) as unknown as S
+
+/** A request body with examples for the OpenAPI document; they are checked against the body's type. */
+const body = <S extends Schema.Schema.Any>(schema: S, ...examples: readonly [Schema.Schema.Type<S>, ...Array<Schema.Schema.Type<S>>]) =>
+  strict(schema).annotations({ examples }) as unknown as S
+
+/**
+ * A query parameter that may be left out. Exact: a query string never holds
+ * `undefined`, so a bad value is one issue, not a second "expected undefined".
+ */
+const param = <S extends Schema.Schema.Any>(schema: S) => Schema.optionalWith(schema, { exact: true })
+
+/** A whole number in a query string: `integer` in the OpenAPI document, one issue when it is not one. */
+const IntegerParam = (minimum: number, maximum?: number) => {
+  const range = maximum === undefined ? `at least ${minimum}` : `from ${minimum} to ${maximum}`
+  return Schema.NumberFromString.pipe(
+    Schema.filter((n) => Number.isInteger(n) && n >= minimum && (maximum === undefined || n <= maximum)),
+    Schema.annotations({
+      message: () => ({ message: `must be an integer ${range}`, override: true }),
+      jsonSchema: { type: "integer", minimum, ...(maximum === undefined ? {} : { maximum }) }
+    })
+  )
+}
+
+/**
+ * The errors of reading a JSON body: not JSON or not its schema (400), over
+ * the size limit (413), not declared `application/json` (415).
+ */
+const readsBody = <Name extends string, Method extends HttpMethod, P, U, Pl, H, S, E, R, RE>(
+  endpoint: HttpApiEndpoint.HttpApiEndpoint<Name, Method, P, U, Pl, H, S, E, R, RE>
+) => endpoint.addError(Errors.InvalidRequest).addError(Errors.PayloadTooLarge).addError(Errors.UnsupportedMediaType)
+
+/** The summary and description of an operation or group in the OpenAPI document and `/docs`. */
+const doc = (summary: string, description: string) => OpenApi.annotations({ summary, description })
 
 /** The user calling with an API key (`tsk_`). */
 export class CurrentPrincipal extends Context.Tag("Tessera/CurrentPrincipal")<CurrentPrincipal, Principal>() {}
@@ -56,7 +92,11 @@ export class CurrentActor extends Context.Tag("Tessera/CurrentActor")<CurrentAct
 export class Authentication extends HttpApiMiddleware.Tag<Authentication>()("Tessera/Authentication", {
   failure: Errors.Unauthenticated,
   provides: CurrentPrincipal,
-  security: { bearer: HttpApiSecurity.bearer }
+  security: {
+    bearer: HttpApiSecurity.bearer.pipe(
+      HttpApiSecurity.annotate(OpenApi.Description, "An API key (`tsk_…`), as `Authorization: Bearer <key>`.")
+    )
+  }
 }) {}
 
 /**
@@ -67,29 +107,57 @@ export class Authentication extends HttpApiMiddleware.Tag<Authentication>()("Tes
 export class BearerAuthentication extends HttpApiMiddleware.Tag<BearerAuthentication>()("Tessera/BearerAuthentication", {
   failure: Errors.Unauthenticated,
   provides: CurrentActor,
-  security: { bearer: HttpApiSecurity.bearer }
+  security: {
+    bearerOrLink: HttpApiSecurity.bearer.pipe(
+      HttpApiSecurity.annotate(OpenApi.Description, "An API key (`tsk_…`) or a share link's token (`tsl_…`), as `Authorization: Bearer <token>`.")
+    )
+  }
 }) {}
 
 const Secret = Schema.Redacted(Schema.String)
 
+/** Example values for the OpenAPI document. */
+const ex = {
+  user: UserId.make("usr_6f1c2a9d4b3e4f5a8c7d0e1f2a3b4c5d"),
+  other: UserId.make("usr_0a1b2c3d4e5f60718293a4b5c6d7e8f9"),
+  workspace: WorkspaceId.make("ws_3c4d5e6f708192a3b4c5d6e7f8091a2b"),
+  resource: ResourceId.make("res_9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b"),
+  target: ResourceId.make("res_1a2b3c4d5e6f708192a3b4c5d6e7f809"),
+  inviteToken: Redacted.make(`tsi_${"5f".repeat(36)}`),
+  signPub: "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c",
+  kexPub: "de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f"
+}
+
 // --- health ---------------------------------------------------------------
 
 export class HealthGroup extends HttpApiGroup.make("health")
-  .add(HttpApiEndpoint.get("healthz", "/healthz").addSuccess(Schema.Struct({ status: Schema.Literal("ok") })))
+  .add(
+    HttpApiEndpoint.get("healthz", "/healthz")
+      .addSuccess(Schema.Struct({ status: Schema.Literal("ok") }))
+      .annotateContext(doc("Liveness", "Answers while the process serves HTTP; it does not touch the store."))
+  )
   .add(
     HttpApiEndpoint.get("readyz", "/readyz")
       .addSuccess(Schema.Struct({ status: Schema.Literal("ready") }))
       .addError(Errors.NotReady)
+      .annotateContext(doc(
+        "Readiness",
+        "Ready when the store answers within two seconds and its schema is current; otherwise 503 `not_ready`."
+      ))
   )
+  .annotateContext(doc("Health", "Liveness and readiness probes for orchestrators. No credential needed."))
 {}
 
 // --- registration (no account yet) ---------------------------------------
 
-export const RegisterRequest = strict(Schema.Struct({
-  token: Secret,
-  sign_pub: Schema.String,
-  kex_pub: Schema.String
-}))
+export const RegisterRequest = body(
+  Schema.Struct({
+    token: Secret,
+    sign_pub: Schema.String,
+    kex_pub: Schema.String
+  }),
+  { token: ex.inviteToken, sign_pub: ex.signPub, kex_pub: ex.kexPub }
+)
 
 export class RegisterResponse extends Schema.Class<RegisterResponse>("RegisterResponse")({
   user: User,
@@ -102,17 +170,41 @@ export class RegistrationGroup extends HttpApiGroup.make("registration")
     HttpApiEndpoint.post("register", "/v1/register")
       .setPayload(RegisterRequest)
       .addSuccess(RegisterResponse, { status: 201 })
+      .pipe(readsBody)
+      .addError(Errors.InvalidKey)
+      .addError(Errors.WrongInviteKind)
+      .addError(Errors.NotFound)
+      .addError(Errors.InviteNotFound)
+      .addError(Errors.Conflict)
+      .addError(Errors.AlreadyMember)
+      .addError(Errors.UserExists)
+      .addError(Errors.InviteAlreadyRedeemed)
+      .addError(Errors.InviteExpired)
+      .addError(Errors.InviteCanceled)
+      .addError(Errors.ResourceRevoked)
+      .addError(Errors.PersonalWorkspaceInvariant)
+      .annotateContext(doc(
+        "Register with a registration invite",
+        "Redeems a registration invite's token and creates its user with the invite's handle and role, their " +
+          "personal workspace, and their API key, returned only in this reply. `sign_pub` (Ed25519) and `kex_pub` " +
+          "(X25519) are 32-byte public keys as 64 lowercase hex characters."
+      ))
   )
+  .annotateContext(doc("Registration", "Becoming a user: the one operation that needs no API key, only an invite's token."))
 {}
 
 // --- invites --------------------------------------------------------------
 
-export const MintInviteRequest = strict(Schema.Struct({
-  kind: Schema.Literal("registration", "grant"),
-  handle: Schema.optional(Handle),
-  role: Schema.optional(SystemRole),
-  ...GrantFields
-}))
+export const MintInviteRequest = body(
+  Schema.Struct({
+    kind: Schema.Literal("registration", "grant"),
+    handle: Schema.optional(Handle),
+    role: Schema.optional(SystemRole),
+    ...GrantFields
+  }),
+  { kind: "registration", handle: Handle.make("ada"), role: "member", ttl_seconds: 86400 },
+  { kind: "grant", workspace_id: ex.workspace, workspace_role: "member" }
+)
 
 export class MintInviteResponse extends Schema.Class<MintInviteResponse>("MintInviteResponse")({
   invite: Invite,
@@ -127,20 +219,78 @@ export class InvitesGroup extends HttpApiGroup.make("invites")
     HttpApiEndpoint.post("mint", "/v1/invites")
       .setPayload(MintInviteRequest)
       .addSuccess(MintInviteResponse, { status: 201 })
+      .pipe(readsBody)
+      .addError(Errors.Forbidden)
+      .addError(Errors.NotFound)
+      .addError(Errors.Conflict)
+      .addError(Errors.UserExists)
+      .addError(Errors.ResourceRevoked)
+      .addError(Errors.PersonalWorkspaceInvariant)
+      .annotateContext(doc(
+        "Mint an invite",
+        "A registration invite (system admins; a fixed `handle` and `role`) or a grant invite (exactly one " +
+          "workspace membership or resource access, which the minter must be allowed to grant). The token is " +
+          "returned only in this reply."
+      ))
   )
   .add(
     HttpApiEndpoint.get("list", "/v1/invites")
       .setUrlParams(strict(Schema.Struct({
-        status: Schema.optional(InviteStatus),
-        workspace_id: Schema.optional(WorkspaceId),
-        resource_id: Schema.optional(ResourceId)
+        status: param(InviteStatus),
+        workspace_id: param(WorkspaceId),
+        resource_id: param(ResourceId)
       })))
       .addSuccess(Schema.Struct({ invites: Schema.Array(Invite) }))
+      .addError(Errors.InvalidRequest)
+      .annotateContext(doc(
+        "List invites",
+        "The invites the caller may see (a system admin: all of them; anyone else: those they minted), " +
+          "optionally filtered by status, workspace or resource. Tokens are never listed."
+      ))
   )
-  .add(HttpApiEndpoint.post("redeem", "/v1/invites/redeem").setPayload(strict(Schema.Struct({ token: Secret }))).addSuccess(InviteBody))
-  .add(HttpApiEndpoint.get("show")`/v1/invites/${inviteIdPath}`.addSuccess(InviteBody))
-  .add(HttpApiEndpoint.del("cancel")`/v1/invites/${inviteIdPath}`.addSuccess(InviteBody))
+  .add(
+    HttpApiEndpoint.post("redeem", "/v1/invites/redeem")
+      .setPayload(body(Schema.Struct({ token: Secret }), { token: ex.inviteToken }))
+      .addSuccess(InviteBody)
+      .pipe(readsBody)
+      .addError(Errors.WrongInviteKind)
+      .addError(Errors.NotFound)
+      .addError(Errors.InviteNotFound)
+      .addError(Errors.Conflict)
+      .addError(Errors.AlreadyMember)
+      .addError(Errors.InviteAlreadyRedeemed)
+      .addError(Errors.InviteExpired)
+      .addError(Errors.InviteCanceled)
+      .addError(Errors.ResourceRevoked)
+      .addError(Errors.PersonalWorkspaceInvariant)
+      .annotateContext(doc(
+        "Redeem a grant invite",
+        "Gives the caller the membership or access the grant invite carries, once. An invite whose minter may " +
+          "no longer grant it is void (410 `invite_canceled`)."
+      ))
+  )
+  .add(
+    HttpApiEndpoint.get("show")`/v1/invites/${inviteIdPath}`
+      .addSuccess(InviteBody)
+      .addError(Errors.InvalidRequest)
+      .addError(Errors.InviteNotFound)
+      .annotateContext(doc("Show an invite", "One invite the caller may see, with its current status."))
+  )
+  .add(
+    HttpApiEndpoint.del("cancel")`/v1/invites/${inviteIdPath}`
+      .addSuccess(InviteBody)
+      .addError(Errors.InvalidRequest)
+      .addError(Errors.InviteNotFound)
+      .addError(Errors.Conflict)
+      .addError(Errors.InviteAlreadyRedeemed)
+      .annotateContext(doc(
+        "Cancel an invite",
+        "Cancels a pending invite; cancelling a canceled or expired one changes nothing. A redeemed invite " +
+          "cannot be canceled (409 `invite_already_redeemed`)."
+      ))
+  )
   .middleware(Authentication)
+  .annotateContext(doc("Invites", "Single-use tokens that register a user or grant a membership or an access."))
 {}
 
 // --- me and users ---------------------------------------------------------
@@ -158,17 +308,68 @@ export class DeleteUserReport extends Schema.Class<DeleteUserReport>("DeleteUser
 }) {}
 
 export class UsersGroup extends HttpApiGroup.make("users")
-  .add(HttpApiEndpoint.get("me", "/v1/me").addSuccess(UserBody))
-  .add(HttpApiEndpoint.get("myWorkspace", "/v1/me/workspace").addSuccess(Workspace))
-  .add(HttpApiEndpoint.get("list", "/v1/users").addSuccess(Schema.Struct({ users: Schema.Array(User) })))
-  .add(HttpApiEndpoint.get("show")`/v1/users/${userIdPath}`.addSuccess(UserBody))
-  .add(HttpApiEndpoint.post("revoke")`/v1/users/${userIdPath}/revoke`.addSuccess(UserBody))
+  .add(
+    HttpApiEndpoint.get("me", "/v1/me")
+      .addSuccess(UserBody)
+      .annotateContext(doc("The caller", "The user owning the API key."))
+  )
+  .add(
+    HttpApiEndpoint.get("myWorkspace", "/v1/me/workspace")
+      .addSuccess(Workspace)
+      .addError(Errors.Forbidden)
+      .addError(Errors.Conflict)
+      .annotateContext(doc(
+        "The caller's personal workspace",
+        "The caller's personal workspace, created on the spot if it is missing."
+      ))
+  )
+  .add(
+    HttpApiEndpoint.get("list", "/v1/users")
+      .addSuccess(Schema.Struct({ users: Schema.Array(User) }))
+      .addError(Errors.Forbidden)
+      .annotateContext(doc("List users", "Every user, active and revoked. System admins only."))
+  )
+  .add(
+    HttpApiEndpoint.get("show")`/v1/users/${userIdPath}`
+      .addSuccess(UserBody)
+      .addError(Errors.InvalidRequest)
+      .addError(Errors.Forbidden)
+      .addError(Errors.NotFound)
+      .annotateContext(doc("Show a user", "The caller themselves, or anyone for a system admin."))
+  )
+  .add(
+    HttpApiEndpoint.post("revoke")`/v1/users/${userIdPath}/revoke`
+      .addSuccess(UserBody)
+      .addError(Errors.InvalidRequest)
+      .addError(Errors.Forbidden)
+      .addError(Errors.NotFound)
+      .addError(Errors.LastSystemAdmin)
+      .annotateContext(doc(
+        "Revoke a user",
+        "Disables the user and their API keys at once; their memberships and accesses stay. System admins only; " +
+          "the last active system admin cannot be revoked."
+      ))
+  )
   .add(
     HttpApiEndpoint.del("delete")`/v1/users/${userIdPath}`
-      .setUrlParams(strict(Schema.Struct({ transfer_to: Schema.optional(UserId) })))
+      .setUrlParams(strict(Schema.Struct({ transfer_to: param(UserId) })))
       .addSuccess(DeleteUserReport)
+      .addError(Errors.InvalidRequest)
+      .addError(Errors.Forbidden)
+      .addError(Errors.NotFound)
+      .addError(Errors.Conflict)
+      .addError(Errors.LastAdmin)
+      .addError(Errors.LastOwner)
+      .addError(Errors.LastSystemAdmin)
+      .annotateContext(doc(
+        "Delete a user",
+        "Deletes the user, their personal workspace, memberships, accesses, API keys and pending invites in one " +
+          "transaction. What only they administer or own is refused (409 `last_admin`, `last_owner`) unless " +
+          "`transfer_to` names who takes it over. System admins only."
+      ))
   )
   .middleware(Authentication)
+  .annotateContext(doc("Users", "The caller, and the users a system admin manages."))
 {}
 
 // --- workspaces -----------------------------------------------------------
@@ -187,30 +388,112 @@ export class DeleteWorkspaceReport extends Schema.Class<DeleteWorkspaceReport>("
   invites_canceled: Schema.Int
 }) {}
 
-export const CreateWorkspaceRequest = strict(CreateWorkspace)
-export const PatchWorkspaceRequest = strict(WorkspacePatch)
+export const CreateWorkspaceRequest = body(CreateWorkspace, { name: "Research", about: "Papers and notes of the research team." })
+export const PatchWorkspaceRequest = body(
+  WorkspacePatch,
+  { name: "Research (archive)" },
+  { members: [{ user_id: ex.user, role: "admin" }, { user_id: ex.other, role: "member" }] }
+)
 
 export class WorkspacesGroup extends HttpApiGroup.make("workspaces")
-  .add(HttpApiEndpoint.post("create", "/v1/workspaces").setPayload(CreateWorkspaceRequest).addSuccess(Workspace, { status: 201 }))
-  .add(HttpApiEndpoint.get("list", "/v1/workspaces").addSuccess(Schema.Struct({ workspaces: Schema.Array(Workspace) })))
-  .add(HttpApiEndpoint.get("show")`/v1/workspaces/${workspaceIdPath}`.addSuccess(Workspace))
-  .add(HttpApiEndpoint.patch("update")`/v1/workspaces/${workspaceIdPath}`.setPayload(PatchWorkspaceRequest).addSuccess(Workspace))
-  .add(HttpApiEndpoint.del("delete")`/v1/workspaces/${workspaceIdPath}`.addSuccess(DeleteWorkspaceReport))
+  .add(
+    HttpApiEndpoint.post("create", "/v1/workspaces")
+      .setPayload(CreateWorkspaceRequest)
+      .addSuccess(Workspace, { status: 201 })
+      .pipe(readsBody)
+      .addError(Errors.Forbidden)
+      .addError(Errors.PersonalWorkspaceInvariant)
+      .annotateContext(doc(
+        "Create a team workspace",
+        "A team workspace whose only member is the caller, as admin. Personal workspaces are made by the system " +
+          "only: asking for one is 422 `personal_workspace_invariant` with `workspace_id: null`."
+      ))
+  )
+  .add(
+    HttpApiEndpoint.get("list", "/v1/workspaces")
+      .addSuccess(Schema.Struct({ workspaces: Schema.Array(Workspace) }))
+      .addError(Errors.Forbidden)
+      .annotateContext(doc("List workspaces", "The workspaces the caller belongs to (a system admin: all of them)."))
+  )
+  .add(
+    HttpApiEndpoint.get("show")`/v1/workspaces/${workspaceIdPath}`
+      .addSuccess(Workspace)
+      .addError(Errors.InvalidRequest)
+      .addError(Errors.NotFound)
+      .annotateContext(doc("Show a workspace", "A workspace the caller belongs to; any workspace for a system admin."))
+  )
+  .add(
+    HttpApiEndpoint.patch("update")`/v1/workspaces/${workspaceIdPath}`
+      .setPayload(PatchWorkspaceRequest)
+      .addSuccess(Workspace)
+      .pipe(readsBody)
+      .addError(Errors.Forbidden)
+      .addError(Errors.NotFound)
+      .addError(Errors.LastAdmin)
+      .addError(Errors.PersonalWorkspaceInvariant)
+      .annotateContext(doc(
+        "Update a workspace",
+        "Changes the fields given; `members` replaces the member list. Workspace admins only. A personal " +
+          "workspace's members, kind and owner are fixed (422); a change leaving no admin is 409 `last_admin`."
+      ))
+  )
+  .add(
+    HttpApiEndpoint.del("delete")`/v1/workspaces/${workspaceIdPath}`
+      .addSuccess(DeleteWorkspaceReport)
+      .addError(Errors.InvalidRequest)
+      .addError(Errors.Forbidden)
+      .addError(Errors.NotFound)
+      .addError(Errors.PersonalWorkspaceInvariant)
+      .annotateContext(doc(
+        "Delete a team workspace",
+        "Deletes the workspace with its memberships, resources, accesses, share links and pending invites in one " +
+          "transaction, and reports what it took. Workspace admins only; a personal workspace goes only with its user."
+      ))
+  )
   .add(
     HttpApiEndpoint.post("addMember")`/v1/workspaces/${workspaceIdPath}/members`
-      .setPayload(strict(Schema.Struct({ user_id: UserId, role: WorkspaceRole })))
+      .setPayload(body(Schema.Struct({ user_id: UserId, role: WorkspaceRole }), { user_id: ex.other, role: "member" }))
       .addSuccess(Member, { status: 201 })
+      .pipe(readsBody)
+      .addError(Errors.Forbidden)
+      .addError(Errors.NotFound)
+      .addError(Errors.AlreadyMember)
+      .addError(Errors.LastAdmin)
+      .addError(Errors.PersonalWorkspaceInvariant)
+      .annotateContext(doc("Add a member", "Adds an active user to a team workspace. Workspace admins only."))
   )
   .add(
     HttpApiEndpoint.patch("setMemberRole")`/v1/workspaces/${workspaceIdPath}/members/${memberIdPath}`
-      .setPayload(strict(Schema.Struct({ role: WorkspaceRole })))
+      .setPayload(body(Schema.Struct({ role: WorkspaceRole }), { role: "admin" }))
       .addSuccess(Member)
+      .pipe(readsBody)
+      .addError(Errors.Forbidden)
+      .addError(Errors.NotFound)
+      .addError(Errors.AlreadyMember)
+      .addError(Errors.LastAdmin)
+      .addError(Errors.PersonalWorkspaceInvariant)
+      .annotateContext(doc(
+        "Change a member's role",
+        "Makes a member admin or member. Workspace admins only; demoting the last admin is 409 `last_admin`."
+      ))
   )
   .add(
     HttpApiEndpoint.del("removeMember")`/v1/workspaces/${workspaceIdPath}/members/${memberIdPath}`
       .addSuccess(Schema.Struct({ workspace_id: WorkspaceId, user_id: UserId, removed: Schema.Literal(true) }))
+      .addError(Errors.InvalidRequest)
+      .addError(Errors.Forbidden)
+      .addError(Errors.NotFound)
+      .addError(Errors.AlreadyMember)
+      .addError(Errors.LastAdmin)
+      .addError(Errors.PersonalWorkspaceInvariant)
+      .annotateContext(doc(
+        "Remove a member",
+        "Removes a member from a team workspace; admins remove anyone, a member only themselves. Removing the " +
+          "last admin is 409 `last_admin`."
+      ))
   )
   .middleware(Authentication)
+  .annotateContext(doc("Workspaces", "Team workspaces and their members, and each user's personal workspace."))
 {}
 
 // --- resources ------------------------------------------------------------
@@ -233,7 +516,7 @@ export class MoveResponse extends Schema.Class<MoveResponse>("MoveResponse")({
   owners_restored: Schema.Int
 }) {}
 
-/** What revoking a resource swept (SPEC §3.7); a second revocation reports zeros. */
+/** What revoking a resource swept; a second revocation reports zeros. */
 export class RevokeReport extends Schema.Class<RevokeReport>("RevokeReport")({
   resource_id: ResourceId,
   revoked: Schema.Literal(true),
@@ -266,56 +549,211 @@ export class ShareLinkDisabled extends Schema.Class<ShareLinkDisabled>("ShareLin
 export class ResourcesGroup extends HttpApiGroup.make("resources")
   .add(
     HttpApiEndpoint.post("create")`/v1/workspaces/${workspaceIdPath}/resources`
-      .setPayload(strict(CreateResource))
+      .setPayload(body(
+        CreateResource,
+        { title: "Quarterly report", kind: "document" },
+        { title: "Figures", kind: "folder", parent_id: ex.resource, link_reach: "workspace", link_role: "reader" }
+      ))
       .addSuccess(Resource, { status: 201 })
+      .pipe(readsBody)
+      .addError(Errors.Forbidden)
+      .addError(Errors.NotFound)
+      .addError(Errors.ResourceRevoked)
+      .annotateContext(doc(
+        "Create a resource",
+        "A root (any member of the workspace; the creator becomes its owner) or, with `parent_id`, a child " +
+          "(editor rights on the parent, which a share link with editor rights also gives)."
+      ))
   )
-  .add(HttpApiEndpoint.get("show")`/v1/resources/${resourceIdPath}`.addSuccess(ResourceView))
-  .add(HttpApiEndpoint.patch("update")`/v1/resources/${resourceIdPath}`.setPayload(strict(PatchResource)).addSuccess(ResourceView))
+  .add(
+    HttpApiEndpoint.get("show")`/v1/resources/${resourceIdPath}`
+      .addSuccess(ResourceView)
+      .addError(Errors.InvalidRequest)
+      .addError(Errors.NotFound)
+      .addError(Errors.ResourceRevoked)
+      .annotateContext(doc("Show a resource", "A resource the caller may read, with the caller's effective role on it."))
+  )
+  .add(
+    HttpApiEndpoint.patch("update")`/v1/resources/${resourceIdPath}`
+      .setPayload(body(PatchResource, { title: "Quarterly report (final)" }, { link_reach: "workspace", link_role: "editor" }))
+      .addSuccess(ResourceView)
+      .pipe(readsBody)
+      .addError(Errors.Forbidden)
+      .addError(Errors.NotFound)
+      .addError(Errors.ResourceRevoked)
+      .annotateContext(doc(
+        "Update a resource",
+        "Title and kind need edit rights; the link settings (`link_reach`, `link_role`) administer rights."
+      ))
+  )
   .add(
     HttpApiEndpoint.del("revoke")`/v1/resources/${resourceIdPath}`
-      .setUrlParams(strict(Schema.Struct({ dry_run: Schema.optional(Schema.BooleanFromString) })))
+      .setUrlParams(strict(Schema.Struct({ dry_run: param(Schema.BooleanFromString) })))
       .addSuccess(RevokeReport)
+      .addError(Errors.InvalidRequest)
+      .addError(Errors.Forbidden)
+      .addError(Errors.NotFound)
+      .annotateContext(doc(
+        "Revoke a resource",
+        "Revokes the resource and its descendants, voids their pending invites and disables their share links, " +
+          "in one transaction; revoking again reports zeros. `dry_run=true` reports the same and changes nothing."
+      ))
   )
-  .add(HttpApiEndpoint.get("children")`/v1/resources/${resourceIdPath}/children`.addSuccess(Resources))
+  .add(
+    HttpApiEndpoint.get("children")`/v1/resources/${resourceIdPath}/children`
+      .addSuccess(Resources)
+      .addError(Errors.InvalidRequest)
+      .addError(Errors.NotFound)
+      .addError(Errors.ResourceRevoked)
+      .annotateContext(doc("List children", "The resource's direct children, in their sibling order."))
+  )
   .add(
     HttpApiEndpoint.get("accesses")`/v1/resources/${resourceIdPath}/accesses`
-      .setUrlParams(strict(Schema.Struct({ include: Schema.optional(Schema.Literal("inherited")) })))
+      .setUrlParams(strict(Schema.Struct({ include: param(Schema.Literal("inherited")) })))
       .addSuccess(Schema.Struct({ accesses: Schema.Array(Access) }))
+      .addError(Errors.InvalidRequest)
+      .addError(Errors.Forbidden)
+      .addError(Errors.NotFound)
+      .addError(Errors.ResourceRevoked)
+      .annotateContext(doc(
+        "List accesses",
+        "The resource's direct accesses; with `include=inherited`, also those it inherits from its ancestors."
+      ))
   )
   .add(
     HttpApiEndpoint.post("grant")`/v1/resources/${resourceIdPath}/accesses`
-      .setPayload(strict(Schema.Struct({ user_id: UserId, role: ResourceRole })))
+      .setPayload(body(Schema.Struct({ user_id: UserId, role: ResourceRole }), { user_id: ex.other, role: "editor" }))
       .addSuccess(Access, { status: 201 })
+      .pipe(readsBody)
+      .addError(Errors.Forbidden)
+      .addError(Errors.NotFound)
+      .addError(Errors.Conflict)
+      .addError(Errors.ResourceRevoked)
+      .annotateContext(doc(
+        "Grant an access",
+        "Gives an active user a direct role on the resource. Administer rights needed, owner rights to grant " +
+          "`owner`; a user who already has a direct access is 409 `conflict`."
+      ))
   )
   .add(
     HttpApiEndpoint.patch("changeAccess")`/v1/resources/${resourceIdPath}/accesses/${accessIdPath}`
-      .setPayload(strict(Schema.Struct({ role: ResourceRole })))
+      .setPayload(body(Schema.Struct({ role: ResourceRole }), { role: "commenter" }))
       .addSuccess(Access)
+      .pipe(readsBody)
+      .addError(Errors.Forbidden)
+      .addError(Errors.NotFound)
+      .addError(Errors.LastOwner)
+      .addError(Errors.ResourceRevoked)
+      .annotateContext(doc(
+        "Change an access",
+        "Changes a direct access's role; leaving a root without an owner is 409 `last_owner`."
+      ))
   )
-  .add(HttpApiEndpoint.del("removeAccess")`/v1/resources/${resourceIdPath}/accesses/${accessIdPath}`.addSuccess(Access))
+  .add(
+    HttpApiEndpoint.del("removeAccess")`/v1/resources/${resourceIdPath}/accesses/${accessIdPath}`
+      .addSuccess(Access)
+      .addError(Errors.InvalidRequest)
+      .addError(Errors.Forbidden)
+      .addError(Errors.NotFound)
+      .addError(Errors.LastOwner)
+      .addError(Errors.ResourceRevoked)
+      .annotateContext(doc(
+        "Remove an access",
+        "Deletes a direct access and returns it; removing a root's last owner is 409 `last_owner`."
+      ))
+  )
   .add(
     HttpApiEndpoint.post("move")`/v1/resources/${resourceIdPath}/move`
-      .setPayload(strict(Schema.Struct({ target_id: ResourceId, position: Schema.optional(Position), dry_run: Schema.optional(Schema.Boolean) })))
+      .setPayload(body(
+        Schema.Struct({ target_id: ResourceId, position: Schema.optional(Position), dry_run: Schema.optional(Schema.Boolean) }),
+        { target_id: ex.target, position: "last-child" },
+        { target_id: ex.target, position: "right", dry_run: true }
+      ))
       .addSuccess(MoveResponse)
+      .pipe(readsBody)
+      .addError(Errors.InvalidMove)
+      .addError(Errors.Forbidden)
+      .addError(Errors.NotFound)
+      .addError(Errors.ResourceRevoked)
+      .annotateContext(doc(
+        "Move a resource",
+        "Moves the resource relative to `target_id` (`position`, `last-child` by default). Leaving its scope " +
+          "deletes its direct accesses and cancels its pending invites; becoming a root makes the owners it had " +
+          "through its old scope its direct owners. `dry_run` reports the same and changes nothing, the resource " +
+          "shown where it would go with its stored `updated_at`."
+      ))
   )
   .add(
     HttpApiEndpoint.put("putShareLink")`/v1/resources/${resourceIdPath}/share-link`
-      .setPayload(strict(Schema.Struct({ role: LinkRole })))
+      .setPayload(body(Schema.Struct({ role: LinkRole }), { role: "reader" }))
       .addSuccess(ShareLinkCreated, { status: 201 })
+      .pipe(readsBody)
+      .addError(Errors.Forbidden)
+      .addError(Errors.NotFound)
+      .addError(Errors.Conflict)
+      .addError(Errors.ResourceRevoked)
+      .annotateContext(doc(
+        "Create or rotate the share link",
+        "Creates the resource's share link with this role, or rotates it: the old token stops working at once. " +
+          "The token is returned only in this reply. Administer rights needed."
+      ))
   )
-  .add(HttpApiEndpoint.get("showShareLink")`/v1/resources/${resourceIdPath}/share-link`.addSuccess(Schema.Struct({ share_link: ShareLink })))
-  .add(HttpApiEndpoint.del("disableShareLink")`/v1/resources/${resourceIdPath}/share-link`.addSuccess(ShareLinkDisabled))
+  .add(
+    HttpApiEndpoint.get("showShareLink")`/v1/resources/${resourceIdPath}/share-link`
+      .addSuccess(Schema.Struct({ share_link: ShareLink }))
+      .addError(Errors.InvalidRequest)
+      .addError(Errors.Forbidden)
+      .addError(Errors.NotFound)
+      .addError(Errors.ResourceRevoked)
+      .annotateContext(doc("Show the share link", "The resource's active share link, without its token."))
+  )
+  .add(
+    HttpApiEndpoint.del("disableShareLink")`/v1/resources/${resourceIdPath}/share-link`
+      .addSuccess(ShareLinkDisabled)
+      .addError(Errors.InvalidRequest)
+      .addError(Errors.Forbidden)
+      .addError(Errors.NotFound)
+      .addError(Errors.ResourceRevoked)
+      .annotateContext(doc(
+        "Disable the share link",
+        "Disables the resource's share link at once; disabling when none is active reports `disabled: false`."
+      ))
+  )
   // Every endpoint above: an API key or a share link. Those below name no resource a link could open.
   .middlewareEndpoints(BearerAuthentication)
-  .add(HttpApiEndpoint.get("roots")`/v1/workspaces/${workspaceIdPath}/resources`.addSuccess(Resources).middleware(Authentication))
+  .add(
+    HttpApiEndpoint.get("roots")`/v1/workspaces/${workspaceIdPath}/resources`
+      .addSuccess(Resources)
+      .addError(Errors.InvalidRequest)
+      .addError(Errors.NotFound)
+      .middleware(Authentication)
+      .annotateContext(doc("List a workspace's roots", "The root resources of a workspace the caller may see, in order."))
+  )
   .add(
     HttpApiEndpoint.post("check", "/v1/check")
-      .setPayload(strict(Schema.Struct({
-        checks: Schema.Array(strict(Schema.Struct({ user_id: UserId, resource_id: ResourceId, action: Action }))).pipe(Schema.maxItems(MAX_CHECKS))
-      })))
+      .setPayload(body(
+        Schema.Struct({
+          checks: Schema.Array(strict(Schema.Struct({ user_id: UserId, resource_id: ResourceId, action: Action }))).pipe(
+            Schema.maxItems(MAX_CHECKS)
+          )
+        }),
+        { checks: [{ user_id: ex.user, resource_id: ex.resource, action: "edit" }, { user_id: ex.other, resource_id: ex.resource, action: "read" }] }
+      ))
       .addSuccess(Schema.Struct({ results: Schema.Array(Schema.Struct({ allowed: Schema.Boolean, role: Schema.NullOr(ResourceRole) })) }))
+      .pipe(readsBody)
+      .addError(Errors.Forbidden)
       .middleware(Authentication)
+      .annotateContext(doc(
+        "Check permissions in a batch",
+        `Up to ${MAX_CHECKS} (user, resource, action) checks, answered in order with whether each is allowed and ` +
+          "the user's effective role. System admins only."
+      ))
   )
+  .annotateContext(doc(
+    "Resources",
+    "Resource trees, their accesses, moves, share links and revocation, and the batch permission check. The " +
+      "operations naming a resource also accept a share link's token as the bearer."
+  ))
 {}
 
 // --- events ---------------------------------------------------------------
@@ -324,16 +762,55 @@ export class EventsGroup extends HttpApiGroup.make("events")
   .add(
     HttpApiEndpoint.get("list", "/v1/events")
       .setUrlParams(strict(Schema.Struct({
-        after: Schema.optional(Schema.NumberFromString.pipe(Schema.int(), Schema.nonNegative())),
-        limit: Schema.optional(Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, 1000))),
-        workspace_id: Schema.optional(WorkspaceId)
+        after: param(IntegerParam(0)),
+        limit: param(IntegerParam(1, 1000)),
+        workspace_id: param(WorkspaceId)
       })))
       .addSuccess(Schema.Struct({ events: Schema.Array(Event), next_after: Schema.Int }))
+      .addError(Errors.InvalidRequest)
+      .addError(Errors.Forbidden)
+      .annotateContext(doc(
+        "List events",
+        "The event log in `seq` order: the events after `after` (default 0), at most `limit` of them (1 to " +
+          "1000, default 100); pass `next_after` as the next page's `after`. `workspace_id` keeps one " +
+          "workspace's events. System admins only."
+      ))
   )
   .middleware(Authentication)
+  .annotateContext(doc("Events", "The append-only log of every change, for audit and synchronisation."))
 {}
 
-export class TesseraApi extends HttpApi.make("tessera")
+/**
+ * `HttpApi.make` declares the framework's own 400 (`HttpApiDecodeError`,
+ * `{_tag, issues, message}`) on every operation. The server never sends it:
+ * its wire format answers `invalid_request`, declared where a request has a
+ * path, query or body to decode. So the contract starts from the one error
+ * every operation can answer: 500 `internal_error`.
+ */
+const api = <const Id extends string>(identifier: Id): HttpApi.HttpApi<Id, never, Errors.Internal> =>
+  Object.assign(HttpApi.make(identifier), { errorSchema: Errors.Internal }) as never
+
+/**
+ * A status answered with several codes (409 `conflict` or
+ * `invite_already_redeemed`) is described by the first one only; this
+ * describes it by all of them, so `/docs` lists every code beside its status.
+ */
+const describeEveryCode = (spec: Record<string, any>): Record<string, any> => {
+  const describe = (ref: string): string => spec.components.schemas[ref.slice("#/components/schemas/".length)].description
+  for (const item of Object.values<any>(spec.paths)) {
+    for (const operation of Object.values<any>(item)) {
+      for (const response of Object.values<any>(operation.responses ?? {})) {
+        const members: ReadonlyArray<{ $ref: string }> | undefined = response.content?.["application/json"]?.schema?.anyOf
+        if (members !== undefined && members.every((m) => typeof m.$ref === "string")) {
+          response.description = members.map((m) => describe(m.$ref)).join("; ")
+        }
+      }
+    }
+  }
+  return spec
+}
+
+export class TesseraApi extends api("tessera")
   .add(HealthGroup)
   .add(RegistrationGroup)
   .add(InvitesGroup)
@@ -341,23 +818,12 @@ export class TesseraApi extends HttpApi.make("tessera")
   .add(WorkspacesGroup)
   .add(ResourcesGroup)
   .add(EventsGroup)
-  .addError(Errors.InvalidRequest)
-  .addError(Errors.InvalidKey)
-  .addError(Errors.WrongInviteKind)
-  .addError(Errors.InvalidMove)
-  .addError(Errors.Unauthenticated)
-  .addError(Errors.Forbidden)
-  .addError(Errors.NotFound)
-  .addError(Errors.InviteNotFound)
-  .addError(Errors.Conflict)
-  .addError(Errors.Gone)
-  .addError(Errors.PayloadTooLarge)
-  .addError(Errors.UnsupportedMediaType)
-  .addError(Errors.PersonalWorkspaceInvariant)
-  .addError(Errors.Internal)
   .annotateContext(OpenApi.annotations({
     title: "Tessera",
     version: "1",
-    description: "A sharing and membership kernel: users, invites, workspaces, resources and their accesses."
+    description: "A sharing and membership kernel: users, invites, workspaces, resources and their accesses. " +
+      "Every error answers `{ error, message, ...details }`; see each operation for the codes it can return.",
+    servers: [{ url: "/", description: "The server this document is served from" }],
+    transform: describeEveryCode
   }))
 {}

@@ -1,5 +1,5 @@
-// The HTTP contract itself: every SPEC §4 identity and workspace route is in
-// the OpenAPI document, and wire errors encode to `{ error, message, ... }`.
+// The HTTP contract itself: every identity and workspace route is in the
+// OpenAPI document, and wire errors encode to `{ error, message, ... }`.
 import { OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 import { describe, expect, it } from "vitest"
@@ -20,7 +20,7 @@ describe("the HTTP contract", () => {
     ]) expect(routes).toContain(route)
   })
 
-  it("encodes wire errors in the SPEC §4 shape", () => {
+  it("encodes wire errors in the shape of docs/http.md", () => {
     expect(Schema.encodeSync(ApiErrors.PersonalWorkspaceInvariant)(new ApiErrors.PersonalWorkspaceInvariant({
       message: "m",
       workspace_id: "ws_1",

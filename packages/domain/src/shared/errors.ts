@@ -20,7 +20,11 @@ export class NotFound extends Schema.TaggedError<NotFound>()("NotFound", {
   id: Schema.String
 }) {}
 
-/** A request that is well-formed but conflicts with stored state. */
+/**
+ * A request that is well-formed but conflicts with stored state. `reason`
+ * names the conflicts a caller is expected to tell apart from a lost race.
+ */
 export class Conflict extends Schema.TaggedError<Conflict>()("Conflict", {
-  message: Schema.String
+  message: Schema.String,
+  reason: Schema.optional(Schema.Literal("invite_already_redeemed"))
 }) {}

@@ -143,7 +143,7 @@ export const getInvite = Effect.fn("getInvite")(function*(actor: Actor, id: Invi
   return withEffectiveState(invite, yield* nowMillis)
 })
 
-/** Cancels a pending invite. Idempotent; a redeemed invite is a conflict. */
+/** Cancels a pending invite. Idempotent; a redeemed invite is a conflict (reason `invite_already_redeemed`). */
 export const cancelInvite = Effect.fn("cancelInvite")(function*(actor: Actor, id: InviteId) {
   return yield* transactAs(actor, (actor) =>
     Effect.gen(function*() {
@@ -151,7 +151,9 @@ export const cancelInvite = Effect.fn("cancelInvite")(function*(actor: Actor, id
       const invite = yield* loadVisibleInvite(actor, id)
       const millis = yield* nowMillis
       const outcome = cancelOutcome(invite, millis)
-      if (outcome === "refuse") return yield* new Conflict({ message: `invite ${id} is already redeemed` })
+      if (outcome === "refuse") {
+        return yield* new Conflict({ message: `invite ${id} is already redeemed`, reason: "invite_already_redeemed" })
+      }
       if (outcome === "unchanged") return withEffectiveState(invite, millis)
       const at = timestampOf(millis)
       if (!(yield* invites.markCanceled(id, at))) {
