@@ -3,12 +3,12 @@
  * with one line and a non-zero status before touching a store, and
  * `TESSERA_BOOTSTRAP_TOKEN` decides the first admin's key.
  */
-import { expectRefused, misconfigurations, runMisconfigured } from "@tessera/config/testing"
+import { expectRefused, misconfigurations, runEntryPoint, runMisconfigured } from "@tessera/config/testing"
 import { authenticate, formatToken } from "@tessera/domain"
 import { Redacted } from "effect"
 import { randomBytes } from "node:crypto"
 import { afterEach, describe, expect, it } from "vitest"
-import { expectFailure, onStore, sqliteStore, tessera, type TestStore, textOf } from "./support.js"
+import { execute, expectFailure, onStore, pgStore, sqliteStore, tessera, type TestStore, textOf } from "./support.js"
 
 describe("tessera reads its whole configuration before it opens a store", () => {
   it.each(misconfigurations)(
@@ -18,6 +18,47 @@ describe("tessera reads its whole configuration before it opens a store", () => 
     },
     120_000
   )
+})
+
+describe("--help and --version need no configuration and no store", () => {
+  // The worst configuration there is: PostgreSQL chosen, no DATABASE_URL. A command would stop on it at once.
+  const unconfigured = { TESSERA_STORE: "pg" }
+  it.each([
+    ["tessera", "apps/cli/src/bin.ts"],
+    ["the migrator", "apps/migrator/src/bin.ts"]
+  ])("%s answers --version and --help, exit status 0", async (_name, file) => {
+    const [version, help] = await Promise.all([
+      runEntryPoint(file, { env: unconfigured, args: ["--version"] }),
+      runEntryPoint(file, { env: unconfigured, args: ["--help"] })
+    ])
+    expect(version).toMatchObject({ code: 0, stderr: "" })
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/)
+    expect(help).toMatchObject({ code: 0, stderr: "" })
+    expect(help.stdout).toMatch(/USAGE/)
+    expect(help.stdout).not.toMatch(/DATABASE_URL/)
+    expect(help.stdout).not.toContain("\u001b[") // stdout is a pipe here: no colour
+  }, 120_000)
+})
+
+describe("a command on a store whose schema is behind", () => {
+  let store: TestStore | undefined
+  afterEach(() => store?.drop())
+
+  it.each([
+    ["SQLite", sqliteStore],
+    ["PostgreSQL", pgStore]
+  ])("%s: stops with one line saying to migrate, and leaves the schema untouched", async (_name, make) => {
+    store = await make()
+    const [users, doctorRun] = await Promise.all([tessera(store.env, "users", "list"), tessera(store.env, "doctor", "--json")])
+    expectFailure(users, /schema is behind .*run `pnpm migrate up`/)
+    expectFailure(doctorRun, /schema is behind .*run `pnpm migrate up`/)
+    const tables = await execute(store.env, (s) =>
+      s.onDialectOrElse({
+        pg: () => s`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()`,
+        orElse: () => s`SELECT name FROM sqlite_master WHERE type = 'table'`
+      }))
+    expect(tables).toEqual([])
+  }, 120_000)
 })
 
 describe("tessera configuration and usage", () => {

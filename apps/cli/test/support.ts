@@ -7,6 +7,7 @@
  */
 import { SqlClient } from "@effect/sql"
 import { type ConfiguredStore, StoreLive } from "@tessera/config"
+import { entryPointArgs } from "@tessera/config/testing"
 import { authenticate, type Principal, register } from "@tessera/domain"
 import { publicKeys } from "@tessera/store-contract/fixtures"
 import { ConfigProvider, Effect, Redacted } from "effect"
@@ -26,8 +27,7 @@ export interface Run {
 }
 
 const repoRoot = fileURLToPath(new URL("../../..", import.meta.url))
-const tsx = join(repoRoot, "node_modules/.bin/tsx")
-const bin = fileURLToPath(new URL("../src/bin.ts", import.meta.url))
+const bin = entryPointArgs("apps/cli/src/bin.ts")
 
 // The child sees only the store configuration a test gives it.
 const inherited = Object.fromEntries(
@@ -37,7 +37,7 @@ const inherited = Object.fromEntries(
 /** Runs `tessera <args>` from the repository root with `env` as its configuration. */
 export const tessera = (env: Env, ...args: ReadonlyArray<string>): Promise<Run> =>
   new Promise((resolve, reject) => {
-    const child = spawn(tsx, [bin, ...args], { cwd: repoRoot, env: { ...inherited, ...env } })
+    const child = spawn(process.execPath, [...bin, ...args], { cwd: repoRoot, env: { ...inherited, ...env } })
     let stdout = ""
     let stderr = ""
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk))

@@ -1,18 +1,16 @@
 // The composition root as a process: `pnpm start` on the SQLite default,
 // bootstrap from TESSERA_BOOTSTRAP_TOKEN, and one-line configuration errors
 // before anything is opened, migrated or printed.
-import { misconfigurations, runMisconfigured } from "@tessera/config/testing"
+import { entryPointArgs, misconfigurations, runMisconfigured } from "@tessera/config/testing"
 import { formatToken } from "@tessera/domain"
 import { spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { existsSync, mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { join, resolve } from "node:path"
+import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 
-const root = resolve(__dirname, "../../..")
-const tsx = join(root, "node_modules/.bin/tsx")
-const main = join(root, "apps/http/src/main.ts")
+const main = entryPointArgs("apps/http/src/main.ts")
 
 const env = (extra: Record<string, string>) => {
   const base: Record<string, string> = {}
@@ -40,7 +38,7 @@ describe("the server process", () => {
     const cwd = mkdtempSync(join(tmpdir(), "tessera-main-"))
     const port = 20000 + Math.floor(Math.random() * 20000)
     const token = formatToken("tsk", randomBytes(32))
-    const child = spawn(tsx, [main], { cwd, env: env({ PORT: String(port), TESSERA_BOOTSTRAP_TOKEN: token }) })
+    const child = spawn(process.execPath, main, { cwd, env: env({ PORT: String(port), TESSERA_BOOTSTRAP_TOKEN: token }) })
     let output = ""
     child.stdout.on("data", (d) => (output += String(d)))
     child.stderr.on("data", (d) => (output += String(d)))
@@ -60,7 +58,7 @@ describe("the server process", () => {
     const cwd = mkdtempSync(join(tmpdir(), "tessera-main-"))
     const port = 20000 + Math.floor(Math.random() * 20000)
     const start = () => {
-      const child = spawn(tsx, [main], { cwd, env: env({ PORT: String(port) }) })
+      const child = spawn(process.execPath, main, { cwd, env: env({ PORT: String(port) }) })
       let output = ""
       child.stdout.on("data", (d) => (output += String(d)))
       return { child, output: () => output }

@@ -6,7 +6,7 @@
  */
 import { Command, Options } from "@effect/cli"
 import { Console, Effect } from "effect"
-import { runWithStore, status, up, verify } from "@tessera/config"
+import { ConfiguredStoreLive, runMain, status, up, verify } from "@tessera/config"
 
 const json = Options.boolean("json").pipe(Options.withDescription("print JSON"))
 
@@ -31,6 +31,10 @@ const verifyCommand = Command.make("verify", { json }, ({ json }) =>
     yield* Console.log(json ? JSON.stringify({ ok: true, migrations: rows }) : `ok: ${rows.length} migrations verified`)
   })).pipe(Command.withDescription("fail if an applied migration file changed or is missing"))
 
-const root = Command.make("tessera-migrate").pipe(Command.withSubcommands([upCommand, statusCommand, verifyCommand]))
+const root = Command.make("tessera-migrate").pipe(
+  Command.withSubcommands([upCommand, statusCommand, verifyCommand]),
+  // Configuration and store are read when a command runs: `--help` and `--version` need neither.
+  Command.provide(ConfiguredStoreLive)
+)
 
-runWithStore(Command.run(root, { name: "tessera-migrate", version: "0.1.0" })(process.argv))
+runMain(Command.run(root, { name: "tessera-migrate", version: "0.1.0" })(process.argv))

@@ -111,3 +111,22 @@ export const status = Effect.flatMap(Migrations, (m) => migrationStatus(m.files)
 export const verify = Effect.flatMap(Migrations, (m) => verifyMigrations(m.files))
 export const isCurrent = Effect.flatMap(Migrations, (m) => schemaIsCurrent(m.files))
 
+/** A store whose schema is not the one this version of Tessera expects. */
+export class SchemaNotCurrent extends Data.TaggedError("SchemaNotCurrent")<{ readonly message: string }> {}
+
+/**
+ * Stops a program, writing nothing, unless every migration is applied
+ * unchanged: a command that is not a migration never migrates.
+ */
+export const requireCurrentSchema = Effect.flatMap(status, (statuses) => {
+  const pending = statuses.filter((s) => s.state === "pending").length
+  const broken = statuses.some((s) => s.state !== "applied" && s.state !== "pending")
+  return broken
+    ? new SchemaNotCurrent({ message: "the store's applied migrations differ from this version's files: run `pnpm migrate verify`" })
+    : pending > 0
+    ? new SchemaNotCurrent({
+      message: `the store's schema is behind (${pending} migration${pending === 1 ? "" : "s"} pending): run \`pnpm migrate up\``
+    })
+    : Effect.void
+})
+

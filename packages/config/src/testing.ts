@@ -1,6 +1,7 @@
 /**
  * Test support for the entry points as processes (`pnpm start`,
- * `pnpm tessera`, `pnpm migrate`): runs one through tsx with only the
+ * `pnpm tessera`, `pnpm migrate`): runs one's compiled output with plain
+ * `node`, as those scripts do, with only the
  * configuration a test gives it, lists the misconfigurations every entry
  * point must refuse alike, before any side effect, and checks the refusal.
  * Tests only; no entry point imports it.
@@ -13,7 +14,18 @@ import { fileURLToPath } from "node:url"
 import { expect } from "vitest"
 
 export const repoRoot = fileURLToPath(new URL("../../..", import.meta.url))
-const tsx = join(repoRoot, "node_modules/.bin/tsx")
+
+/**
+ * The `node` arguments that run an entry point, given by its source path
+ * from the repository root, the way `pnpm start|tessera|migrate` do: its
+ * compiled output (`apps/x/src/bin.ts` → `apps/x/dist/src/bin.js`, built by
+ * `pnpm build`, which `pnpm test` runs first), with the workspace packages
+ * resolved to their compiled output too (the `tessera-dist` condition).
+ */
+export const entryPointArgs = (file: string): Array<string> => [
+  "--conditions=tessera-dist",
+  join(repoRoot, file.replace(/(^|\/)src\/(.*)\.ts$/, "$1dist/src/$2.js"))
+]
 
 export interface Run {
   /** `null` when the process was killed for overrunning its time. */
@@ -45,7 +57,7 @@ export const runEntryPoint = (
   }
 ): Promise<Run> =>
   new Promise((resolve, reject) => {
-    const child = spawn(tsx, [join(repoRoot, file), ...(options.args ?? [])], {
+    const child = spawn(process.execPath, [...entryPointArgs(file), ...(options.args ?? [])], {
       cwd: options.cwd ?? repoRoot,
       env: { ...withoutConfiguration(), ...options.env }
     })

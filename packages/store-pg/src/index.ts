@@ -14,12 +14,11 @@
 import { SqlClient } from "@effect/sql"
 import { SqlError } from "@effect/sql/SqlError"
 import { PgClient } from "@effect/sql-pg"
-import { loadMigrations, type MigrationDialect, PortsLive } from "@tessera/store-sql"
-import { fileURLToPath } from "node:url"
+import { loadMigrations, migrationsOf, type MigrationDialect, PortsLive } from "@tessera/store-sql"
 import { Duration, Effect, Layer, Redacted } from "effect"
 import pg from "pg"
 
-export const migrationsDir = fileURLToPath(new URL("../migrations", import.meta.url))
+export const migrationsDir = migrationsOf(import.meta.url)
 export const migrations = () => loadMigrations(migrationsDir)
 
 /** An arbitrary constant naming Tessera's migration lock. */

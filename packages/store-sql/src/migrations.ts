@@ -12,8 +12,9 @@
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import { createHash } from "node:crypto"
-import { readdirSync, readFileSync } from "node:fs"
-import { join } from "node:path"
+import { existsSync, readdirSync, readFileSync } from "node:fs"
+import { dirname, join } from "node:path"
+import { fileURLToPath } from "node:url"
 import { Clock, Effect, Schema } from "effect"
 import { DbInt } from "./rows.js"
 
@@ -60,6 +61,21 @@ export const checksumOf = (text: string) => createHash("sha256").update(text).di
  * that does not follow the pattern, or two files with one version, is an
  * error rather than a step silently skipped.
  */
+/**
+ * The `migrations` folder of the package a module belongs to: the first
+ * folder above the module that holds a `package.json`. The same answer from
+ * the TypeScript source (`src/`) and from the compiled output (`dist/src/`).
+ */
+export const migrationsOf = (moduleUrl: string): string => {
+  let dir = dirname(fileURLToPath(moduleUrl))
+  while (!existsSync(join(dir, "package.json"))) {
+    const parent = dirname(dir)
+    if (parent === dir) throw new Error(`no package.json above ${fileURLToPath(moduleUrl)}`)
+    dir = parent
+  }
+  return join(dir, "migrations")
+}
+
 export const loadMigrations = (dir: string): ReadonlyArray<Migration> => {
   const migrations = readdirSync(dir)
     .filter((file) => file.endsWith(".sql"))

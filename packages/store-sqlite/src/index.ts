@@ -12,13 +12,12 @@ import * as Reactivity from "@effect/experimental/Reactivity"
 import { SqlClient } from "@effect/sql"
 import * as Statement from "@effect/sql/Statement"
 import { SqliteClient } from "@effect/sql-sqlite-node"
-import { loadMigrations, type MigrationDialect, PortsLive } from "@tessera/store-sql"
+import { loadMigrations, migrationsOf, type MigrationDialect, PortsLive } from "@tessera/store-sql"
 import { mkdirSync } from "node:fs"
 import { dirname } from "node:path"
-import { fileURLToPath } from "node:url"
 import { Effect, Layer, Schema } from "effect"
 
-export const migrationsDir = fileURLToPath(new URL("../migrations", import.meta.url))
+export const migrationsDir = migrationsOf(import.meta.url)
 export const migrations = () => loadMigrations(migrationsDir)
 
 const ForeignKeyViolation = Schema.Struct({

@@ -8,7 +8,7 @@
  */
 import { Command, Options } from "@effect/cli"
 import { bootstrapAdmin, Handle, User } from "@tessera/domain"
-import { Settings } from "@tessera/config"
+import { Settings, up } from "@tessera/config"
 import { Effect, Option, Redacted, Schema } from "effect"
 import { fields } from "./output.js"
 import { InvalidArguments, json, present } from "./shared.js"
@@ -21,6 +21,7 @@ const handle = Options.text("handle").pipe(
 
 const bootstrap = Command.make("bootstrap", { handle, json }, ({ handle, json }) =>
   Effect.gen(function*() {
+    yield* up // the first command on a new store: it brings the schema up to date
     const configured = (yield* Settings).bootstrapToken
     const { apiKey, user } = yield* bootstrapAdmin({ handle, apiKey: configured }).pipe(
       Effect.catchTag("MalformedToken", () =>
