@@ -5,9 +5,9 @@ import { describe, expect, it } from "@effect/vitest"
 import { FastCheck as fc } from "effect"
 import {
   Access,
-  atLeast,
+  roleAtLeast,
   type CheckFacts,
-  decide,
+  decideRole,
   reasonsOf,
   ResourceId,
   type ResourceRole,
@@ -45,7 +45,7 @@ const accessOn = (facts: CheckFacts) => (node: ResourceId) => {
 describe("explain", () => {
   it.prop("decides the check's role, and every cited grant alone gives it", [FactsArb], ([facts]) => {
     const resource = facts.path[0]?.id ?? idOf(99)
-    const decision = decide(resource, USER, facts)
+    const decision = decideRole(resource, USER, facts)
     expect(decision.role).toBe(facts.userActive ? userRoleFrom(facts) : null)
     const reasons = reasonsOf(decision, accessOn(facts))!
     expect(reasons).not.toBeNull()
@@ -64,7 +64,7 @@ describe("explain", () => {
     expect(reasons.length).toBeGreaterThan(0)
     const cited = new Set<string>()
     for (const reason of reasons) {
-      expect(atLeast(roleOfGrantAlone(reason as never), decision.role)).toBe(true)
+      expect(roleAtLeast(roleOfGrantAlone(reason as never), decision.role)).toBe(true)
       if (reason.kind === "direct") expect(reason.resource_id).toBe(resource)
       if (reason.kind === "inherited" || reason.kind === "workspace_link") {
         expect(facts.path.some((n) => n.id === reason.resource_id)).toBe(true)
@@ -93,7 +93,7 @@ describe("explain", () => {
       workspaceRole: null,
       userActive: true
     }
-    const decision = decide(idOf(0), USER, facts)
+    const decision = decideRole(idOf(0), USER, facts)
     expect(reasonsOf(decision, () => undefined)).toBeNull()
     expect(reasonsOf(decision, (n) => new Access({ id: "acc_x", resource_id: n, user_id: USER, role: "reader" }))).toBeNull()
     expect(reasonsOf(decision, accessOn(facts))).toEqual([{ kind: "direct", resource_id: idOf(0), access_id: `acc_${idOf(0).slice(4)}`, role: "editor" }])

@@ -12,7 +12,7 @@ import {
   type AccessQueries,
   type Action,
   addMember,
-  atLeast,
+  roleAtLeast,
   authenticate,
   bootstrapAdmin,
   check,
@@ -28,7 +28,7 @@ import {
   type Position,
   type Principal,
   putShareLink,
-  type Reason,
+  type AccessReason,
   type Resource,
   type ResourceId,
   type ResourcePrincipal,
@@ -127,7 +127,7 @@ const sorted = <A>(items: ReadonlyArray<A>) => [...items].map((x) => JSON.string
  * Every grant `reasons` cites is stored, and alone gives at least `role`; a denial names what the store holds.
  * Read back through the ports.
  */
-const verifyReasons = (userId: UserId, resourceId: ResourceId, role: ResourceRole | null, reasons: ReadonlyArray<Reason>) =>
+const verifyReasons = (userId: UserId, resourceId: ResourceId, role: ResourceRole | null, reasons: ReadonlyArray<AccessReason>) =>
   Effect.gen(function*() {
     const store = yield* ResourceStore
     const resource = yield* store.findById(resourceId)
@@ -168,7 +168,7 @@ const verifyReasons = (userId: UserId, resourceId: ResourceId, role: ResourceRol
       } else {
         throw new Error(`a denial explains a role: ${JSON.stringify(context)}`)
       }
-      expect({ ...context, alone: atLeast(roleOfGrantAlone(reason), role) }).toEqual({ ...context, alone: true })
+      expect({ ...context, alone: roleAtLeast(roleOfGrantAlone(reason), role) }).toEqual({ ...context, alone: true })
     }
   })
 
@@ -231,7 +231,7 @@ export const accessContract = <E>(name: string, store: Layer.Layer<Ports, E>) =>
             ]
             const plain = yield* check(admin, explainAsked)
             const explained = yield* checkExplained(admin, explainAsked)
-            const becauseOf = new Map<string, ReadonlyArray<Reason>>()
+            const becauseOf = new Map<string, ReadonlyArray<AccessReason>>()
             for (const [k, c] of explainAsked.entries()) {
               expect({ k, check: c, role: explained[k]!.role, allowed: explained[k]!.allowed }).toEqual({ k, check: c, ...plain[k]! })
               yield* verifyReasons(c.user_id, c.resource_id, explained[k]!.role, explained[k]!.because)
@@ -273,7 +273,7 @@ export const accessContract = <E>(name: string, store: Layer.Layer<Ports, E>) =>
               for (const action of ACTIONS) {
                 const allowed = resources.filter((r) => {
                   const role = roleOf.get(`${r.id} ${u}`)!
-                  return role !== null && atLeast(role, ROLES[ACTIONS.indexOf(action)]!)
+                  return role !== null && roleAtLeast(role, ROLES[ACTIONS.indexOf(action)]!)
                 })
                 const everywhere = yield* allReachable(admin, u, action, null, 3)
                 expect({ user: u, action, ids: [...everywhere].sort() }).toEqual({ user: u, action, ids: allowed.map((r) => r.id as string).sort() })

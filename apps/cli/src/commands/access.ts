@@ -15,7 +15,7 @@ import {
   listPrincipals,
   listReachable,
   type PrincipalsKey,
-  type Reason,
+  type AccessReason,
   Resource,
   ResourceId,
   type ResourcePrincipal,
@@ -31,7 +31,7 @@ const userId = Args.text({ name: "user-id" }).pipe(Args.withSchema(UserId))
 const resourceId = Args.text({ name: "resource-id" }).pipe(Args.withSchema(ResourceId))
 
 /** One grant or denial as a line of text. */
-export const describeReason = (reason: Reason): string => {
+export const describeReason = (reason: AccessReason): string => {
   switch (reason.kind) {
     case "direct":
       return `direct ${reason.role} (access ${reason.access_id})`

@@ -1,7 +1,7 @@
 /**
  * Who has access to a resource and why, and what a user can reach
  * (docs/access.md). Three reads beside the check, exactly consistent with
- * it: every role they report is decided by `explain.ts`'s `decide`, which
+ * it: every role they report is decided by `explain.ts`'s `decideRole`, which
  * answers with the check's own rule over the check's own facts. They never
  * decide a role any other way, and never check resource by resource or
  * user by user: the store answers each page in a bounded number of
@@ -16,7 +16,7 @@ import { Forbidden } from "../shared/errors.js"
 import type { ResourceId, ShareLinkId, UserId, WorkspaceId } from "../shared/ids.js"
 import { clampPage } from "../shared/pages.js"
 import { AccessQueries, type PrincipalsKey } from "./accessQueries.js"
-import { citedAccessNodes, decide, type Decision, type Grant, type Reason, reasonsOf } from "./explain.js"
+import { citedAccessNodes, decideRole, type RoleDecision, type AccessGrant, type AccessReason, reasonsOf } from "./explain.js"
 import { loadLiveResource, requireRole } from "./policy.js"
 import { type CheckFacts, ResourceStore, type RoleFactsRequest } from "./ports.js"
 import { type Access, type Action, allows, type LinkRole, type Resource, ROLE_ORDER, type ResourceRole } from "./schemas.js"
@@ -26,7 +26,7 @@ import type { CheckRequest } from "./usecases.js"
 export interface ResourcePrincipal {
   readonly user_id: UserId
   readonly role: ResourceRole
-  readonly grants: ReadonlyArray<Grant>
+  readonly grants: ReadonlyArray<AccessGrant>
 }
 
 export interface PrincipalsPageAnswer {
@@ -38,7 +38,7 @@ export interface PrincipalsPageAnswer {
   readonly next: PrincipalsKey | null
 }
 
-export interface PageRequest<K> {
+export interface KeysetPageRequest<K> {
   readonly after?: K | null | undefined
   readonly limit?: number | undefined
 }
@@ -49,7 +49,7 @@ export interface PageRequest<K> {
  * page in (role, user) order. Administrator rights on the resource needed;
  * a share link's bearer never lists people.
  */
-export const listPrincipals = Effect.fn("listPrincipals")(function*(actor: Actor, id: ResourceId, page: PageRequest<PrincipalsKey> = {}) {
+export const listPrincipals = Effect.fn("listPrincipals")(function*(actor: Actor, id: ResourceId, page: KeysetPageRequest<PrincipalsKey> = {}) {
   const { role } = yield* loadLiveResource(actor, id)
   if (isLinkBearer(actor)) return yield* new Forbidden({ message: "a share link does not list who has access" })
   yield* requireRole(role, "administer", "listing who has access")
@@ -62,12 +62,12 @@ export const listPrincipals = Effect.fn("listPrincipals")(function*(actor: Actor
       workspaceRole: row.workspaceRole,
       userActive: true
     }
-    const decision = decide(id, row.userId, facts)
+    const decision = decideRole(id, row.userId, facts)
     // the statement ranks by its own reading of the rule; the page is only right if the rule agrees
     if (decision.role !== row.role) throw new Error(`${row.userId} ranked ${row.role} on ${id} but the rule gives ${decision.role}`)
     const grants = reasonsOf(decision, (node) => held.get(node))
     if (grants === null) throw new Error(`an access of ${row.userId} on the path of ${id} is missing from its own statement`)
-    return { user_id: row.userId, role: row.role, grants: grants as ReadonlyArray<Grant> }
+    return { user_id: row.userId, role: row.role, grants: grants as ReadonlyArray<AccessGrant> }
   })
   const last = principals[principals.length - 1]
   return {
@@ -82,7 +82,7 @@ export interface ExplainedAnswer {
   readonly allowed: boolean
   readonly role: ResourceRole | null
   /** The grants that decide the role (each alone gives at least it), or the one reason there is none. */
-  readonly because: ReadonlyArray<Reason>
+  readonly because: ReadonlyArray<AccessReason>
 }
 
 /** Reads of the facts and of the cited accesses before an explanation gives up on a store changing under it. */
@@ -102,7 +102,7 @@ export const checkExplained = Effect.fn("checkExplained")(function*(actor: Actor
   const queries = yield* AccessQueries
   for (let attempt = 1; attempt <= EXPLAIN_ATTEMPTS; attempt++) {
     const facts = yield* store.roleFactsBatch(checks.map((c) => ({ resourceId: c.resource_id, userId: c.user_id })))
-    const decisions: ReadonlyArray<Decision> = checks.map((c, k) => decide(c.resource_id, c.user_id, facts[k]!))
+    const decisions: ReadonlyArray<RoleDecision> = checks.map((c, k) => decideRole(c.resource_id, c.user_id, facts[k]!))
     const cited = new Map<string, RoleFactsRequest>()
     for (const d of decisions) {
       for (const node of citedAccessNodes(d)) cited.set(pairKey(node, d.userId), { resourceId: node, userId: d.userId })
@@ -143,7 +143,7 @@ export const listReachable = Effect.fn("listReachable")(function*(
   userId: UserId,
   action: Action,
   options: { readonly workspaceId?: WorkspaceId | null | undefined } = {},
-  page: PageRequest<ResourceId> = {}
+  page: KeysetPageRequest<ResourceId> = {}
 ) {
   if (actorUserId(actor) !== userId) yield* requireSystemAdmin(actor)
   const user = yield* Effect.flatMap(UserStore, (s) => s.findById(userId))

@@ -16,7 +16,7 @@ import { userRoleFrom } from "./policy.js"
 import { type Access, LinkRole, ResourceRole, roleRank } from "./schemas.js"
 
 /** A grant that gives a user a role on a resource, in the vocabulary `principals` and `explain` share. */
-export const Grant = Schema.Union(
+export const AccessGrant = Schema.Union(
   /** The user's direct access on the resource itself. */
   Schema.Struct({ kind: Schema.Literal("direct"), resource_id: ResourceId, access_id: Schema.String, role: ResourceRole }),
   /** The user's direct access on an ancestor (`resource_id`). */
@@ -26,10 +26,10 @@ export const Grant = Schema.Union(
   /** The user is a member and `resource_id` (the resource or an ancestor) is shared with the workspace. */
   Schema.Struct({ kind: Schema.Literal("workspace_link"), resource_id: ResourceId, role: LinkRole })
 )
-export type Grant = typeof Grant.Type
+export type AccessGrant = typeof AccessGrant.Type
 
 /** Why a user has no role on a resource. */
-export const Denial = Schema.Union(
+export const AccessDenial = Schema.Union(
   /** A member of the workspace, and nothing on the path grants them anything. */
   Schema.Struct({ kind: Schema.Literal("no_grant") }),
   /** Not a member of the workspace, and no direct access on the path. */
@@ -41,29 +41,29 @@ export const Denial = Schema.Union(
   /** The resource does not exist. */
   Schema.Struct({ kind: Schema.Literal("not_found"), resource_id: ResourceId })
 )
-export type Denial = typeof Denial.Type
+export type AccessDenial = typeof AccessDenial.Type
 
-export const Reason = Schema.Union(Grant, Denial)
-export type Reason = typeof Reason.Type
+export const AccessReason = Schema.Union(AccessGrant, AccessDenial)
+export type AccessReason = typeof AccessReason.Type
 
 /** A source of a role as the rule sees it; an access is named by the node that holds it. */
-export type Source =
+export type RoleSource =
   | { readonly kind: "access"; readonly resourceId: ResourceId; readonly role: ResourceRole }
   | { readonly kind: "workspace_admin"; readonly role: "administrator" }
   | { readonly kind: "workspace_link"; readonly resourceId: ResourceId; readonly role: LinkRole }
 
 /** A decided role and what decides it: the sources that reach it, or the denial. */
-export interface Decision {
+export interface RoleDecision {
   readonly resourceId: ResourceId
   readonly userId: UserId
   readonly role: ResourceRole | null
-  readonly decisive: ReadonlyArray<Source>
-  readonly denial: Denial | null
+  readonly decisive: ReadonlyArray<RoleSource>
+  readonly denial: AccessDenial | null
 }
 
 /** Every source the rule takes its maximum over, in path order (the resource first). */
-const sourcesOf = (facts: CheckFacts): ReadonlyArray<Source> => {
-  const sources: Array<Source> = []
+const sourcesOf = (facts: CheckFacts): ReadonlyArray<RoleSource> => {
+  const sources: Array<RoleSource> = []
   for (const node of facts.path) {
     if (node.directRole !== null) sources.push({ kind: "access", resourceId: node.id, role: node.directRole })
     if (node.linkReach === "workspace" && facts.workspaceRole !== null) sources.push({ kind: "workspace_link", resourceId: node.id, role: node.linkRole })
@@ -76,14 +76,14 @@ const sourcesOf = (facts: CheckFacts): ReadonlyArray<Source> => {
  * Decides the role of `userId` on `resourceId` from the facts the check
  * reads, as the check does (an inactive user has none), with its reasons.
  */
-export const decide = (resourceId: ResourceId, userId: UserId, facts: CheckFacts): Decision => {
+export const decideRole = (resourceId: ResourceId, userId: UserId, facts: CheckFacts): RoleDecision => {
   const role = facts.userActive ? userRoleFrom(facts) : null
   if (role !== null) {
     const decisive = sourcesOf(facts).filter((s) => s.role === role)
     if (decisive.length === 0) throw new Error(`no source gives ${role} to ${userId} on ${resourceId}`)
     return { resourceId, userId, role, decisive, denial: null }
   }
-  const denial: Denial = !facts.userActive ? { kind: "user_inactive", user_id: userId }
+  const denial: AccessDenial = !facts.userActive ? { kind: "user_inactive", user_id: userId }
     : facts.path.length === 0 ? { kind: "not_found", resource_id: resourceId }
     : facts.path.some((n) => n.revoked) ? { kind: "revoked", resource_id: [...facts.path].reverse().find((n) => n.revoked)!.id }
     : facts.workspaceRole === null ? { kind: "not_member" }
@@ -92,7 +92,7 @@ export const decide = (resourceId: ResourceId, userId: UserId, facts: CheckFacts
 }
 
 /** The nodes whose direct accesses a decision cites (their ids are looked up to cite them). */
-export const citedAccessNodes = (decision: Decision): ReadonlyArray<ResourceId> =>
+export const citedAccessNodes = (decision: RoleDecision): ReadonlyArray<ResourceId> =>
   decision.decisive.flatMap((s) => (s.kind === "access" ? [s.resourceId] : []))
 
 /**
@@ -102,11 +102,11 @@ export const citedAccessNodes = (decision: Decision): ReadonlyArray<ResourceId> 
  * and the caller reads both again.
  */
 export const reasonsOf = (
-  decision: Decision,
+  decision: RoleDecision,
   accessOn: (resourceId: ResourceId) => Access | undefined
-): ReadonlyArray<Reason> | null => {
+): ReadonlyArray<AccessReason> | null => {
   if (decision.denial !== null) return [decision.denial]
-  const reasons: Array<Reason> = []
+  const reasons: Array<AccessReason> = []
   for (const source of decision.decisive) {
     if (source.kind !== "access") {
       reasons.push(source.kind === "workspace_admin" ? { kind: "workspace_admin", role: "administrator" } : { kind: "workspace_link", resource_id: source.resourceId, role: source.role })
@@ -128,7 +128,7 @@ export const reasonsOf = (
  * The role one grant alone would give (the rule over facts holding only
  * it): what a cited grant must reach for the explanation to stand.
  */
-export const roleOfGrantAlone = (grant: Grant): ResourceRole =>
+export const roleOfGrantAlone = (grant: AccessGrant): ResourceRole =>
   grant.kind === "workspace_admin"
     ? userRoleFrom({ path: [{ id: "" as ResourceId, revoked: false, linkReach: "restricted", linkRole: "reader", directRole: null }], workspaceRole: "admin" })!
     : grant.kind === "workspace_link"
@@ -136,4 +136,4 @@ export const roleOfGrantAlone = (grant: Grant): ResourceRole =>
     : userRoleFrom({ path: [{ id: grant.resource_id, revoked: false, linkReach: "restricted", linkRole: "reader", directRole: grant.role }], workspaceRole: null })!
 
 /** Whether `a` is at least `b`. */
-export const atLeast = (a: ResourceRole | null, b: ResourceRole): boolean => a !== null && roleRank(a) >= roleRank(b)
+export const roleAtLeast = (a: ResourceRole | null, b: ResourceRole): boolean => a !== null && roleRank(a) >= roleRank(b)
