@@ -1,0 +1,2 @@
+import { shared } from "../../tooling/vitest.shared.js"
+export default shared
