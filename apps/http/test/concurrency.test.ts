@@ -1,9 +1,11 @@
 // Single-use under real concurrency: 32 simultaneous POST /v1/register with
-// one invite, served over one PostgreSQL pool of 40 connections.
+// one invite, served over one PostgreSQL pool of 40 connections; and on both
+// stores 64 users redeeming one grant invite at once.
 import { expect, layer } from "@effect/vitest"
 import { publicKeys } from "@tessera/store-contract"
 import { Effect } from "effect"
-import { call, pgStore, Served, served } from "./harness.js"
+import { createTeam, people } from "./fixtures/people.js"
+import { call, ok, pgStore, Served, served, sqliteStore, type StoreName } from "./harness.js"
 
 layer(served(pgStore(40)), { timeout: "120 seconds", excludeTestServices: true })("registration race (pg)", (it) => {
   it.effect("32 concurrent registrations with one invite: exactly one 201, the rest 409", () =>
@@ -30,3 +32,27 @@ layer(served(pgStore(40)), { timeout: "120 seconds", excludeTestServices: true }
       expect(Number(redeemed[0]!.n)).toBe(1)
     }))
 })
+
+for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>) {
+  layer(served(store === "sqlite" ? sqliteStore() : pgStore(40)), { timeout: "180 seconds", excludeTestServices: true })(`grant race (${store})`, (it) => {
+    it.effect("64 users redeem one grant invite at once: one 200, 63 × 409 invite_already_redeemed, no 5xx, one member added", () =>
+      Effect.gen(function*() {
+        const { baseUrl, sql } = yield* Served
+        const [owner, ...racers] = yield* people(65)
+        const team = yield* createTeam(owner)
+        const minted = yield* ok(201, owner.key, "POST", "/v1/invites", { kind: "grant", workspace_id: team, workspace_role: "member" })
+        const replies = yield* Effect.promise(() =>
+          Promise.all(racers.map((racer) => call(baseUrl, "POST", "/v1/invites/redeem", { key: racer.key, json: { token: minted.token } }))))
+        expect(replies.filter((r) => r.status >= 500)).toEqual([])
+        const winners = replies.flatMap((r, i) => (r.status === 200 ? [racers[i]!] : []))
+        expect(winners).toHaveLength(1)
+        expect(replies.filter((r) => r.status === 409 && r.body.error === "invite_already_redeemed")).toHaveLength(63)
+        const members = yield* sql<{ user_id: string }>`SELECT user_id FROM workspace_members WHERE workspace_id = ${team} ORDER BY user_id`.pipe(Effect.orDie)
+        expect(members.map((m) => m.user_id).sort()).toEqual([owner.id, winners[0]!.id].sort())
+        const stored = yield* sql<{ status: string; redeemed_by: string }>`SELECT status, redeemed_by FROM invites WHERE id = ${minted.invite.id}`.pipe(Effect.orDie)
+        expect(stored).toEqual([{ status: "redeemed", redeemed_by: winners[0]!.id }])
+        const redeemed = yield* sql<{ n: number | string }>`SELECT COUNT(*) AS n FROM events WHERE type = 'invite.redeemed' AND data LIKE ${`%${minted.invite.id}%`}`.pipe(Effect.orDie)
+        expect(Number(redeemed[0]!.n)).toBe(1)
+      }))
+  })
+}

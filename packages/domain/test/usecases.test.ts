@@ -142,6 +142,13 @@ const makeWorld = () => {
     personalNeedingRepair: () => Effect.succeed([]),
     listAll: Effect.sync(() => [...workspaces.values()]),
     lock: () => Effect.void,
+    hold: (id, userId) =>
+      Effect.sync(() =>
+        Option.map(Option.fromNullable(workspaces.get(id)), (w) => ({
+          isPersonal: w.is_personal,
+          role: w.members.find((m) => m.user_id === userId)?.role ?? null
+        }))
+      ),
     update: (ws) => Effect.sync(() => void workspaces.set(ws.id, new Workspace({ ...ws, members: workspaces.get(ws.id)!.members }))),
     replaceMembers: (id, members) => Effect.sync(() => void workspaces.set(id, new Workspace({ ...workspaces.get(id)!, members }))),
     lockAll: () => Effect.succeed([]),

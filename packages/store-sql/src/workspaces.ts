@@ -22,6 +22,8 @@ const WorkspaceRow = Schema.Struct({
 
 const MemberRow = Schema.Struct({ workspace_id: Schema.String, ...Member.fields })
 
+const HeldRow = Schema.Struct({ is_personal: DbInt, role: Schema.NullOr(Member.fields.role) })
+
 /** Member rows per `INSERT`: three parameters each, so at most 900 bound however many are written. */
 const MEMBERS_PER_INSERT = 300
 
@@ -32,6 +34,7 @@ export const WorkspaceStoreLive = Layer.effect(WorkspaceStore, Effect.gen(functi
   const cols = sql.literal(COLUMNS)
   const decodeRows = Schema.decodeUnknown(Schema.Array(WorkspaceRow))
   const decodeMembers = Schema.decodeUnknown(Schema.Array(MemberRow))
+  const decodeHeld = Schema.decodeUnknown(Schema.Array(HeldRow))
   const decodeCandidates = Schema.decodeUnknown(Schema.Array(Schema.Struct({ ...WorkspaceRow.fields, owner_exists: DbInt })))
   /** The rows as workspaces with their members, each list in the order `members` has. */
   const withMembers = (rows: ReadonlyArray<typeof WorkspaceRow.Type>, members: ReadonlyArray<typeof MemberRow.Type>) => {
@@ -108,6 +111,15 @@ export const WorkspaceStoreLive = Layer.effect(WorkspaceStore, Effect.gen(functi
       }).pipe(Effect.orDie),
     listAll: loadMany(sql`1 = 1`),
     lock: (id) => lockRow(sql, "workspaces", id),
+    hold: (id, userId) =>
+      Effect.gen(function*() {
+        // The lock, then the read in a statement of its own: a PostgreSQL statement that waited for a row lock
+        // still reads other rows as of its start, so a role read with the lock would miss the change it waited for.
+        yield* sql.onDialectOrElse({ pg: () => sql`SELECT id FROM workspaces WHERE id = ${id} FOR SHARE`, orElse: () => Effect.succeed([]) })
+        const rows = yield* sql`SELECT w.is_personal, (SELECT m.role FROM workspace_members m WHERE m.workspace_id = w.id AND m.user_id = ${userId}) AS role
+                                FROM workspaces w WHERE w.id = ${id}`.pipe(Effect.flatMap(decodeHeld))
+        return Option.map(Option.fromNullable(rows[0]), (row) => ({ isPersonal: row.is_personal !== 0, role: row.role }))
+      }).pipe(Effect.orDie),
     update: (workspace) => {
       const row = Schema.encodeSync(WorkspaceRow)({ ...workspace, members: undefined })
       return sql`UPDATE workspaces SET name = ${row.name}, about = ${row.about}, custom_instructions = ${row.custom_instructions},
@@ -171,5 +183,5 @@ export const WorkspaceStoreLive = Layer.effect(WorkspaceStore, Effect.gen(functi
         Effect.map((rows) => rows.length),
         Effect.orDie
       )
-  }, ["insert", "update", "replaceMembers", "lockAll", "replaceMembersOf", "setMemberRole", "removeMember", "delete", "addMember", "deletePersonalOf", "removeMembershipsOf"]))
+  }, ["insert", "hold", "update", "replaceMembers", "lockAll", "replaceMembersOf", "setMemberRole", "removeMember", "delete", "addMember", "deletePersonalOf", "removeMembershipsOf"]))
 }))

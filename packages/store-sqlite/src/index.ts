@@ -16,6 +16,7 @@ import { loadMigrations, migrationsOf, type MigrationDialect, PortsLive } from "
 import { mkdirSync } from "node:fs"
 import { dirname } from "node:path"
 import { Effect, Layer, Schema } from "effect"
+import { turns } from "./transactor.js"
 
 export const migrationsDir = migrationsOf(import.meta.url)
 export const migrations = () => loadMigrations(migrationsDir)
@@ -54,7 +55,11 @@ export const dialect: MigrationDialect = {
 
 export const BUSY_TIMEOUT_MS = 15_000
 
-/** A `SqlClient` on `filename` whose transactions begin `IMMEDIATE`. */
+/**
+ * A `SqlClient` on `filename` whose transactions begin `IMMEDIATE`. Its one
+ * connection is taken by statements and transactions in arrival order
+ * (`transactor.ts`).
+ */
 export const clientLayer = (filename: string): Layer.Layer<SqlClient.SqlClient> =>
   Layer.scoped(
     SqlClient.SqlClient,
@@ -64,9 +69,11 @@ export const clientLayer = (filename: string): Layer.Layer<SqlClient.SqlClient> 
       yield* base.unsafe(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`)
       yield* base.unsafe("PRAGMA foreign_keys = ON")
       yield* base.unsafe("PRAGMA synchronous = NORMAL")
+      // held for the client's lifetime: from here on `turns` alone decides who runs on it
+      const { take } = turns(yield* base.reserve)
       return yield* SqlClient.make({
-        acquirer: base.reserve,
-        transactionAcquirer: base.reserve,
+        acquirer: take,
+        transactionAcquirer: take,
         compiler: Statement.makeCompilerSqlite(),
         spanAttributes: [["db.system.name", "sqlite"]],
         beginTransaction: "BEGIN IMMEDIATE"

@@ -17,7 +17,7 @@ import { Effect, Option, type Redacted } from "effect"
 import { EventLog } from "../events/ports.js"
 import type { NewEvent } from "../events/schemas.js"
 import { UserStore } from "../identity/ports.js"
-import { isUser, type Principal } from "../identity/schemas.js"
+import { isUser, type Principal, type User } from "../identity/schemas.js"
 import { transactAs } from "../identity/usecases.js"
 import { ResourceRevoked } from "../resources/errors.js"
 import { effectiveRoleOf } from "../resources/policy.js"
@@ -30,30 +30,38 @@ import { InviteCanceled } from "../sharing/errors.js"
 import { Invite } from "../sharing/invites.js"
 import { consumeInvite, parseInviteToken } from "../sharing/usecases.js"
 import { PersonalWorkspaceInvariantError } from "../workspaces/errors.js"
-import { isWorkspaceAdmin } from "../workspaces/policy.js"
 import { WorkspaceStore } from "../workspaces/ports.js"
+import type { WorkspaceRole } from "../workspaces/schemas.js"
 
 /**
  * Refuses an invite whose minter could not mint it now: a deleted or
  * revoked minter; for a registration invite, one who is no longer a system
  * admin; for a workspace grant, no longer its admin (nor a system admin); for
  * a resource grant, no longer an administrator of it. System-minted invites
- * (`created_by` null) stand.
+ * (`created_by` null) stand. `minter` is the minter's row as this
+ * transaction holds it (`null` for the system); `workspaceRole`, for a
+ * workspace grant, the minter's role in the held workspace.
  */
-export const requireMinterAuthority = Effect.fn("requireMinterAuthority")(function*(invite: Invite) {
-  if (invite.created_by === null) return
+export const requireMinterAuthority = Effect.fn("requireMinterAuthority")(function*(
+  invite: Invite,
+  minter: Option.Option<User> | null,
+  workspaceRole: WorkspaceRole | null = null
+) {
+  if (minter === null) return
   const void_ = new InviteCanceled({ inviteId: invite.id, reason: "minter_lost_authority" })
-  const minter = yield* Effect.flatMap(UserStore, (users) => users.findById(invite.created_by!))
   if (Option.isNone(minter) || minter.value.status !== "active") return yield* void_
   if (minter.value.role === "admin") return
   if (invite.kind === "registration") return yield* void_
   if (invite.workspace_id !== null) {
-    const workspace = yield* Effect.flatMap(WorkspaceStore, (s) => s.findById(invite.workspace_id!))
-    if (Option.isNone(workspace) || !isWorkspaceAdmin(workspace.value, minter.value.id)) return yield* void_
+    if (workspaceRole !== "admin") return yield* void_
   } else if (invite.resource_id !== null) {
     if (!allows(yield* effectiveRoleOf(minter.value.id, invite.resource_id), "administer")) return yield* void_
   }
 })
+
+/** The minter's user row, held (shared) until commit; `null` for a system-minted invite. */
+const holdMinter = (invite: Invite) =>
+  invite.created_by === null ? Effect.succeed(null) : Effect.flatMap(UserStore, (users) => users.hold(invite.created_by!))
 
 /**
  * Creates what an invite grants, inside the caller's transaction; returns
@@ -62,23 +70,30 @@ export const requireMinterAuthority = Effect.fn("requireMinterAuthority")(functi
  * target workspace — or, for a resource, its workspace and every resource on
  * its path — so a demotion, removal, access change, move or deletion either
  * commits before (and is seen) or waits until this grant has committed.
+ *
+ * A workspace grant holds its workspace shared and reads only the minter's
+ * role in it (`WorkspaceStore.hold`): every writer that could take the
+ * minter's authority away or delete the workspace locks it exclusively and
+ * waits, while redemptions into the same workspace do not wait for each
+ * other, and none reads the member list — whose length would otherwise make
+ * each redemption dearer than the last. Exactly-once is the invite's guarded
+ * write (`consumeInvite`), never these locks.
  */
 export const applyGrant = Effect.fn("applyGrant")(function*(invite: Invite, userId: UserId) {
-  if (invite.created_by !== null) yield* Effect.flatMap(UserStore, (users) => users.hold(invite.created_by!))
+  const minter = yield* holdMinter(invite)
   if (invite.workspace_id !== null && invite.workspace_role !== null) {
     const store = yield* WorkspaceStore
-    yield* store.lock(invite.workspace_id)
-    const workspace = yield* store.findById(invite.workspace_id)
+    const workspace = yield* store.hold(invite.workspace_id, invite.created_by ?? userId)
     if (Option.isNone(workspace)) return yield* new NotFound({ what: "workspace", id: invite.workspace_id })
-    yield* requireMinterAuthority(invite)
-    if (workspace.value.is_personal) {
+    yield* requireMinterAuthority(invite, minter, workspace.value.role)
+    if (workspace.value.isPersonal) {
       return yield* new PersonalWorkspaceInvariantError({ workspaceId: invite.workspace_id, reason: "members_mutation" })
     }
-    yield* store.addMember(workspace.value.id, userId, invite.workspace_role)
+    yield* store.addMember(invite.workspace_id, userId, invite.workspace_role)
     return [{
       type: "workspace.member_added",
       actor: userId,
-      workspace_id: workspace.value.id,
+      workspace_id: invite.workspace_id,
       data: { user_id: userId, role: invite.workspace_role, invite_id: invite.id }
     }] as Array<NewEvent>
   }
@@ -91,7 +106,7 @@ export const applyGrant = Effect.fn("applyGrant")(function*(invite: Invite, user
     const resource = yield* store.findById(invite.resource_id)
     if (Option.isNone(resource)) return yield* new NotFound({ what: "resource", id: invite.resource_id })
     if (resource.value.revoked_at !== null) return yield* new ResourceRevoked({ resourceId: invite.resource_id })
-    yield* requireMinterAuthority(invite)
+    yield* requireMinterAuthority(invite, minter)
     const access = new Access({ id: yield* newAccessId, resource_id: resource.value.id, user_id: userId, role: invite.resource_role })
     if (!(yield* store.insertAccess(access))) {
       return yield* new Conflict({ message: `${userId} already has a direct access on ${resource.value.id}` })
@@ -104,7 +119,7 @@ export const applyGrant = Effect.fn("applyGrant")(function*(invite: Invite, user
       data: { access_id: access.id, user_id: userId, role: access.role, invite_id: invite.id }
     }] as Array<NewEvent>
   }
-  yield* requireMinterAuthority(invite)
+  yield* requireMinterAuthority(invite, minter)
   return [] as Array<NewEvent>
 })
 

@@ -18,6 +18,13 @@ export interface PersonalCandidate {
   readonly ownerExists: boolean
 }
 
+/** What a grant into a workspace needs to know of it: its kind and one user's role, never its member list. */
+export interface HeldWorkspace {
+  readonly isPersonal: boolean
+  /** `userId`'s role in it, `null` when they are not a member. */
+  readonly role: WorkspaceRole | null
+}
+
 export class WorkspaceStore extends Context.Tag("Tessera/WorkspaceStore")<WorkspaceStore, {
   /** Inserts the workspace and its members; `false` when the owner already has a personal workspace. */
   readonly insert: (workspace: Workspace) => Effect.Effect<boolean, never, InTransaction>
@@ -37,6 +44,14 @@ export class WorkspaceStore extends Context.Tag("Tessera/WorkspaceStore")<Worksp
   readonly listAll: Effect.Effect<ReadonlyArray<Workspace>>
   /** Holds the workspace's row lock until the transaction ends. */
   readonly lock: (id: WorkspaceId) => Effect.Effect<void, never, InTransaction>
+  /**
+   * Holds the workspace's row under a shared lock until the transaction
+   * ends — writers that `lock` it wait, other holders do not — and reads
+   * whether it is personal and `userId`'s role in it; `None` when it does
+   * not exist. One statement whatever the number of members, so adding a
+   * member does not cost more as the workspace fills.
+   */
+  readonly hold: (id: WorkspaceId, userId: UserId) => Effect.Effect<Option.Option<HeldWorkspace>, never, InTransaction>
   /** Writes name, about, custom_instructions, bundles and updated_at. */
   readonly update: (workspace: Workspace) => Effect.Effect<void, never, InTransaction>
   readonly replaceMembers: (id: WorkspaceId, members: ReadonlyArray<Member>) => Effect.Effect<void, never, InTransaction>
