@@ -9,6 +9,8 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Effect } from "effect"
 import type { CheckRow } from "./checks.js"
+import type { RedeemResults } from "./redeem.js"
+import { redeemSection, redeemTables, redeemTargets } from "./redeem-report.js"
 import type { BenchRow } from "./resources.js"
 
 export interface Report {
@@ -17,6 +19,7 @@ export interface Report {
   readonly checks: ReadonlyArray<CheckRow>
   readonly others: ReadonlyArray<BenchRow>
   readonly seconds: number
+  readonly redeem?: RedeemResults | undefined
 }
 
 interface Target {
@@ -101,6 +104,11 @@ export const writeReport = (report: Report) =>
     console.table(targetTable)
     if (namedTable.length > 0) console.table(namedTable)
     console.table(otherTable)
+    if (report.redeem !== undefined) {
+      const redeem = redeemTables(report.redeem)
+      console.table(redeem.rows)
+      console.table(redeem.targets)
+    }
 
     const markdown = (rows: ReadonlyArray<Record<string, string | number>>) => {
       if (rows.length === 0) return ""
@@ -111,7 +119,14 @@ export const writeReport = (report: Report) =>
     mkdirSync(resultsDir, { recursive: true })
     writeFileSync(
       join(resultsDir, `${name}.json`),
-      JSON.stringify({ node: process.version, machine, at: new Date().toISOString(), ...report, targets }, null, 2) + "\n"
+      JSON.stringify({
+        node: process.version,
+        machine,
+        at: new Date().toISOString(),
+        ...report,
+        targets,
+        ...(report.redeem !== undefined ? { redeemTargets: redeemTargets(report.redeem) } : {})
+      }, null, 2) + "\n"
     )
     writeFileSync(
       join(resultsDir, `${name}.md`),
@@ -148,7 +163,8 @@ export const writeReport = (report: Report) =>
         "## Other hot paths",
         "",
         markdown(otherTable),
-        ""
+        "",
+        ...(report.redeem !== undefined ? redeemSection(report.redeem, markdown) : [])
       ].join("\n")
     )
     console.log(`wrote results/${name}.json and results/${name}.md`)
