@@ -13,11 +13,12 @@ import { HealthLive } from "./handlers/health.js"
 import { EventsLive, InvitesLive, RegistrationLive, UsersLive } from "./handlers/identity.js"
 import { ResourcesLive } from "./handlers/resources.js"
 import { WorkspacesLive } from "./handlers/workspaces.js"
+import { EventStreamLive } from "./stream.js"
 import { BodyLimitsLive } from "./limits.js"
 import { WireFormatLive } from "./wire.js"
 
 export const ApiLive = HttpApiBuilder.api(TesseraApi).pipe(
-  Layer.provide([HealthLive, RegistrationLive, InvitesLive, UsersLive, WorkspacesLive, ResourcesLive, EventsLive]),
+  Layer.provide([HealthLive, RegistrationLive, InvitesLive, UsersLive, WorkspacesLive, ResourcesLive, EventsLive, EventStreamLive]),
   Layer.provide([AuthenticationLive, BearerAuthenticationLive])
 )
 

@@ -40,6 +40,7 @@ import {
 import type { HttpMethod } from "@effect/platform/HttpMethod"
 import { Context, Redacted, Schema } from "effect"
 import * as Errors from "./errors.js"
+import { EventStreamGroup } from "./stream.js"
 
 /** Strict request bodies: an unknown field is an error, not silently dropped. */
 const strict = <S extends Schema.Schema.Any>(schema: S) =>
@@ -773,7 +774,8 @@ export class EventsGroup extends HttpApiGroup.make("events")
         "List events",
         "The event log in `seq` order: the events after `after` (default 0), at most `limit` of them (1 to " +
           "1000, default 100); pass `next_after` as the next page's `after`. `workspace_id` keeps one " +
-          "workspace's events. System admins only."
+          "workspace's events. A system admin reads every event; anyone else names with `workspace_id` a workspace " +
+          "they administer and reads its events."
       ))
   )
   .middleware(Authentication)
@@ -818,6 +820,7 @@ export class TesseraApi extends api("tessera")
   .add(WorkspacesGroup)
   .add(ResourcesGroup)
   .add(EventsGroup)
+  .add(EventStreamGroup.middleware(Authentication))
   .annotateContext(OpenApi.annotations({
     title: "Tessera",
     version: "1",

@@ -2,3 +2,4 @@
 export * from "./api.js"
 export * as ApiErrors from "./errors.js"
 export * from "./client.js"
+export * from "./stream.js"

@@ -3,12 +3,16 @@
  * updated inside the writer's transaction: the row lock it takes is held to
  * commit, so sequence order is commit order and a reader paging by `seq`
  * never skips an event that commits later with a smaller number. Many
- * events are inserted a bounded batch per statement.
+ * events are inserted a bounded batch per statement. On PostgreSQL the
+ * append also queues a `NOTIFY` on `EVENTS_CHANNEL`, which the server
+ * delivers at commit (and never for a rollback): live readers in every
+ * process wake on it (`wakeups.ts`).
  */
 import { SqlClient } from "@effect/sql"
 import { Event, EventLog, writing } from "@tessera/domain"
 import { Effect, Layer, Schema } from "effect"
 import { DbInt } from "./rows.js"
+import { EVENTS_CHANNEL } from "./wakeups.js"
 
 const EventRow = Schema.Struct({
   ...Event.fields,
@@ -42,10 +46,15 @@ export const EventLogLive = Layer.effect(EventLog, Effect.gen(function*() {
         for (let from = 0; from < rows.length; from += EVENTS_PER_INSERT) {
           yield* sql`INSERT INTO events ${sql.insert(rows.slice(from, from + EVENTS_PER_INSERT))}`
         }
+        yield* sql.onDialectOrElse({
+          pg: () => sql`SELECT pg_notify(${EVENTS_CHANNEL}, ${String(last)})`,
+          orElse: () => Effect.void
+        })
       }).pipe(Effect.orDie)),
-    list: ({ after, limit, workspaceId }) =>
+    list: ({ after, limit, type, workspaceId }) =>
       sql`SELECT seq, type, at, actor, workspace_id, resource_id, data FROM events
           WHERE seq > ${after} ${workspaceId !== undefined ? sql`AND workspace_id = ${workspaceId}` : sql``}
+          ${type !== undefined ? sql`AND type = ${type}` : sql``}
           ORDER BY seq LIMIT ${limit}`.pipe(
         Effect.flatMap(decodeRows),
         Effect.map((rows) => rows.map((row) => new Event(row))),

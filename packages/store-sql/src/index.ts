@@ -13,6 +13,7 @@ import { ApiKeyStoreLive, InviteStoreLive, LinkCredentialStoreLive, UserStoreLiv
 import { TransactorLive } from "./transactor.js"
 import { ResourceStoreLive } from "./resources.js"
 import { ShareLinkStoreLive } from "./sharing.js"
+import { EventWakeupsLive } from "./wakeups.js"
 import { WorkspaceStoreLive } from "./workspaces.js"
 
 export * from "./migrations.js"
@@ -29,6 +30,7 @@ export const PortsLive = Layer.mergeAll(
   ResourceStoreLive,
   AccessQueriesLive,
   EventLogLive,
+  EventWakeupsLive,
   TransactorLive,
   StoreInspectorLive,
   Crypto.Live
