@@ -130,6 +130,10 @@ const anyResource = (m: Model, n: number) =>
 /** The command a generated one stands for on this model, or `undefined` when there is nothing to act on yet. */
 export const resolve = (m: Model, raw: RawCommand): Command | undefined => {
   const { a, b, c, d, e } = raw
+  // A sequence starts with the bootstrap admin alone: half of its first commands bring in users.
+  if (raw.kind !== "Register" && liveUsers(m).length < 4 && e % 2 === 1) {
+    return { _tag: "Register", actor: "u0", role: b % 5 === 0 ? "admin" : "member" }
+  }
   switch (raw.kind) {
     case "Register":
       return { _tag: "Register", actor: actorFrom(m, ["u0"], a), role: b % 5 === 0 ? "admin" : "member" }
@@ -171,13 +175,17 @@ export const resolve = (m: Model, raw: RawCommand): Command | undefined => {
       }
     }
     case "Move": {
-      const resource = anyResource(m, b)
-      if (resource === undefined) return undefined
       // Mostly a live target in the same workspace outside the moved subtree; else anything (to be refused).
-      const subtree = subtreeOf(m, resource)
-      const elsewhere = liveResources(m)
-        .filter((r) => r.workspace === m.resources[resource]!.workspace && !r.revoked && !subtree.includes(r.name))
-        .map((r) => r.name)
+      const targetsOf = (resource: string) => {
+        const subtree = subtreeOf(m, resource)
+        return liveResources(m)
+          .filter((r) => r.workspace === m.resources[resource]!.workspace && !r.revoked && !subtree.includes(r.name))
+          .map((r) => r.name)
+      }
+      const movable = liveResources(m).filter((r) => !r.revoked && targetsOf(r.name).length > 0).map((r) => r.name)
+      const resource = entityFrom(movable, Object.keys(m.resources), b) ?? anyResource(m, b)
+      if (resource === undefined) return undefined
+      const elsewhere = targetsOf(resource)
       const target = (c % 6 === 0 ? undefined : pick(elsewhere, Math.floor(c / 6))) ?? anyResource(m, c)!
       return {
         _tag: "Move",
@@ -249,6 +257,7 @@ export const resolve = (m: Model, raw: RawCommand): Command | undefined => {
     case "RedeemInvite":
     case "CancelInvite": {
       const grants = Object.values(m.invites).filter((i) => i.kind === "grant")
+      if (grants.length === 0) return undefined
       const pending = grants.filter((i) => i.status === "pending")
       // Now and then one whose minter has lost the authority to mint it.
       const void_ = e % 2 === 0 ? pick(pending.filter((i) => !minterStillAuthorised(m, i)), e)?.name : undefined
