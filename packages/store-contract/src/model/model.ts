@@ -405,9 +405,11 @@ export const minterStillAuthorised = (m: Model, invite: MInvite): boolean => {
   return true
 }
 
-type Step = (m: Model, command: any) => { ok: unknown; created?: Created }
+type Applied = { ok: unknown; created?: Created }
+/** One step's rule, the command being of its kind (`step` looks it up by tag). */
+type Step = (m: Model, command: Command) => Applied
 
-const steps: { [K in Command["_tag"]]: (m: Model, command: Extract<Command, { _tag: K }>) => { ok: unknown; created?: Created } } = {
+const steps: { [K in Command["_tag"]]: (m: Model, command: Extract<Command, { _tag: K }>) => Applied } = {
   Register: (m, c) => {
     // The actor mints a registration invite, and the new user redeems it at once.
     authenticate(m, c.actor)
