@@ -9,6 +9,8 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Effect } from "effect"
 import type { CheckRow } from "./checks.js"
+import { moveSection, moveTables, moveTargets } from "./moves-report.js"
+import type { MoveRow } from "./moves.js"
 import type { RedeemResults } from "./redeem.js"
 import { redeemSection, redeemTables, redeemTargets } from "./redeem-report.js"
 import type { BenchRow } from "./resources.js"
@@ -19,6 +21,7 @@ export interface Report {
   readonly checks: ReadonlyArray<CheckRow>
   readonly others: ReadonlyArray<BenchRow>
   readonly seconds: number
+  readonly moves?: ReadonlyArray<MoveRow> | undefined
   readonly redeem?: RedeemResults | undefined
 }
 
@@ -104,6 +107,11 @@ export const writeReport = (report: Report) =>
     console.table(targetTable)
     if (namedTable.length > 0) console.table(namedTable)
     console.table(otherTable)
+    if (report.moves !== undefined) {
+      const moves = moveTables(report.moves)
+      console.table(moves.rows)
+      console.table(moves.targets)
+    }
     if (report.redeem !== undefined) {
       const redeem = redeemTables(report.redeem)
       console.table(redeem.rows)
@@ -125,6 +133,7 @@ export const writeReport = (report: Report) =>
         at: new Date().toISOString(),
         ...report,
         targets,
+        ...(report.moves !== undefined ? { moveTargets: moveTargets(report.moves) } : {}),
         ...(report.redeem !== undefined ? { redeemTargets: redeemTargets(report.redeem) } : {})
       }, null, 2) + "\n"
     )
@@ -160,6 +169,7 @@ export const writeReport = (report: Report) =>
             ""
           ]
           : []),
+        ...(report.moves !== undefined ? moveSection(report.moves, markdown) : []),
         "## Other hot paths",
         "",
         markdown(otherTable),

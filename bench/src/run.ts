@@ -19,6 +19,7 @@ import { join } from "node:path"
 import { performance } from "node:perf_hooks"
 import { Effect, Option, Redacted } from "effect"
 import { checkWorkloads } from "./checks.js"
+import { moveWorkloads } from "./moves.js"
 import { redeemWorkloads } from "./redeem.js"
 import { writeReport } from "./report.js"
 import { resourceBench } from "./resources.js"
@@ -89,8 +90,9 @@ const program = Effect.gen(function*() {
   yield* tokens
   yield* Effect.provide(storeBench("sqlite"), sqlite)
   yield* Effect.provide(storeBench("pg"), pg)
+  const moves = yield* moveWorkloads(smoke)
   const redeem = yield* redeemWorkloads(smoke)
-  yield* writeReport({ smoke, users, checks, others: rows, redeem, seconds: (performance.now() - started) / 1000 })
+  yield* writeReport({ smoke, users, checks, others: rows, redeem, moves, seconds: (performance.now() - started) / 1000 })
 })
 
 Effect.runPromise(Effect.scoped(program)).catch((error) => {

@@ -42,14 +42,15 @@ const loadTarget = Effect.fn("loadMoveTarget")(function*(actor: Actor, targetId:
   const store = yield* ResourceStore
   const target = yield* store.findById(targetId)
   if (Option.isNone(target)) return yield* new NotFound({ what: "resource", id: targetId })
-  if ((yield* roleOfActor(actor, targetId)) === null) {
+  const role = yield* roleOfActor(actor, targetId)
+  if (role === null) {
     const facts = yield* store.roleFacts(targetId, actorUserId(actor) ?? ("" as never))
     const mayKnow = facts.workspaceRole !== null && facts.path.some((n) => n.revoked)
     if (!mayKnow) return yield* new NotFound({ what: "resource", id: targetId })
   }
   if (target.value.workspace_id !== workspaceId) return yield* new InvalidMove({ message: "the target is in another workspace" })
   if (target.value.revoked_at !== null) return yield* new InvalidMove({ message: "the target is revoked" })
-  return target.value
+  return { target: target.value, role }
 })
 
 /**
@@ -73,7 +74,7 @@ export const moveResource = Effect.fn("moveResource")(function*(
       if (Option.isSome(current)) yield* Effect.flatMap(WorkspaceStore, (s) => s.lock(current.value.workspace_id))
       yield* store.lock(id)
       const { resource, role } = yield* loadLiveResource(actor, id)
-      yield* loadTarget(actor, request.targetId, resource.workspace_id)
+      const target = yield* loadTarget(actor, request.targetId, resource.workspace_id)
       const resourcePath = yield* store.pathToRoot(id)
       const targetPath = yield* store.pathToRoot(request.targetId)
       const plan = classifyMove(resourcePath, targetPath, request.position)
@@ -82,7 +83,8 @@ export const moveResource = Effect.fn("moveResource")(function*(
       yield* requireRole(role, "administer", "moving a resource")
       if (plan.newParentId !== null) {
         // A new parent the actor cannot see at all is not found, as everywhere else.
-        const parentRole = yield* roleOfActor(actor, plan.newParentId)
+        // a child placement's new parent is the target, whose role is known
+        const parentRole = plan.newParentId === request.targetId ? target.role : yield* roleOfActor(actor, plan.newParentId)
         if (parentRole === null) return yield* new NotFound({ what: "resource", id: plan.newParentId })
         yield* requireRole(parentRole, "administer", "moving under a new parent")
       } else if (!isSystemAdmin(actor)) {
@@ -110,8 +112,7 @@ export const moveResource = Effect.fn("moveResource")(function*(
         owners_restored: owners.length
       }
       if (request.dryRun) return report
-      yield* store.move(id, plan)
-      yield* store.update(report.resource)
+      yield* store.move(id, plan, at)
       const events: Array<NewEvent> = [{
         type: "resource.moved",
         actor: actorName(actor),

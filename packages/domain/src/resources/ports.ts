@@ -74,8 +74,11 @@ export class ResourceStore extends Context.Tag("Tessera/ResourceStore")<Resource
    */
   readonly lockWorkspaceResources: (workspaceId: WorkspaceId) => Effect.Effect<void, never, InTransaction>
   readonly update: (resource: Resource) => Effect.Effect<void, never, InTransaction>
-  /** Applies a classified move: new parent and place among the new siblings. */
-  readonly move: (id: ResourceId, plan: MovePlan) => Effect.Effect<void, never, InTransaction>
+  /**
+   * Applies a classified move: new parent, place among the new siblings and
+   * `updated_at` (in as few statements as the placement allows).
+   */
+  readonly move: (id: ResourceId, plan: MovePlan, at: Timestamp) => Effect.Effect<void, never, InTransaction>
   readonly accesses: (ids: ReadonlyArray<ResourceId>) => Effect.Effect<ReadonlyArray<Access>>
   /** `false` when the user already has a direct access there. */
   readonly insertAccess: (access: Access) => Effect.Effect<boolean, never, InTransaction>

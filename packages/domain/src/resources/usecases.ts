@@ -230,10 +230,12 @@ export interface CheckAnswer {
  * The hot path: may each user do each action? System admins only. The whole
  * batch is one `roleFactsBatch` (a bounded number of statements, users
  * included); each answer is the same pure rule `effectiveRoleOf` applies, and
- * a user who is not active may do nothing. Its span captures no stack trace:
- * formatting one per call is a measurable share of a check (`pnpm bench`).
+ * a user who is not active may do nothing. It opens no span of its own: the
+ * statement's `sql.execute` span traces each check, and a second span (with
+ * the call-site capture `Effect.fn` makes on every call) cost a third of
+ * Tessera's own time per check (`pnpm bench`, docs/performance.md).
  */
-export const check = Effect.fn("check", { captureStackTrace: false })(function*(actor: Actor, checks: ReadonlyArray<CheckRequest>) {
+export const check = Effect.fnUntraced(function*(actor: Actor, checks: ReadonlyArray<CheckRequest>) {
   if (!isSystemAdmin(actor)) return yield* new Forbidden({ message: "checks are asked by a system admin" })
   const store = yield* ResourceStore
   const facts = yield* store.roleFactsBatch(checks.map((c) => ({ resourceId: c.resource_id, userId: c.user_id })))
