@@ -89,7 +89,7 @@ export interface RedeemOptions {
 }
 
 export const redeemOptions = (smoke: boolean): RedeemOptions =>
-  smoke ? { serial: 40, concurrent: 128, burst: 100 } : { serial: 400, concurrent: 1_500, burst: 500 }
+  smoke ? { serial: 20, concurrent: 64, burst: 50 } : { serial: 400, concurrent: 1_500, burst: 500 }
 
 const RACERS = 64
 
