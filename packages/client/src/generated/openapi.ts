@@ -528,9 +528,29 @@ export interface paths {
         };
         /**
          * List events
-         * @description The event log in `seq` order: the events after `after` (default 0), at most `limit` of them (1 to 1000, default 100); pass `next_after` as the next page's `after`. `workspace_id` keeps one workspace's events. System admins only.
+         * @description The event log in `seq` order: the events after `after` (default 0), at most `limit` of them (1 to 1000, default 100); pass `next_after` as the next page's `after`. `workspace_id` keeps one workspace's events. A system admin reads every event; anyone else names with `workspace_id` a workspace they administer and reads its events.
          */
         get: operations["events.list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Follow events live
+         * @description Every event committed after the starting point, in `seq` order, each once, then new events as they commit in any server process, until the client disconnects. Start after `Last-Event-ID` (what an EventSource resends on reconnecting), else after `after`, else from now. A system admin reads every event; anyone else names with `workspace_id` a workspace they administer and reads its events. `workspace_id` and `type` keep only matching events. Each event is one frame: `id: <seq>`, `event: <type>` and `data: <the event as JSON, as `GET /v1/events` lists it>`. Comment lines (`: …`) keep the connection alive: one when the stream is ready, then a heartbeat every 15 seconds of silence. Should the caller lose the right to read (key revoked, no longer an admin of the workspace), one `event: error` frame with `{ error, message }` is sent and the stream ends.
+         */
+        get: operations["eventStream.follow"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3957,6 +3977,69 @@ export interface operations {
                         events: components["schemas"]["Event"][];
                         next_after: components["schemas"]["Int"];
                     };
+                };
+            };
+            /** @description `invalid_request`: the request does not match its schema, or its body is not readable JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvalidRequest"];
+                };
+            };
+            /** @description `unauthenticated`: no usable credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Unauthenticated"];
+                };
+            };
+            /** @description `forbidden`: the caller may see this but may not do it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Forbidden"];
+                };
+            };
+            /** @description `internal_error`: an unexpected failure; its transaction, if any, was rolled back */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Internal"];
+                };
+            };
+        };
+    };
+    "eventStream.follow": {
+        parameters: {
+            query?: {
+                after?: number;
+                workspace_id?: components["schemas"]["WorkspaceId"];
+                /** @description a string at most 100 character(s) long */
+                type?: string;
+            };
+            header?: {
+                "last-event-id"?: number;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Server-Sent Events. Each event is one frame: `id: <seq>`, `event: <type>` and `data: <the event as JSON, as `GET /v1/events` lists it>`. Comment lines (`: …`) keep the connection alive: one when the stream is ready, then a heartbeat every 15 seconds of silence. Should the caller lose the right to read (key revoked, no longer an admin of the workspace), one `event: error` frame with `{ error, message }` is sent and the stream ends. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
                 };
             };
             /** @description `invalid_request`: the request does not match its schema, or its body is not readable JSON */
