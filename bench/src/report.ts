@@ -9,6 +9,8 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Effect } from "effect"
 import type { CheckRow } from "./checks.js"
+import type { HttpRow } from "./http.js"
+import { httpSection, httpTables } from "./http-report.js"
 import { moveSection, moveTables, moveTargets } from "./moves-report.js"
 import type { MoveRow } from "./moves.js"
 import type { RedeemResults } from "./redeem.js"
@@ -21,6 +23,7 @@ export interface Report {
   readonly checks: ReadonlyArray<CheckRow>
   readonly others: ReadonlyArray<BenchRow>
   readonly seconds: number
+  readonly http?: ReadonlyArray<HttpRow> | undefined
   readonly moves?: ReadonlyArray<MoveRow> | undefined
   readonly redeem?: RedeemResults | undefined
 }
@@ -107,6 +110,11 @@ export const writeReport = (report: Report) =>
     console.table(targetTable)
     if (namedTable.length > 0) console.table(namedTable)
     console.table(otherTable)
+    if (report.http !== undefined) {
+      const http = httpTables(report.http)
+      console.table(http.rows)
+      console.table(http.targets)
+    }
     if (report.moves !== undefined) {
       const moves = moveTables(report.moves)
       console.table(moves.rows)
@@ -170,6 +178,7 @@ export const writeReport = (report: Report) =>
           ]
           : []),
         ...(report.moves !== undefined ? moveSection(report.moves, markdown) : []),
+        ...(report.http !== undefined ? httpSection(report.http, markdown) : []),
         "## Other hot paths",
         "",
         markdown(otherTable),

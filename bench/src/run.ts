@@ -19,6 +19,7 @@ import { join } from "node:path"
 import { performance } from "node:perf_hooks"
 import { Effect, Option, Redacted } from "effect"
 import { checkWorkloads } from "./checks.js"
+import { fullHttp, httpWorkloads, smokeHttp } from "./http.js"
 import { moveWorkloads } from "./moves.js"
 import { redeemWorkloads } from "./redeem.js"
 import { writeReport } from "./report.js"
@@ -87,12 +88,13 @@ const program = Effect.gen(function*() {
   const started = performance.now()
   const users = smoke ? 1_000 : 10_000
   const checks = yield* checkWorkloads(users, smoke ? { time: 500, reps: 1, unnamed: false } : { time: 1_500, reps: 3, unnamed: true })
+  const http = yield* httpWorkloads(users, smoke ? smokeHttp : fullHttp)
   yield* tokens
   yield* Effect.provide(storeBench("sqlite"), sqlite)
   yield* Effect.provide(storeBench("pg"), pg)
   const moves = yield* moveWorkloads(smoke)
   const redeem = yield* redeemWorkloads(smoke)
-  yield* writeReport({ smoke, users, checks, others: rows, redeem, moves, seconds: (performance.now() - started) / 1000 })
+  yield* writeReport({ smoke, users, checks, others: rows, http, redeem, moves, seconds: (performance.now() - started) / 1000 })
 })
 
 Effect.runPromise(Effect.scoped(program)).catch((error) => {

@@ -9,7 +9,7 @@
  * limit, never parses a body it refused, and never keeps a connection whose
  * body it left unread.
  */
-import { HttpApiBuilder, HttpApp, HttpServerError, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { HttpApiBuilder, HttpApp, HttpMethod, HttpServerError, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServerRequest } from "@effect/platform-node"
 import { ApiErrors } from "@tessera/api"
 import { MaxBodyBytes } from "@tessera/config"
@@ -141,6 +141,14 @@ const tooLarge = (maxBytes: number) =>
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
 
+const noBytes: Effect.Effect<Uint8Array> = Effect.sync(() => new Uint8Array(0))
+
+/** Whether a request says a body follows (chunked, or a non-zero `Content-Length`). */
+const announcesBody = (headers: HttpServerRequest.HttpServerRequest["headers"]) => {
+  const declared = headers["content-length"]
+  return headers["transfer-encoding"] !== undefined || (declared !== undefined && declared !== "0")
+}
+
 /**
  * `request` with every way of reading its body replaced by one guarded,
  * memoised read, and whether that read took the whole body.
@@ -148,14 +156,14 @@ const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
 const guardedRequest = (request: HttpServerRequest.HttpServerRequest, maxBytes: number) => {
   const headers = request.headers
   const declared = headers["content-length"]
-  const hasBody = headers["transfer-encoding"] !== undefined || (declared !== undefined && declared !== "0")
+  const hasBody = announcesBody(headers)
   let complete = !hasBody
 
   const refuse = (error: BodyRefusal) =>
     new HttpServerError.RequestError({ request, reason: "Decode", cause: error, description: error.message })
 
-  const bytes: Effect.Effect<Uint8Array, HttpServerError.RequestError> = Effect.runSync(Effect.cached(Effect.suspend(() => {
-    if (!hasBody) return Effect.succeed(new Uint8Array(0))
+  // Built per request only when there is a body to read: most requests (every GET) have none.
+  const bytes: Effect.Effect<Uint8Array, HttpServerError.RequestError> = !hasBody ? noBytes : Effect.runSync(Effect.cached(Effect.suspend(() => {
     const contentType = headers["content-type"]
     if (!isJson(contentType)) {
       return Effect.fail(refuse(
@@ -191,18 +199,19 @@ const guardedRequest = (request: HttpServerRequest.HttpServerRequest, maxBytes: 
     }))
   })
 
-  const notJsonError = refuse(new ApiErrors.UnsupportedMediaType({ message: "the body must be application/json" }))
-  const notJson = Effect.die(notJsonError)
+  // Built only if some reader asks for it: an error captures a stack trace.
+  const notJsonError = () => refuse(new ApiErrors.UnsupportedMediaType({ message: "the body must be application/json" }))
+  const notJson = Effect.suspend(() => Effect.die(notJsonError()))
 
   const wrap = (target: HttpServerRequest.HttpServerRequest): HttpServerRequest.HttpServerRequest =>
     Object.create(target, {
       text: { value: text },
       json: { value: json },
-      arrayBuffer: { value: Effect.map(bytes, (b) => b.slice().buffer as ArrayBuffer) },
-      stream: { value: Stream.fromEffect(bytes) },
-      urlParamsBody: { value: Effect.zipRight(bytes, notJson) },
+      arrayBuffer: { get: () => Effect.map(bytes, (b) => b.slice().buffer as ArrayBuffer) },
+      stream: { get: () => Stream.fromEffect(bytes) },
+      urlParamsBody: { get: () => Effect.zipRight(bytes, notJson) },
       multipart: { value: notJson },
-      multipartStream: { value: Stream.die(notJsonError) },
+      multipartStream: { get: () => Stream.suspend(() => Stream.die(notJsonError())) },
       modify: { value: (options: Parameters<HttpServerRequest.HttpServerRequest["modify"]>[0]) => wrap(target.modify(options)) }
     })
 
@@ -216,6 +225,8 @@ const guardedRequest = (request: HttpServerRequest.HttpServerRequest, maxBytes: 
  */
 export const guardBodies = (maxBytes: number) => <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
   Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+    // Nothing to guard: no body came, and for these methods the framework reads none (their payload is the URL's).
+    if (!HttpMethod.hasBody(request.method) && !announcesBody(request.headers)) return app
     const guarded = guardedRequest(request, maxBytes)
     const served = Effect.provideService(app, HttpServerRequest.HttpServerRequest, guarded.request)
     if (!guarded.hasBody) return served

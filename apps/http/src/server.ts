@@ -3,12 +3,13 @@
  * authentication (API keys everywhere, share links on a resource's
  * endpoints), the limits on request bodies, the wire error format,
  * `/openapi.json` and `/docs`. The composition root (`main.ts`) adds the
- * Node server and configuration.
+ * Node server, the request log and configuration.
  */
 import { HttpApiBuilder, HttpApiSwagger } from "@effect/platform"
 import { TesseraApi } from "@tessera/api"
 import { Layer } from "effect"
 import { AuthenticationLive, BearerAuthenticationLive } from "./auth.js"
+import { NodeCryptoLive } from "./crypto.js"
 import { HealthLive } from "./handlers/health.js"
 import { EventsLive, InvitesLive, RegistrationLive, UsersLive } from "./handlers/identity.js"
 import { ResourcesLive } from "./handlers/resources.js"
@@ -19,7 +20,9 @@ import { WireFormatLive } from "./wire.js"
 
 export const ApiLive = HttpApiBuilder.api(TesseraApi).pipe(
   Layer.provide([HealthLive, RegistrationLive, InvitesLive, UsersLive, WorkspacesLive, ResourcesLive, EventsLive, EventStreamLive]),
-  Layer.provide([AuthenticationLive, BearerAuthenticationLive])
+  Layer.provide([AuthenticationLive, BearerAuthenticationLive]),
+  // digests and random bytes computed in place rather than through Web Crypto's promises (`crypto.ts`)
+  Layer.provide(NodeCryptoLive)
 )
 
 /** Everything `HttpApiBuilder.serve()` needs, given a configured store. */
