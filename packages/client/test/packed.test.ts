@@ -113,7 +113,8 @@ const childrenPage = async () => {
 /**
  * Builds and packs the package as it would be published, installs the
  * tarball into an empty application in `work`, and type-checks the README
- * examples there with the application's own tsc; returns the application's folder.
+ * examples there with the application's own tsc (NodeNext under strict with
+ * exact optional properties, and Bundler resolution); returns the application's folder.
  */
 async function packAndInstall(work: string): Promise<string> {
   // Built and packed as it would be published.
@@ -141,8 +142,27 @@ async function packAndInstall(work: string): Promise<string> {
         moduleResolution: "NodeNext",
         types: ["node"],
         strict: true,
+        exactOptionalPropertyTypes: true,
+        noUncheckedIndexedAccess: true,
         skipLibCheck: false,
         outDir: "out"
+      },
+      include: ["*.ts"]
+    }, null, 2)
+  )
+  // And as a bundled front end would see it.
+  await writeFile(
+    join(app, "tsconfig.bundler.json"),
+    JSON.stringify({
+      compilerOptions: {
+        target: "ES2022",
+        lib: ["ES2022", "DOM"],
+        module: "ESNext",
+        moduleResolution: "Bundler",
+        types: ["node"],
+        strict: true,
+        skipLibCheck: false,
+        noEmit: true
       },
       include: ["*.ts"]
     }, null, 2)
@@ -166,7 +186,9 @@ async function packAndInstall(work: string): Promise<string> {
   // The README's example, byte for byte, and the repository README's snippet: type-checked by the app's own tsc.
   await writeFile(join(app, "example.ts"), await codeBlockAfter(join(packageDir, "README.md"), "## Example"))
   await writeFile(join(app, "snippet.ts"), await codeBlockAfter(join(repoRoot, "README.md"), "## SDK"))
-  await succeeded("tsc in the app", run(process.execPath, [join(app, "node_modules/typescript/bin/tsc"), "-p", "."], {
+  const tsc = join(app, "node_modules/typescript/bin/tsc")
+  await succeeded("tsc in the app", run(process.execPath, [tsc, "-p", "."], { cwd: app, timeoutMs: 3 * MINUTE }))
+  await succeeded("tsc in the app, bundler resolution", run(process.execPath, [tsc, "-p", "tsconfig.bundler.json"], {
     cwd: app,
     timeoutMs: 3 * MINUTE
   }))
