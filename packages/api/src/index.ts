@@ -2,4 +2,5 @@
 export * from "./api.js"
 export * as ApiErrors from "./errors.js"
 export * from "./client.js"
+export * from "./wire.js"
 export * from "./stream.js"
