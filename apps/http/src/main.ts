@@ -1,12 +1,11 @@
 /**
  * Composition root of the HTTP service (`pnpm start`): reads the whole
  * configuration, then migrates the configured store, creates the first
- * system admin on an empty store (SPEC §2), and serves the API. Nothing is
+ * system admin on an empty store (docs/operations.md), and serves the API. Nothing is
  * opened, migrated or printed before every variable has been validated:
  * invalid configuration stops it with one line naming the variable.
  *
- * On a request's path (`GET /healthz` excepted, which Node answers alone):
- * the router, the body guard (`limits.ts`), the wire
+ * On a request's path: the router, the body guard (`limits.ts`), the wire
  * error format (`wire.ts`), authentication and the handler, and one request
  * line appended to an in-memory log buffer (`log.ts`). Not on it: tracing
  * spans (no tracer is configured, so the platform's per-request span and the
@@ -18,9 +17,9 @@ import { HttpApiBuilder, HttpMiddleware, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { runWithStore, Settings, up } from "@tessera/config"
 import { bootstrapAdmin, type Handle, UserStore } from "@tessera/domain"
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
+import { createServer } from "node:http"
 import { Console, Effect, Layer, Option, Redacted } from "effect"
-import { JsonLogLive, logRequest, requestLog } from "./log.js"
+import { JsonLogLive, requestLog } from "./log.js"
 import { HttpAppLive } from "./server.js"
 
 /**
@@ -44,41 +43,12 @@ const prepare = (token: Option.Option<Redacted.Redacted<string>>) =>
     }
   })
 
-const HEALTHY = JSON.stringify({ status: "ok" })
-
-/**
- * The Node server, with `GET /healthz` answered by Node itself: liveness says
- * the process serves requests, which needs neither the router nor a fiber,
- * and a probe polled every few seconds should cost next to nothing. It
- * answers as the API's `healthz` endpoint does and is logged like any
- * request; every other request (`HEAD /healthz`, `/healthz?…` included) goes
- * to the application.
- */
-const createLiveServer = (): Server => {
-  const server = createServer()
-  const emit = server.emit
-  server.emit = function(this: Server, event: string, ...args: Array<unknown>) {
-    if (event === "request") {
-      const [request, response] = args as [IncomingMessage, ServerResponse]
-      if (request.url === "/healthz" && request.method === "GET") {
-        const started = performance.now()
-        response.writeHead(200, { "content-type": "application/json", "content-length": HEALTHY.length })
-        response.end(HEALTHY)
-        logRequest("GET", "/healthz", 200, started)
-        return true
-      }
-    }
-    return (emit as (...a: Array<unknown>) => boolean).call(this, event, ...args)
-  } as Server["emit"]
-  return server
-}
-
 const serve = (listen: { readonly port: number; readonly host: string }) =>
   HttpApiBuilder.serve(requestLog).pipe(
     HttpMiddleware.withTracerDisabledWhen(() => true),
     Layer.provide(HttpAppLive),
     HttpServer.withLogAddress,
-    Layer.provide(NodeHttpServer.layer(createLiveServer, listen))
+    Layer.provide(NodeHttpServer.layer(createServer, listen))
   )
 
 runWithStore(
