@@ -8,6 +8,7 @@ import { cpus, loadavg } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Effect } from "effect"
+import { type AccessRow, accessSection, accessTable } from "./access.js"
 import type { CheckRow } from "./checks.js"
 import type { HttpRow } from "./http.js"
 import { httpSection, httpTables } from "./http-report.js"
@@ -26,6 +27,7 @@ export interface Report {
   readonly http?: ReadonlyArray<HttpRow> | undefined
   readonly moves?: ReadonlyArray<MoveRow> | undefined
   readonly redeem?: RedeemResults | undefined
+  readonly access?: ReadonlyArray<AccessRow> | undefined
 }
 
 interface Target {
@@ -125,6 +127,7 @@ export const writeReport = (report: Report) =>
       console.table(redeem.rows)
       console.table(redeem.targets)
     }
+    if (report.access !== undefined) console.table(accessTable(report.access))
 
     const markdown = (rows: ReadonlyArray<Record<string, string | number>>) => {
       if (rows.length === 0) return ""
@@ -183,7 +186,8 @@ export const writeReport = (report: Report) =>
         "",
         markdown(otherTable),
         "",
-        ...(report.redeem !== undefined ? redeemSection(report.redeem, markdown) : [])
+        ...(report.redeem !== undefined ? redeemSection(report.redeem, markdown) : []),
+        ...(report.access !== undefined ? accessSection(report.access, markdown) : [])
       ].join("\n")
     )
     console.log(`wrote results/${name}.json and results/${name}.md`)

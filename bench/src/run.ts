@@ -18,6 +18,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { performance } from "node:perf_hooks"
 import { Effect, Option, Redacted } from "effect"
+import { accessWorkloads, fullAccess, smokeAccess } from "./access.js"
 import { checkWorkloads } from "./checks.js"
 import { fullHttp, httpWorkloads, smokeHttp } from "./http.js"
 import { moveWorkloads } from "./moves.js"
@@ -94,7 +95,8 @@ const program = Effect.gen(function*() {
   yield* Effect.provide(storeBench("pg"), pg)
   const moves = yield* moveWorkloads(smoke)
   const redeem = yield* redeemWorkloads(smoke)
-  yield* writeReport({ smoke, users, checks, others: rows, http, redeem, moves, seconds: (performance.now() - started) / 1000 })
+  const access = yield* accessWorkloads(smoke ? smokeAccess : fullAccess)
+  yield* writeReport({ smoke, users, checks, others: rows, http, redeem, moves, access, seconds: (performance.now() - started) / 1000 })
 })
 
 Effect.runPromise(Effect.scoped(program)).catch((error) => {

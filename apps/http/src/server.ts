@@ -10,6 +10,7 @@ import { TesseraApi } from "@tessera/api"
 import { Layer } from "effect"
 import { AuthenticationLive, BearerAuthenticationLive } from "./auth.js"
 import { NodeCryptoLive } from "./crypto.js"
+import { AccessLive } from "./handlers/access.js"
 import { HealthLive } from "./handlers/health.js"
 import { EventsLive, InvitesLive, RegistrationLive, UsersLive } from "./handlers/identity.js"
 import { ResourcesLive } from "./handlers/resources.js"
@@ -19,7 +20,7 @@ import { BodyLimitsLive } from "./limits.js"
 import { WireFormatLive } from "./wire.js"
 
 export const ApiLive = HttpApiBuilder.api(TesseraApi).pipe(
-  Layer.provide([HealthLive, RegistrationLive, InvitesLive, UsersLive, WorkspacesLive, ResourcesLive, EventsLive, EventStreamLive]),
+  Layer.provide([HealthLive, RegistrationLive, InvitesLive, UsersLive, WorkspacesLive, ResourcesLive, AccessLive, EventsLive, EventStreamLive]),
   Layer.provide([AuthenticationLive, BearerAuthenticationLive]),
   // digests and random bytes computed in place rather than through Web Crypto's promises (`crypto.ts`)
   Layer.provide(NodeCryptoLive)

@@ -8,7 +8,9 @@
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiMiddleware, HttpApiSchema, HttpApiSecurity, OpenApi } from "@effect/platform"
 import {
   Access,
+  AccessGrant,
   AccessId,
+  AccessReason,
   GrantFields,
   Action,
   CreateResource,
@@ -29,6 +31,7 @@ import {
   ResourceId,
   ResourceRole,
   ShareLink,
+  ShareLinkId,
   SystemRole,
   User,
   UserId,
@@ -38,7 +41,7 @@ import {
   WorkspaceRole
 } from "@tessera/domain"
 import type { HttpMethod } from "@effect/platform/HttpMethod"
-import { Context, Redacted, Schema } from "effect"
+import { Context, Either, Encoding, ParseResult, Redacted, Schema } from "effect"
 import * as Errors from "./errors.js"
 import { EventStreamGroup } from "./stream.js"
 
@@ -736,24 +739,159 @@ export class ResourcesGroup extends HttpApiGroup.make("resources")
         Schema.Struct({
           checks: Schema.Array(strict(Schema.Struct({ user_id: UserId, resource_id: ResourceId, action: Action }))).pipe(
             Schema.maxItems(MAX_CHECKS)
-          )
+          ),
+          explain: Schema.optional(Schema.Boolean)
         }),
-        { checks: [{ user_id: ex.user, resource_id: ex.resource, action: "edit" }, { user_id: ex.other, resource_id: ex.resource, action: "read" }] }
+        { checks: [{ user_id: ex.user, resource_id: ex.resource, action: "edit" }, { user_id: ex.other, resource_id: ex.resource, action: "read" }] },
+        { checks: [{ user_id: ex.other, resource_id: ex.resource, action: "edit" }], explain: true }
       ))
-      .addSuccess(Schema.Struct({ results: Schema.Array(Schema.Struct({ allowed: Schema.Boolean, role: Schema.NullOr(ResourceRole) })) }))
+      .addSuccess(Schema.Struct({
+        results: Schema.Array(Schema.Struct({
+          allowed: Schema.Boolean,
+          role: Schema.NullOr(ResourceRole),
+          /** With `explain: true` only: the grants that decide `role`, or the one reason there is none. */
+          because: Schema.optional(Schema.Array(AccessReason))
+        }))
+      }))
       .pipe(readsBody)
       .addError(Errors.Forbidden)
       .middleware(Authentication)
       .annotateContext(doc(
         "Check permissions in a batch",
         `Up to ${MAX_CHECKS} (user, resource, action) checks, answered in order with whether each is allowed and ` +
-          "the user's effective role. System admins only."
+          "the user's effective role. With `explain: true` each result also carries `because`: the grants that " +
+          "decide the role (`direct`, `inherited`, `workspace_admin`, `workspace_link`), or the reason for none " +
+          "(`no_grant`, `not_member`, `revoked`, `user_inactive`, `not_found`); the role is the checked role. " +
+          "System admins only."
       ))
   )
   .annotateContext(doc(
     "Resources",
     "Resource trees, their accesses, moves, share links and revocation, and the batch permission check. The " +
       "operations naming a resource also accept a share link's token as the bearer."
+  ))
+{}
+
+// --- access: who has access, why, and what a user can reach --------------
+
+/**
+ * An opaque page cursor: the `next_cursor` of the page before, passed back
+ * as it came. Decoding checks its shape only; a cursor names a place in the
+ * order, never a right, so any well-formed one is safe to accept.
+ */
+const cursor = <A, I>(key: Schema.Schema<A, I>, name: string) => {
+  const json = Schema.parseJson(key)
+  const decodeKey = Schema.decodeUnknownEither(json)
+  const encodeKey = Schema.encodeSync(json)
+  return Schema.transformOrFail(Schema.String, Schema.typeSchema(key), {
+    strict: true,
+    decode: (text, _, ast) => {
+      const decoded = Either.flatMap(Encoding.decodeBase64UrlString(text), (text) => decodeKey(text))
+      return Either.isRight(decoded) ? ParseResult.succeed(decoded.right) : ParseResult.fail(new ParseResult.Type(ast, text))
+    },
+    encode: (k) => ParseResult.succeed(Encoding.encodeBase64Url(encodeKey(k)))
+  }).annotations({
+    identifier: name,
+    message: () => ({ message: "must be the next_cursor of a previous page", override: true }),
+    jsonSchema: { type: "string", description: "An opaque cursor: a previous page's `next_cursor`, as it came." }
+  })
+}
+
+/** Where a page of principals starts: after this role and user. */
+export const PrincipalsCursor = cursor(Schema.Struct({ role: ResourceRole, user_id: UserId }), "PrincipalsCursor")
+/** Where a page of reachable resources starts: after this resource id. */
+export const ReachableCursor = cursor(Schema.Struct({ after: ResourceId }), "ReachableCursor")
+
+const pageLimit = param(IntegerParam(1, 1000))
+
+/** A user with a role on a resource, and the grants that give it. */
+export class ResourcePrincipalView extends Schema.Class<ResourcePrincipalView>("ResourcePrincipal")({
+  user_id: UserId,
+  role: ResourceRole,
+  /** The decisive grants: each alone gives `role`. */
+  because: Schema.Array(AccessGrant)
+}) {}
+
+/** An active share link on the resource's path: whoever presents its token gets `role`. */
+export class PathShareLinkView extends Schema.Class<PathShareLinkView>("PathShareLink")({
+  id: ShareLinkId,
+  resource_id: ResourceId,
+  role: LinkRole
+}) {}
+
+export class PrincipalsPage extends Schema.Class<PrincipalsPage>("PrincipalsPage")({
+  principals: Schema.Array(ResourcePrincipalView),
+  share_links: Schema.Array(PathShareLinkView),
+  /** Absent on the last page. */
+  next_cursor: Schema.optionalWith(PrincipalsCursor, { exact: true })
+}) {}
+
+export class ReachablePage extends Schema.Class<ReachablePage>("ReachablePage")({
+  resources: Schema.Array(Resource),
+  /** Absent on the last page. */
+  next_cursor: Schema.optionalWith(ReachableCursor, { exact: true })
+}) {}
+
+const ReachableParams = strict(Schema.Struct({
+  action: param(Action),
+  workspace_id: param(WorkspaceId),
+  limit: pageLimit,
+  cursor: param(ReachableCursor)
+}))
+
+const reachableDescription = "Every live resource on which the user can perform `action` (`read` by default; " +
+  "`comment`, `edit`, `administer` or `own`), optionally only in `workspace_id`, in id order: exactly the " +
+  "resources the check would allow, computed by the store in one statement per page. `limit` is 1 to 1000 " +
+  "(default 100); pass `next_cursor` as the next page's `cursor`; it is absent on the last page."
+
+/**
+ * The share panel, and what a user can reach (docs/access.md): answered by
+ * the same rule as the check, never one check per user or resource. The
+ * explanation of a decision is `explain: true` on the batch check.
+ */
+export class AccessGroup extends HttpApiGroup.make("access")
+  .add(
+    HttpApiEndpoint.get("principals")`/v1/resources/${resourceIdPath}/principals`
+      .setUrlParams(strict(Schema.Struct({ limit: pageLimit, cursor: param(PrincipalsCursor) })))
+      .addSuccess(PrincipalsPage)
+      .addError(Errors.InvalidRequest)
+      .addError(Errors.Forbidden)
+      .addError(Errors.NotFound)
+      .addError(Errors.ResourceRevoked)
+      .annotateContext(doc(
+        "Who has access (the share panel)",
+        "Every active user with an effective role on the resource, ordered by role (`owner` first) then user " +
+          "id, each with the grants that give it: `direct` (an access on the resource), `inherited` (an access on " +
+          "an ancestor), `workspace_admin`, `workspace_link` (the resource or an ancestor shared with the " +
+          "workspace). Beside them, the active share links on the resource's path, which grant to whoever " +
+          "holds their token. Administrator rights needed (a system admin may always ask); a share link's " +
+          "bearer is refused (403). `limit` is 1 to 1000 (default 100); pass `next_cursor` as the next page's " +
+          "`cursor`; it is absent on the last page."
+      ))
+  )
+  .middlewareEndpoints(BearerAuthentication)
+  .add(
+    HttpApiEndpoint.get("myResources", "/v1/me/resources")
+      .setUrlParams(ReachableParams)
+      .addSuccess(ReachablePage)
+      .addError(Errors.InvalidRequest)
+      .middleware(Authentication)
+      .annotateContext(doc("What the caller can reach", reachableDescription))
+  )
+  .add(
+    HttpApiEndpoint.get("userResources")`/v1/users/${userIdPath}/resources`
+      .setUrlParams(ReachableParams)
+      .addSuccess(ReachablePage)
+      .addError(Errors.InvalidRequest)
+      .addError(Errors.Forbidden)
+      .addError(Errors.NotFound)
+      .middleware(Authentication)
+      .annotateContext(doc("What a user can reach", `${reachableDescription} System admins, or the user themself.`))
+  )
+  .annotateContext(doc(
+    "Access",
+    "Who has access to a resource and through what, and which resources a user can reach, exactly as the " +
+      "check decides. Why a user has a role is `explain: true` on the batch check."
   ))
 {}
 
@@ -819,6 +957,7 @@ export class TesseraApi extends api("tessera")
   .add(UsersGroup)
   .add(WorkspacesGroup)
   .add(ResourcesGroup)
+  .add(AccessGroup)
   .add(EventsGroup)
   .add(EventStreamGroup.middleware(Authentication))
   .annotateContext(OpenApi.annotations({

@@ -1,6 +1,6 @@
 /**
  * Handlers of the resources area: trees, accesses, moves, share links,
- * revocation and the batch permission check. A resource's endpoints act as
+ * revocation and the batch permission check (explained on request). A resource's endpoints act as
  * `CurrentActor` (a user or a share link's bearer); what a link may do is
  * decided by the domain, never here.
  */
@@ -59,4 +59,9 @@ export const ResourcesLive = HttpApiBuilder.group(TesseraApi, "resources", (hand
     .handle("disableShareLink", ({ path }) =>
       Effect.flatMap(CurrentActor, (actor) => Domain.disableShareLink(actor, path.id)).pipe(wire))
     .handle("check", ({ payload }) =>
-      Effect.flatMap(CurrentPrincipal, (p) => Domain.check(p, payload.checks)).pipe(Effect.map((results) => ({ results })), wire)))
+      Effect.flatMap(CurrentPrincipal, (p) =>
+        // explained, the answers come from the check's own facts and rule (docs/access.md)
+        payload.explain === true ? Domain.checkExplained(p, payload.checks) : Domain.check(p, payload.checks)).pipe(
+          Effect.map((results) => ({ results })),
+          wire
+        )))

@@ -34,7 +34,7 @@ export interface PrincipalsPageAnswer {
   readonly principals: ReadonlyArray<ResourcePrincipal>
   /** The active share links on the resource and its ancestors, each granting its role to whoever presents it. */
   readonly share_links: ReadonlyArray<{ readonly id: ShareLinkId; readonly resource_id: ResourceId; readonly role: LinkRole }>
-  /** Where the next page starts; `null` on the last page. */
+  /** Where the next page starts; `null` on the last page (a full page is the last when nothing follows it). */
   readonly next: PrincipalsKey | null
 }
 
@@ -54,8 +54,9 @@ export const listPrincipals = Effect.fn("listPrincipals")(function*(actor: Actor
   if (isLinkBearer(actor)) return yield* new Forbidden({ message: "a share link does not list who has access" })
   yield* requireRole(role, "administer", "listing who has access")
   const limit = clampPage(page.limit)
-  const found = yield* Effect.flatMap(AccessQueries, (q) => q.principals(id, page.after ?? null, limit))
-  const principals = found.principals.map((row): ResourcePrincipal => {
+  // one row more than the page says whether another page follows, so the last page is never an empty one
+  const found = yield* Effect.flatMap(AccessQueries, (q) => q.principals(id, page.after ?? null, limit + 1))
+  const principals = found.principals.slice(0, limit).map((row): ResourcePrincipal => {
     const held = new Map(row.accesses.map((a) => [a.resource_id as string, a]))
     const facts: CheckFacts = {
       path: found.path.map((node) => ({ ...node, directRole: held.get(node.id)?.role ?? null })),
@@ -73,7 +74,7 @@ export const listPrincipals = Effect.fn("listPrincipals")(function*(actor: Actor
   return {
     principals,
     share_links: found.shareLinks.map((l) => ({ id: l.id, resource_id: l.resourceId, role: l.role })),
-    next: principals.length === limit && last !== undefined ? { role: last.role, userId: last.user_id } : null
+    next: found.principals.length > limit && last !== undefined ? { role: last.role, userId: last.user_id } : null
   } satisfies PrincipalsPageAnswer
 })
 
@@ -150,9 +151,10 @@ export const listReachable = Effect.fn("listReachable")(function*(
   if (Option.isNone(user)) return yield* new UserNotFound({ userId })
   const limit = clampPage(page.limit)
   const roles = ROLE_ORDER.filter((role) => allows(role, action))
-  const resources = user.value.status === "active"
-    ? yield* Effect.flatMap(AccessQueries, (q) => q.reachable(userId, roles, options.workspaceId ?? null, page.after ?? null, limit))
+  const found = user.value.status === "active"
+    ? yield* Effect.flatMap(AccessQueries, (q) => q.reachable(userId, roles, options.workspaceId ?? null, page.after ?? null, limit + 1))
     : []
+  const resources = found.slice(0, limit)
   const last = resources[resources.length - 1]
-  return { resources, next: resources.length === limit && last !== undefined ? last.id : null } satisfies ReachableAnswer
+  return { resources, next: found.length > limit && last !== undefined ? last.id : null } satisfies ReachableAnswer
 })
