@@ -66,6 +66,8 @@ const makeWorld = () => {
     findById: (id) => Effect.sync(() => Option.fromNullable(users.get(id))),
     findByHandle: (handle) => Effect.sync(() => Option.fromNullable([...users.values()].find((u) => u.handle === handle))),
     list: Effect.sync(() => [...users.values()]),
+    page: (after, limit) =>
+      Effect.sync(() => [...users.values()].filter((u) => u.id > (after ?? "")).sort((a, b) => (a.id < b.id ? -1 : 1)).slice(0, limit)),
     count: Effect.sync(() => users.size),
     countActiveAdmins: Effect.sync(() => [...users.values()].filter((u) => u.role === "admin" && u.status === "active").length),
     revoke: (id, at) => Effect.sync(() => void users.set(id, new User({ ...users.get(id)!, status: "revoked", revoked_at: at }))),
@@ -141,6 +143,13 @@ const makeWorld = () => {
     listForUser: (userId) => Effect.sync(() => [...workspaces.values()].filter((w) => w.members.some((m) => m.user_id === userId))),
     personalNeedingRepair: () => Effect.succeed([]),
     listAll: Effect.sync(() => [...workspaces.values()]),
+    page: (member, after, limit) =>
+      Effect.sync(() =>
+        [...workspaces.values()]
+          .filter((w) => w.id > (after ?? "") && (member === null || w.members.some((m) => m.user_id === member)))
+          .sort((a, b) => (a.id < b.id ? -1 : 1))
+          .slice(0, limit)
+      ),
     lock: () => Effect.void,
     hold: (id, userId) =>
       Effect.sync(() =>

@@ -53,6 +53,11 @@ export const UserStoreLive = Layer.effect(UserStore, Effect.gen(function*() {
     Result: User,
     execute: () => sql`SELECT ${cols} FROM users ORDER BY created_at, id`
   })
+  const page = (after: UserId | null, limit: number) =>
+    sql`SELECT ${cols} FROM users WHERE id > ${after ?? ""} ORDER BY id LIMIT ${limit}`.pipe(
+      Effect.flatMap(Schema.decodeUnknown(Schema.Array(User))),
+      Effect.orDie
+    )
   const count = (query: string) =>
     SqlSchema.single({ Request: Schema.Void, Result: CountRow, execute: () => sql.unsafe(query) })(undefined).pipe(
       Effect.map((row) => row.n),
@@ -72,6 +77,7 @@ export const UserStoreLive = Layer.effect(UserStore, Effect.gen(function*() {
     findById: (id) => Effect.orDie(findById(id)),
     findByHandle: (handle) => Effect.orDie(findByHandle(handle)),
     list: Effect.orDie(list(undefined)),
+    page,
     count: count("SELECT COUNT(*) AS n FROM users"),
     countActiveAdmins: count("SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND status = 'active'"),
     revoke: (id, at) =>

@@ -110,6 +110,17 @@ export const WorkspaceStoreLive = Layer.effect(WorkspaceStore, Effect.gen(functi
         return rows.map((row, i) => ({ workspace: workspaces[i]!, ownerExists: row.owner_exists !== 0 }))
       }).pipe(Effect.orDie),
     listAll: loadMany(sql`1 = 1`),
+    page: (member, after, limit) =>
+      Effect.gen(function*() {
+        const rows = yield* sql`SELECT ${cols} FROM workspaces
+            WHERE id > ${after ?? ""}${member === null ? sql`` : sql` AND id IN (SELECT workspace_id FROM workspace_members WHERE user_id = ${member})`}
+            ORDER BY id LIMIT ${limit}`.pipe(Effect.flatMap(decodeRows))
+        if (rows.length === 0) return []
+        // one page of ids at most (MAX_PAGE + 1)
+        const members = yield* sql`SELECT workspace_id, user_id, role FROM workspace_members
+                                   WHERE ${sql.in("workspace_id", rows.map((r) => r.id))} ORDER BY user_id`.pipe(Effect.flatMap(decodeMembers))
+        return withMembers(rows, members)
+      }).pipe(Effect.orDie),
     lock: (id) => lockRow(sql, "workspaces", id),
     hold: (id, userId) =>
       Effect.gen(function*() {

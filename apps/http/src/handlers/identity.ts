@@ -7,6 +7,7 @@ import { HttpApiBuilder } from "@effect/platform"
 import { CurrentPrincipal, TesseraApi } from "@tessera/api"
 import * as Domain from "@tessera/domain"
 import { Effect, Option, Schema } from "effect"
+import { pageBody, pageRequest } from "../pages.js"
 import { wire } from "../wire.js"
 
 const decodeTerms = Schema.decodeUnknown(Domain.InviteTerms)
@@ -53,8 +54,11 @@ export const UsersLive = HttpApiBuilder.group(TesseraApi, "users", (handlers) =>
   handlers
     .handle("me", () => Effect.map(CurrentPrincipal, (principal) => ({ user: principal.user })))
     .handle("myWorkspace", () => Effect.flatMap(CurrentPrincipal, Domain.myPersonalWorkspace).pipe(wire))
-    .handle("list", () =>
-      Effect.flatMap(CurrentPrincipal, Domain.listUsers).pipe(Effect.map((users) => ({ users })), wire))
+    .handle("list", ({ urlParams }) =>
+      Effect.flatMap(CurrentPrincipal, (p) => Domain.listUsersPage(p, pageRequest(urlParams))).pipe(
+        Effect.map((page) => pageBody("users", page)),
+        wire
+      ))
     .handle("show", ({ path }) =>
       Effect.flatMap(CurrentPrincipal, (principal) => Domain.getUser(principal, path.id)).pipe(
         Effect.map((user) => ({ user })),

@@ -3,13 +3,17 @@ import { HttpApiBuilder } from "@effect/platform"
 import { CurrentPrincipal, TesseraApi } from "@tessera/api"
 import * as Domain from "@tessera/domain"
 import { Effect } from "effect"
+import { pageBody, pageRequest } from "../pages.js"
 import { wire } from "../wire.js"
 
 export const WorkspacesLive = HttpApiBuilder.group(TesseraApi, "workspaces", (handlers) =>
   handlers
     .handle("create", ({ payload }) => Effect.flatMap(CurrentPrincipal, (p) => Domain.createWorkspace(p, payload)).pipe(wire))
-    .handle("list", () =>
-      Effect.flatMap(CurrentPrincipal, Domain.listWorkspaces).pipe(Effect.map((workspaces) => ({ workspaces })), wire))
+    .handle("list", ({ urlParams }) =>
+      Effect.flatMap(CurrentPrincipal, (p) => Domain.listWorkspacesPage(p, pageRequest(urlParams))).pipe(
+        Effect.map((page) => pageBody("workspaces", page)),
+        wire
+      ))
     .handle("show", ({ path }) => Effect.flatMap(CurrentPrincipal, (p) => Domain.getWorkspace(p, path.id)).pipe(wire))
     .handle("update", ({ path, payload }) =>
       Effect.flatMap(CurrentPrincipal, (p) => Domain.patchWorkspace(p, path.id, payload)).pipe(wire))

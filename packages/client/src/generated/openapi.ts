@@ -180,7 +180,7 @@ export interface paths {
         };
         /**
          * List users
-         * @description Every user, active and revoked. System admins only.
+         * @description Every user, active and revoked, in id order. System admins only. Paged: `limit` is 1 to 1000 (default 100); pass `next_cursor` as the next page's `cursor`; it is absent on the last page.
          */
         get: operations["users.list"];
         put?: never;
@@ -244,7 +244,7 @@ export interface paths {
         };
         /**
          * List workspaces
-         * @description The workspaces the caller belongs to (a system admin: all of them).
+         * @description The workspaces the caller belongs to, in id order. Paged: `limit` is 1 to 1000 (default 100); pass `next_cursor` as the next page's `cursor`; it is absent on the last page.
          */
         get: operations["workspaces.list"];
         put?: never;
@@ -763,6 +763,8 @@ export interface components {
             error: "forbidden";
             message: string;
         };
+        /** @description An opaque cursor of this list (users): a previous page's `next_cursor`, passed back as it came. */
+        UsersCursor: string;
         /** @description `last_system_admin`: no active system admin would be left */
         LastSystemAdmin: {
             /** @enum {string} */
@@ -791,6 +793,8 @@ export interface components {
             message: string;
             resource_ids: string[];
         };
+        /** @description An opaque cursor of this list (workspaces): a previous page's `next_cursor`, passed back as it came. */
+        WorkspacesCursor: string;
         DeleteWorkspaceReport: {
             workspace_id: components["schemas"]["WorkspaceId"];
             /** @enum {boolean} */
@@ -1602,7 +1606,10 @@ export interface operations {
     };
     "users.list": {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                cursor?: components["schemas"]["UsersCursor"];
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1617,7 +1624,17 @@ export interface operations {
                 content: {
                     "application/json": {
                         users: components["schemas"]["User"][];
+                        next_cursor?: components["schemas"]["UsersCursor"];
                     };
+                };
+            };
+            /** @description `invalid_request`: the request does not match its schema, or its body is not readable JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvalidRequest"];
                 };
             };
             /** @description `unauthenticated`: no usable credential */
@@ -1876,7 +1893,10 @@ export interface operations {
     };
     "workspaces.list": {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                cursor?: components["schemas"]["WorkspacesCursor"];
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1891,7 +1911,17 @@ export interface operations {
                 content: {
                     "application/json": {
                         workspaces: components["schemas"]["Workspace"][];
+                        next_cursor?: components["schemas"]["WorkspacesCursor"];
                     };
+                };
+            };
+            /** @description `invalid_request`: the request does not match its schema, or its body is not readable JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvalidRequest"];
                 };
             };
             /** @description `unauthenticated`: no usable credential */

@@ -23,6 +23,8 @@ export class UserStore extends Context.Tag("Tessera/UserStore")<UserStore, {
   readonly findById: (id: UserId) => Effect.Effect<Option.Option<User>>
   readonly findByHandle: (handle: string) => Effect.Effect<Option.Option<User>>
   readonly list: Effect.Effect<ReadonlyArray<User>>
+  /** Users with an id after `after` (all when `null`), in id order, at most `limit` (a keyset page). */
+  readonly page: (after: UserId | null, limit: number) => Effect.Effect<ReadonlyArray<User>>
   readonly count: Effect.Effect<number>
   readonly countActiveAdmins: Effect.Effect<number>
   readonly revoke: (id: UserId, at: Timestamp) => Effect.Effect<void, never, InTransaction>

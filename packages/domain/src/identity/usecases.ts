@@ -8,6 +8,7 @@ import { Effect, Option, Redacted } from "effect"
 import { EventLog } from "../events/ports.js"
 import { Unauthenticated } from "../shared/errors.js"
 import type { UserId } from "../shared/ids.js"
+import { keysetPage, type PageRequest } from "../shared/pages.js"
 import { now } from "../shared/time.js"
 import { parseToken, tokenDigest } from "../shared/tokens.js"
 import { type InTransaction, Transactor } from "../shared/transactor.js"
@@ -93,6 +94,13 @@ export const transactAs = <A, E, R>(
 export const listUsers = Effect.fn("listUsers")(function*(actor: Actor) {
   yield* requireSystemAdmin(actor)
   return yield* Effect.flatMap(UserStore, (users) => users.list)
+})
+
+/** One page of every user, active and revoked, in id order (system admins). */
+export const listUsersPage = Effect.fn("listUsersPage")(function*(actor: Actor, request: PageRequest<UserId>) {
+  yield* requireSystemAdmin(actor)
+  const users = yield* UserStore
+  return yield* keysetPage(request, users.page, (user) => user.id)
 })
 
 export const loadUser = (id: UserId) =>

@@ -30,3 +30,38 @@ export const keysetPages = <K, A, E, R>(
       [rows, rows.length < pageSize ? Option.none() : Option.some(keyOf(rows[rows.length - 1]!))] as const)).pipe(
       Stream.filter((rows) => rows.length > 0)
     )
+
+/** Items per page of a listed collection when the caller does not say (the HTTP `limit`). */
+export const DEFAULT_LIST_PAGE = 100
+
+/**
+ * One page of a list: at most `limit` items in the list's order, and the
+ * key of the last one when more follow (`undefined` on the last page).
+ */
+export interface Page<A, K> {
+  readonly items: ReadonlyArray<A>
+  readonly next: K | undefined
+}
+
+/** Where a page of a list starts and how long it may be; `after` is a key a previous page gave. */
+export interface PageRequest<K> {
+  readonly after?: K | undefined
+  readonly limit?: number | undefined
+}
+
+/**
+ * One page of a list read by keyset: asks the store for one row more than
+ * the page holds, so a page is known to be the last without a second query
+ * and a full last page has no next key.
+ */
+export const keysetPage = <K, A, E, R>(
+  request: PageRequest<K>,
+  fetch: (after: K | null, limit: number) => Effect.Effect<ReadonlyArray<A>, E, R>,
+  keyOf: (row: A) => K
+): Effect.Effect<Page<A, K>, E, R> => {
+  const limit = Math.min(Math.max(Math.floor(request.limit ?? DEFAULT_LIST_PAGE), 1), MAX_PAGE)
+  return Effect.map(fetch(request.after ?? null, limit + 1), (rows) =>
+    rows.length > limit
+      ? { items: rows.slice(0, limit), next: keyOf(rows[limit - 1]!) }
+      : { items: rows, next: undefined })
+}

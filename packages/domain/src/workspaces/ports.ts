@@ -42,6 +42,16 @@ export class WorkspaceStore extends Context.Tag("Tessera/WorkspaceStore")<Worksp
   readonly personalNeedingRepair: (after: WorkspaceId | null, limit: number) => Effect.Effect<ReadonlyArray<PersonalCandidate>>
   /** Every workspace, oldest first (operators only). */
   readonly listAll: Effect.Effect<ReadonlyArray<Workspace>>
+  /**
+   * A keyset page of workspaces with their members, in id order: those with
+   * an id after `after` (all when `null`), at most `limit`; only those
+   * `member` belongs to when given, every workspace otherwise.
+   */
+  readonly page: (
+    member: UserId | null,
+    after: WorkspaceId | null,
+    limit: number
+  ) => Effect.Effect<ReadonlyArray<Workspace>>
   /** Holds the workspace's row lock until the transaction ends. */
   readonly lock: (id: WorkspaceId) => Effect.Effect<void, never, InTransaction>
   /**

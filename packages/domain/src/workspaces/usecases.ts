@@ -20,7 +20,7 @@ import { now, type Timestamp } from "../shared/time.js"
 import { PersonalWorkspaceInvariantError, PersonalWorkspaceUnavailable } from "./errors.js"
 import { makePersonalWorkspace } from "./personal.js"
 import { isMember, isWorkspaceAdmin, loadVisibleWorkspace, lockVisibleWorkspace, requireWorkspaceAdmin } from "./policy.js"
-import { clampPage, keysetPages } from "../shared/pages.js"
+import { clampPage, keysetPage, keysetPages, type PageRequest } from "../shared/pages.js"
 import { type PersonalCandidate, WorkspaceStore } from "./ports.js"
 import {
   applyWorkspacePatch,
@@ -129,6 +129,14 @@ export const listWorkspaces = Effect.fn("listWorkspaces")(function*(actor: Actor
   if (isUser(actor)) return yield* store.listForUser(actor.user.id)
   if (isSystem(actor)) return yield* store.listAll
   return yield* new Forbidden({ message: "a share link belongs to no workspace" })
+})
+
+/** One page, in id order, of the workspaces a user belongs to; for the system (operators), of every workspace. */
+export const listWorkspacesPage = Effect.fn("listWorkspacesPage")(function*(actor: Actor, request: PageRequest<WorkspaceId>) {
+  const store = yield* WorkspaceStore
+  const member = isUser(actor) ? actor.user.id : isSystem(actor) ? null : undefined
+  if (member === undefined) return yield* new Forbidden({ message: "a share link belongs to no workspace" })
+  return yield* keysetPage(request, (after, limit) => store.page(member, after, limit), (workspace) => workspace.id)
 })
 
 export const getWorkspace = Effect.fn("getWorkspace")(function*(actor: Actor, id: WorkspaceId) {

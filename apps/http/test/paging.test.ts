@@ -1,0 +1,220 @@
+// Paging on every list, over HTTP on both stores (docs/http.md, "Paging"):
+// 1,000 items paged with limits 1000 and 7 (and, to keep the run bounded,
+// 150 of them with limit 1) give each item exactly once in the list's
+// documented order, also while items are inserted and deleted between
+// pages: no item twice, every item that was there from the start and not
+// deleted (a survivor) seen, nothing seen that never existed. The last page
+// has no `next_cursor`. A cursor of another list, a malformed cursor and a
+// `limit` outside 1..1000 are 400 with one issue.
+//
+// Items are made with direct SQL in the served store (a thousand rows in a
+// few statements); the lists are read over HTTP as a client pages them.
+import { expect, layer } from "@effect/vitest"
+import { SqlClient } from "@effect/sql"
+import { randomBytes } from "node:crypto"
+import { Effect } from "effect"
+import { as, asAdmin, ok, Served, storeOf, type StoreName, served } from "./harness.js"
+
+const hex = () => randomBytes(16).toString("hex")
+const at = (n: number) => new Date(Date.UTC(2026, 0, 1) + n).toISOString()
+
+/** A list as the test drives it: where it is read, how its items compare, and how to add and remove one. */
+interface ListUnderTest {
+  readonly name: string
+  readonly path: string
+  readonly field: string
+  /** The documented order: negative when `a` comes before `b`. */
+  readonly order: (a: any, b: any) => number
+  /** Adds `n` items (one each when inserting between pages); their ids. */
+  readonly insert: (n: number) => Effect.Effect<ReadonlyArray<string>, never, Served>
+  readonly remove: (id: string) => Effect.Effect<void, never, Served>
+  /** The ids the list holds now, read with SQL. */
+  readonly ids: Effect.Effect<ReadonlyArray<string>, never, Served>
+  /** An item never deleted (the admin calling). */
+  readonly keep?: string
+}
+
+const byId = (a: any, b: any) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+
+const withSql = <A>(f: (sql: SqlClient.SqlClient) => Effect.Effect<A, unknown>) =>
+  Effect.flatMap(Served, ({ sql }) => Effect.orDie(f(sql)))
+
+/** Inserts rows `per` at a time. */
+const insertRows = (table: string, rows: ReadonlyArray<Record<string, unknown>>, per = 100) =>
+  withSql((sql) =>
+    Effect.forEach(
+      Array.from({ length: Math.ceil(rows.length / per) }, (_, i) => rows.slice(i * per, (i + 1) * per)),
+      (chunk) => sql`INSERT INTO ${sql(table)} ${sql.insert(chunk as Array<Record<string, unknown>>)}`,
+      { discard: true }
+    ))
+
+const idsOf = (query: (sql: SqlClient.SqlClient) => Effect.Effect<ReadonlyArray<any>, unknown>) =>
+  withSql((sql) => Effect.map(query(sql), (rows) => rows.map((r) => r.id as string)))
+
+let made = 0
+
+const users = (adminId: string): ListUnderTest => ({
+  name: "users",
+  keep: adminId,
+  path: "/v1/users",
+  field: "users",
+  order: byId,
+  insert: (n) => {
+    const rows = Array.from({ length: n }, () => ({
+      id: `usr_${hex()}`,
+      handle: `p${hex().slice(0, 20)}`,
+      role: "member",
+      status: "active",
+      sign_pub: null,
+      kex_pub: null,
+      created_at: at(made++),
+      revoked_at: null
+    }))
+    return Effect.as(insertRows("users", rows), rows.map((r) => r.id))
+  },
+  remove: (id) => withSql((sql) => sql`DELETE FROM users WHERE id = ${id}`),
+  ids: idsOf((sql) => sql`SELECT id FROM users`)
+})
+
+/** The admin's workspaces: the list `GET /v1/workspaces` gives the admin. */
+const workspaces = (adminId: string): ListUnderTest => ({
+  name: "workspaces",
+  path: "/v1/workspaces",
+  field: "workspaces",
+  order: byId,
+  insert: (n) => {
+    const rows = Array.from({ length: n }, () => ({
+      id: `ws_${hex()}`,
+      name: `team ${made}`,
+      about: "",
+      custom_instructions: "",
+      bundles: "[]",
+      is_personal: 0,
+      owner_user_id: null,
+      created_at: at(made),
+      updated_at: at(made++)
+    }))
+    return Effect.zipRight(
+      insertRows("workspaces", rows),
+      Effect.as(insertRows("workspace_members", rows.map((r) => ({ workspace_id: r.id, user_id: adminId, role: "admin" }))), rows.map((r) => r.id))
+    )
+  },
+  remove: (id) =>
+    withSql((sql) =>
+      Effect.zipRight(sql`DELETE FROM workspace_members WHERE workspace_id = ${id}`, sql`DELETE FROM workspaces WHERE id = ${id}`)
+    ),
+  ids: idsOf((sql) => sql`SELECT workspace_id AS id FROM workspace_members WHERE user_id = ${adminId}`)
+})
+
+/**
+ * Pages through `list` with `limit`, inserting one item and deleting one
+ * (a random one, seen or not) after every page, and checks what was seen:
+ * in order, none twice, every survivor, nothing that never existed.
+ */
+const walk = (list: ListUnderTest, limit: number) =>
+  Effect.gen(function*() {
+    const initial = new Set(yield* list.ids)
+    const inserted = new Set<string>()
+    const removed = new Set<string>()
+    const seen: Array<any> = []
+    let cursor: string | undefined = undefined
+    let pages = 0
+    for (;;) {
+      const sep = list.path.includes("?") ? "&" : "?"
+      const page: any = yield* Effect.flatMap(Served, ({ adminKey }) =>
+        ok(200, adminKey, "GET", `${list.path}${sep}limit=${limit}${cursor === undefined ? "" : `&cursor=${cursor}`}`))
+      pages++
+      expect(page[list.field].length).toBeLessThanOrEqual(limit)
+      seen.push(...page[list.field])
+      if (page.next_cursor === undefined) {
+        expect(Object.keys(page)).not.toContain("next_cursor")
+        break
+      }
+      expect(page[list.field].length).toBe(limit)
+      cursor = page.next_cursor
+      for (const id of yield* list.insert(1)) inserted.add(id)
+      const alive = [...initial, ...inserted].filter((id) => !removed.has(id) && id !== list.keep)
+      const victim = alive[Math.floor(Math.random() * alive.length)]!
+      yield* list.remove(victim)
+      removed.add(victim)
+    }
+    const ids = seen.map((item) => item.id as string)
+    // in the documented order, hence none twice
+    for (let i = 1; i < seen.length; i++) expect(list.order(seen[i - 1], seen[i])).toBeLessThan(0)
+    expect(new Set(ids).size).toBe(ids.length)
+    // every survivor, and nothing that never existed
+    const survivors = [...initial].filter((id) => !removed.has(id))
+    const seenIds = new Set(ids)
+    expect(survivors.filter((id) => !seenIds.has(id))).toEqual([])
+    expect(ids.filter((id) => !initial.has(id) && !inserted.has(id))).toEqual([])
+    return { pages, seen: ids.length, survivors: survivors.length }
+  })
+
+/** Limits 1000 and 7 over 1,000 items or more, then limit 1 over 150 (the rest deleted). */
+const pagesEveryWay = (list: ListUnderTest) =>
+  Effect.gen(function*() {
+    const have = (yield* list.ids).length
+    if (have < 1000) yield* list.insert(1000 - have)
+    const full = yield* walk(list, 1000)
+    expect(full.pages).toBeGreaterThanOrEqual(1)
+    expect(full.survivors).toBeGreaterThanOrEqual(999)
+    const sevens = yield* walk(list, 7)
+    expect(sevens.pages).toBeGreaterThan(140)
+    const all = yield* list.ids
+    const removable = all.filter((id) => id !== list.keep).slice(149)
+    yield* Effect.forEach(removable, list.remove, { discard: true, concurrency: 1 })
+    const ones = yield* walk(list, 1)
+    expect(ones.pages).toBeGreaterThan(100)
+  })
+
+/** The one issue of a 400. */
+const refused = (path: string) =>
+  Effect.map(asAdmin("GET", path), (reply) => {
+    expect(reply.status).toBe(400)
+    expect(reply.body.error).toBe("invalid_request")
+    expect(reply.body.issues).toHaveLength(1)
+    return reply.body.issues[0] as { path: string; message: string }
+  })
+
+for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>) {
+  layer(served(storeOf(store)), { timeout: "600 seconds", excludeTestServices: true })(`paging (${store})`, (it) => {
+    it.effect("users: by id, each once while users come and go", () =>
+      Effect.flatMap(asAdmin("GET", "/v1/me"), (me) => pagesEveryWay(users(me.body.user.id))), { timeout: 600_000 })
+
+    it.effect("workspaces: by id, each once while workspaces come and go", () =>
+      Effect.gen(function*() {
+        const me = (yield* asAdmin("GET", "/v1/me")).body.user.id as string
+        yield* pagesEveryWay(workspaces(me))
+      }), { timeout: 600_000 })
+
+    it.effect("a cursor of another list, a malformed cursor, a limit out of range: 400, one issue", () =>
+      Effect.gen(function*() {
+        const { adminKey } = yield* Served
+        const lists = ["/v1/users", "/v1/workspaces"]
+        const cursors = yield* Effect.forEach(lists, (path) =>
+          Effect.map(ok(200, adminKey, "GET", `${path}?limit=1`), (page: any) => page.next_cursor as string))
+        for (const [i, path] of lists.entries()) {
+          expect(typeof cursors[i]).toBe("string")
+          // its own cursor is accepted
+          yield* ok(200, adminKey, "GET", `${path}?limit=1&cursor=${cursors[i]}`)
+          for (const [j, other] of cursors.entries()) {
+            if (j === i) continue
+            expect((yield* refused(`${path}?cursor=${other}`)).path).toBe("cursor")
+          }
+          for (const bad of ["abc", "%20", Buffer.from("{\"l\":1}").toString("base64url"), `${cursors[i]}x`]) {
+            expect(yield* refused(`${path}?cursor=${bad}`)).toEqual({ path: "cursor", message: expect.stringContaining("next_cursor") })
+          }
+          for (const limit of ["0", "1001", "-1", "1.5", "abc"]) {
+            expect(yield* refused(`${path}?limit=${limit}`)).toEqual({ path: "limit", message: "must be an integer from 1 to 1000" })
+          }
+          const whole: any = yield* ok(200, adminKey, "GET", path)
+          expect(whole[path.slice(4)].length).toBeLessThanOrEqual(100)
+        }
+      }))
+
+    it.effect("without a key: 401, as before", () =>
+      Effect.gen(function*() {
+        expect((yield* as("tsk_nope", "GET", "/v1/users?limit=1")).status).toBe(401)
+      }))
+  })
+}
