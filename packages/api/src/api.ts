@@ -33,6 +33,7 @@ import {
   ShareLink,
   ShareLinkId,
   SystemRole,
+  Timestamp,
   User,
   UserId,
   Workspace,
@@ -43,6 +44,7 @@ import {
 import type { HttpMethod } from "@effect/platform/HttpMethod"
 import { Context, Either, Encoding, ParseResult, Redacted, Schema } from "effect"
 import * as Errors from "./errors.js"
+import { ListCursor } from "./pages.js"
 import { EventStreamGroup } from "./stream.js"
 
 /** Strict request bodies: an unknown field is an error, not silently dropped. */
@@ -70,6 +72,22 @@ const IntegerParam = (minimum: number, maximum?: number) => {
     })
   )
 }
+
+/**
+ * The query of a paged list (docs/http.md, "Paging"): `limit` (1 to 1000,
+ * default 100) and `cursor`, the previous page's `next_cursor`.
+ */
+const pageQuery = <C extends Schema.Schema.Any>(cursor: C) => ({ limit: param(IntegerParam(1, 1000)), cursor: param(cursor) })
+
+/** A page of a list: its items under `field`, and `next_cursor`, absent on the last page. */
+const pageOf = <F extends string, A extends Schema.Schema.Any, C extends Schema.Schema.Any>(field: F, item: A, cursor: C) =>
+  Schema.Struct({ [field]: Schema.Array(item), next_cursor: Schema.optionalWith(cursor, { exact: true }) } as {
+    [K in F]: Schema.Array$<A>
+  } & { next_cursor: Schema.optionalWith<C, { exact: true }> })
+
+/** How every list pages, for its description. */
+const PAGED = "Paged: `limit` is 1 to 1000 (default 100); pass `next_cursor` as the next page's `cursor`; it is " +
+  "absent on the last page."
 
 /**
  * The errors of reading a JSON body: not JSON or not its schema (400), over
@@ -217,6 +235,8 @@ export class MintInviteResponse extends Schema.Class<MintInviteResponse>("MintIn
 
 const InviteBody = Schema.Struct({ invite: Invite })
 const inviteIdPath = HttpApiSchema.param("id", InviteId)
+/** Where a page of invites starts: after this creation time and invite id. */
+export const InvitesCursor = ListCursor("invites", Schema.Tuple(Timestamp, InviteId))
 
 export class InvitesGroup extends HttpApiGroup.make("invites")
   .add(
@@ -242,14 +262,16 @@ export class InvitesGroup extends HttpApiGroup.make("invites")
       .setUrlParams(strict(Schema.Struct({
         status: param(InviteStatus),
         workspace_id: param(WorkspaceId),
-        resource_id: param(ResourceId)
+        resource_id: param(ResourceId),
+        ...pageQuery(InvitesCursor)
       })))
-      .addSuccess(Schema.Struct({ invites: Schema.Array(Invite) }))
+      .addSuccess(pageOf("invites", Invite, InvitesCursor))
       .addError(Errors.InvalidRequest)
       .annotateContext(doc(
         "List invites",
         "The invites the caller may see (a system admin: all of them; anyone else: those they minted), " +
-          "optionally filtered by status, workspace or resource. Tokens are never listed."
+          "optionally filtered by status (as it is now: a pending invite past its expiry is `expired`), workspace " +
+          `or resource, oldest first (by \`created_at\`, then id). Tokens are never listed. ${PAGED}`
       ))
   )
   .add(
@@ -300,6 +322,8 @@ export class InvitesGroup extends HttpApiGroup.make("invites")
 // --- me and users ---------------------------------------------------------
 
 const UserBody = Schema.Struct({ user: User })
+/** Where a page of users starts: after this user id. */
+export const UsersCursor = ListCursor("users", UserId)
 const userIdPath = HttpApiSchema.param("id", UserId)
 
 export class DeleteUserReport extends Schema.Class<DeleteUserReport>("DeleteUserReport")({
@@ -329,9 +353,11 @@ export class UsersGroup extends HttpApiGroup.make("users")
   )
   .add(
     HttpApiEndpoint.get("list", "/v1/users")
-      .addSuccess(Schema.Struct({ users: Schema.Array(User) }))
+      .setUrlParams(strict(Schema.Struct(pageQuery(UsersCursor))))
+      .addSuccess(pageOf("users", User, UsersCursor))
+      .addError(Errors.InvalidRequest)
       .addError(Errors.Forbidden)
-      .annotateContext(doc("List users", "Every user, active and revoked. System admins only."))
+      .annotateContext(doc("List users", `Every user, active and revoked, in id order. System admins only. ${PAGED}`))
   )
   .add(
     HttpApiEndpoint.get("show")`/v1/users/${userIdPath}`
@@ -379,6 +405,8 @@ export class UsersGroup extends HttpApiGroup.make("users")
 // --- workspaces -----------------------------------------------------------
 
 const workspaceIdPath = HttpApiSchema.param("id", WorkspaceId)
+/** Where a page of workspaces starts: after this workspace id. */
+export const WorkspacesCursor = ListCursor("workspaces", WorkspaceId)
 const memberIdPath = HttpApiSchema.param("user_id", UserId)
 
 /** What deleting a team workspace took with it, in its one transaction. */
@@ -415,9 +443,11 @@ export class WorkspacesGroup extends HttpApiGroup.make("workspaces")
   )
   .add(
     HttpApiEndpoint.get("list", "/v1/workspaces")
-      .addSuccess(Schema.Struct({ workspaces: Schema.Array(Workspace) }))
+      .setUrlParams(strict(Schema.Struct(pageQuery(WorkspacesCursor))))
+      .addSuccess(pageOf("workspaces", Workspace, WorkspacesCursor))
+      .addError(Errors.InvalidRequest)
       .addError(Errors.Forbidden)
-      .annotateContext(doc("List workspaces", "The workspaces the caller belongs to (a system admin: all of them)."))
+      .annotateContext(doc("List workspaces", `The workspaces the caller belongs to, in id order. ${PAGED}`))
   )
   .add(
     HttpApiEndpoint.get("show")`/v1/workspaces/${workspaceIdPath}`

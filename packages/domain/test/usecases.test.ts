@@ -121,6 +121,7 @@ const makeWorld = () => {
     markCanceled: (id, at) => transition(id, "pending", { status: "canceled", canceled_at: at }),
     markExpired: (id) => transition(id, "pending", { status: "expired" }),
     markExpiredAll: () => Effect.succeed([]),
+    page: () => Effect.succeed([]),
     cancelPendingForWorkspace: () => Effect.succeed([]),
     cancelPendingInSubtree: () => Effect.succeed(0),
     pendingExpired: () => Effect.succeed([]),

@@ -166,6 +166,26 @@ export const InviteStoreLive = Layer.effect(InviteStore, Effect.gen(function*() 
         Effect.orDie
       )
     },
+    page: (query, after, limit) => {
+      const pending = sql`(status = 'pending' AND expires_at > ${query.now} AND ${wellFormedTime(sql, "expires_at")})`
+      const clauses = [
+        ...(after === null ? [] : [sql`(created_at > ${after[0]} OR (created_at = ${after[0]} AND id > ${after[1]}))`]),
+        ...(query.workspaceId !== undefined ? [sql`workspace_id = ${query.workspaceId}`] : []),
+        ...(query.resourceId !== undefined ? [sql`resource_id = ${query.resourceId}`] : []),
+        ...(query.createdBy !== undefined ? [sql`created_by = ${query.createdBy}`] : []),
+        ...(query.status === undefined
+          ? []
+          : query.status === "pending"
+          ? [pending]
+          : query.status === "expired"
+          ? [sql`(status = 'expired' OR (status = 'pending' AND NOT ${pending}))`]
+          : [sql`status = ${query.status}`])
+      ]
+      return sql`SELECT ${cols} FROM invites WHERE ${sql.and(clauses)} ORDER BY created_at, id LIMIT ${limit}`.pipe(
+        Effect.flatMap(Schema.decodeUnknown(Schema.Array(Invite))),
+        Effect.orDie
+      )
+    },
     markRedeemed: (id, r) =>
       writing(sql`UPDATE invites SET status = 'redeemed', redeemed_at = ${r.at}, redeemed_by = ${r.by},
             redeemed_sign_pub = ${r.signPub}, redeemed_kex_pub = ${r.kexPub}

@@ -29,11 +29,11 @@ export const InvitesLive = HttpApiBuilder.group(TesseraApi, "invites", (handlers
       }).pipe(wire))
     .handle("list", ({ urlParams }) =>
       Effect.flatMap(CurrentPrincipal, (principal) =>
-        Domain.listInvites(principal, {
+        Domain.listInvitesPage(principal, {
           status: urlParams.status,
           workspaceId: urlParams.workspace_id,
           resourceId: urlParams.resource_id
-        })).pipe(Effect.map((invites) => ({ invites })), wire))
+        }, pageRequest(urlParams))).pipe(Effect.map((page) => pageBody("invites", page)), wire))
     .handle("redeem", ({ payload }) =>
       Effect.flatMap(CurrentPrincipal, (principal) => Domain.redeemInvite(principal, payload.token)).pipe(
         Effect.map((invite) => ({ invite })),

@@ -72,7 +72,7 @@ export interface paths {
         };
         /**
          * List invites
-         * @description The invites the caller may see (a system admin: all of them; anyone else: those they minted), optionally filtered by status, workspace or resource. Tokens are never listed.
+         * @description The invites the caller may see (a system admin: all of them; anyone else: those they minted), optionally filtered by status (as it is now: a pending invite past its expiry is `expired`), workspace or resource, oldest first (by `created_at`, then id). Tokens are never listed. Paged: `limit` is 1 to 1000 (default 100); pass `next_cursor` as the next page's `cursor`; it is absent on the last page.
          */
         get: operations["invites.list"];
         put?: never;
@@ -510,9 +510,69 @@ export interface paths {
         put?: never;
         /**
          * Check permissions in a batch
-         * @description Up to 1000 (user, resource, action) checks, answered in order with whether each is allowed and the user's effective role. System admins only.
+         * @description Up to 1000 (user, resource, action) checks, answered in order with whether each is allowed and the user's effective role. With `explain: true` each result also carries `because`: the grants that decide the role (`direct`, `inherited`, `workspace_admin`, `workspace_link`), or the reason for none (`no_grant`, `not_member`, `revoked`, `user_inactive`, `not_found`); the role is the checked role. System admins only.
          */
         post: operations["resources.check"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/resources/{id}/principals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who has access (the share panel)
+         * @description Every active user with an effective role on the resource, ordered by role (`owner` first) then user id, each with the grants that give it: `direct` (an access on the resource), `inherited` (an access on an ancestor), `workspace_admin`, `workspace_link` (the resource or an ancestor shared with the workspace). Beside them, the active share links on the resource's path, which grant to whoever holds their token. Administrator rights needed (a system admin may always ask); a share link's bearer is refused (403). `limit` is 1 to 1000 (default 100); pass `next_cursor` as the next page's `cursor`; it is absent on the last page.
+         */
+        get: operations["access.principals"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/resources": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What the caller can reach
+         * @description Every live resource on which the user can perform `action` (`read` by default; `comment`, `edit`, `administer` or `own`), optionally only in `workspace_id`, in id order: exactly the resources the check would allow, computed by the store in one statement per page. `limit` is 1 to 1000 (default 100); pass `next_cursor` as the next page's `cursor`; it is absent on the last page.
+         */
+        get: operations["access.myResources"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{id}/resources": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What a user can reach
+         * @description Every live resource on which the user can perform `action` (`read` by default; `comment`, `edit`, `administer` or `own`), optionally only in `workspace_id`, in id order: exactly the resources the check would allow, computed by the store in one statement per page. `limit` is 1 to 1000 (default 100); pass `next_cursor` as the next page's `cursor`; it is absent on the last page. System admins, or the user themself.
+         */
+        get: operations["access.userResources"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -763,6 +823,8 @@ export interface components {
             error: "forbidden";
             message: string;
         };
+        /** @description An opaque cursor of this list (invites): a previous page's `next_cursor`, passed back as it came. */
+        InvitesCursor: string;
         /** @description An opaque cursor of this list (users): a previous page's `next_cursor`, passed back as it came. */
         UsersCursor: string;
         /** @description `last_system_admin`: no active system admin would be left */
@@ -892,6 +954,56 @@ export interface components {
         ShareLinkDisabled: {
             disabled: boolean;
             share_link: components["schemas"]["ShareLink"] | null;
+        };
+        /** @description An opaque cursor: a previous page's `next_cursor`, as it came. */
+        PrincipalsCursor: string;
+        PrincipalsPage: {
+            principals: components["schemas"]["ResourcePrincipal"][];
+            share_links: components["schemas"]["PathShareLink"][];
+            next_cursor?: components["schemas"]["PrincipalsCursor"];
+        };
+        ResourcePrincipal: {
+            user_id: components["schemas"]["UserId"];
+            /** @enum {string} */
+            role: "reader" | "commenter" | "editor" | "administrator" | "owner";
+            because: ({
+                /** @enum {string} */
+                kind: "direct";
+                resource_id: components["schemas"]["ResourceId"];
+                access_id: string;
+                /** @enum {string} */
+                role: "reader" | "commenter" | "editor" | "administrator" | "owner";
+            } | {
+                /** @enum {string} */
+                kind: "inherited";
+                resource_id: components["schemas"]["ResourceId"];
+                access_id: string;
+                /** @enum {string} */
+                role: "reader" | "commenter" | "editor" | "administrator" | "owner";
+            } | {
+                /** @enum {string} */
+                kind: "workspace_admin";
+                /** @enum {string} */
+                role: "administrator";
+            } | {
+                /** @enum {string} */
+                kind: "workspace_link";
+                resource_id: components["schemas"]["ResourceId"];
+                /** @enum {string} */
+                role: "reader" | "editor";
+            })[];
+        };
+        PathShareLink: {
+            id: components["schemas"]["ShareLinkId"];
+            resource_id: components["schemas"]["ResourceId"];
+            /** @enum {string} */
+            role: "reader" | "editor";
+        };
+        /** @description An opaque cursor: a previous page's `next_cursor`, as it came. */
+        ReachableCursor: string;
+        ReachablePage: {
+            resources: components["schemas"]["Resource"][];
+            next_cursor?: components["schemas"]["ReachableCursor"];
         };
         Event: {
             seq: components["schemas"]["Int"];
@@ -1092,6 +1204,8 @@ export interface operations {
                 status?: "pending" | "redeemed" | "canceled" | "expired";
                 workspace_id?: components["schemas"]["WorkspaceId"];
                 resource_id?: components["schemas"]["ResourceId"];
+                limit?: number;
+                cursor?: components["schemas"]["InvitesCursor"];
             };
             header?: never;
             path?: never;
@@ -1107,6 +1221,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         invites: components["schemas"]["Invite"][];
+                        next_cursor?: components["schemas"]["InvitesCursor"];
                     };
                 };
             };
@@ -3910,6 +4025,7 @@ export interface operations {
                         /** @enum {string} */
                         action: "read" | "comment" | "edit" | "administer" | "own";
                     }[];
+                    explain?: boolean;
                 };
             };
         };
@@ -3924,6 +4040,50 @@ export interface operations {
                         results: {
                             allowed: boolean;
                             role: ("reader" | "commenter" | "editor" | "administrator" | "owner") | null;
+                            because?: (({
+                                /** @enum {string} */
+                                kind: "direct";
+                                resource_id: components["schemas"]["ResourceId"];
+                                access_id: string;
+                                /** @enum {string} */
+                                role: "reader" | "commenter" | "editor" | "administrator" | "owner";
+                            } | {
+                                /** @enum {string} */
+                                kind: "inherited";
+                                resource_id: components["schemas"]["ResourceId"];
+                                access_id: string;
+                                /** @enum {string} */
+                                role: "reader" | "commenter" | "editor" | "administrator" | "owner";
+                            } | {
+                                /** @enum {string} */
+                                kind: "workspace_admin";
+                                /** @enum {string} */
+                                role: "administrator";
+                            } | {
+                                /** @enum {string} */
+                                kind: "workspace_link";
+                                resource_id: components["schemas"]["ResourceId"];
+                                /** @enum {string} */
+                                role: "reader" | "editor";
+                            }) | ({
+                                /** @enum {string} */
+                                kind: "no_grant";
+                            } | {
+                                /** @enum {string} */
+                                kind: "not_member";
+                            } | {
+                                /** @enum {string} */
+                                kind: "revoked";
+                                resource_id: components["schemas"]["ResourceId"];
+                            } | {
+                                /** @enum {string} */
+                                kind: "user_inactive";
+                                user_id: components["schemas"]["UserId"];
+                            } | {
+                                /** @enum {string} */
+                                kind: "not_found";
+                                resource_id: components["schemas"]["ResourceId"];
+                            }))[];
                         }[];
                     };
                 };
@@ -3971,6 +4131,209 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UnsupportedMediaType"];
+                };
+            };
+            /** @description `internal_error`: an unexpected failure; its transaction, if any, was rolled back */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Internal"];
+                };
+            };
+        };
+    };
+    "access.principals": {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: components["schemas"]["PrincipalsCursor"];
+            };
+            header?: never;
+            path: {
+                id: components["schemas"]["ResourceId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description PrincipalsPage */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrincipalsPage"];
+                };
+            };
+            /** @description `invalid_request`: the request does not match its schema, or its body is not readable JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvalidRequest"];
+                };
+            };
+            /** @description `unauthenticated`: no usable credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Unauthenticated"];
+                };
+            };
+            /** @description `forbidden`: the caller may see this but may not do it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Forbidden"];
+                };
+            };
+            /** @description `not_found`: no such thing, or none the caller may know of */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotFound"];
+                };
+            };
+            /** @description `resource_revoked`: the resource is revoked */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResourceRevoked"];
+                };
+            };
+            /** @description `internal_error`: an unexpected failure; its transaction, if any, was rolled back */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Internal"];
+                };
+            };
+        };
+    };
+    "access.myResources": {
+        parameters: {
+            query?: {
+                action?: "read" | "comment" | "edit" | "administer" | "own";
+                workspace_id?: components["schemas"]["WorkspaceId"];
+                limit?: number;
+                cursor?: components["schemas"]["ReachableCursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description ReachablePage */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReachablePage"];
+                };
+            };
+            /** @description `invalid_request`: the request does not match its schema, or its body is not readable JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvalidRequest"];
+                };
+            };
+            /** @description `unauthenticated`: no usable credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Unauthenticated"];
+                };
+            };
+            /** @description `internal_error`: an unexpected failure; its transaction, if any, was rolled back */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Internal"];
+                };
+            };
+        };
+    };
+    "access.userResources": {
+        parameters: {
+            query?: {
+                action?: "read" | "comment" | "edit" | "administer" | "own";
+                workspace_id?: components["schemas"]["WorkspaceId"];
+                limit?: number;
+                cursor?: components["schemas"]["ReachableCursor"];
+            };
+            header?: never;
+            path: {
+                id: components["schemas"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description ReachablePage */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReachablePage"];
+                };
+            };
+            /** @description `invalid_request`: the request does not match its schema, or its body is not readable JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvalidRequest"];
+                };
+            };
+            /** @description `unauthenticated`: no usable credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Unauthenticated"];
+                };
+            };
+            /** @description `forbidden`: the caller may see this but may not do it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Forbidden"];
+                };
+            };
+            /** @description `not_found`: no such thing, or none the caller may know of */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotFound"];
                 };
             };
             /** @description `internal_error`: an unexpected failure; its transaction, if any, was rolled back */

@@ -20,6 +20,20 @@ export interface InviteQuery {
   readonly storedStatuses?: ReadonlyArray<Invite["status"]> | undefined
 }
 
+/** Which invites a page of the invite list holds: all those matching every field given. */
+export interface InvitePageQuery {
+  readonly workspaceId?: string | undefined
+  readonly resourceId?: string | undefined
+  /** Only those this user minted. */
+  readonly createdBy?: UserId | undefined
+  /** Only those in this state at `now` (a pending invite past, or with an unreadable, expiry is expired). */
+  readonly status?: Invite["status"] | undefined
+  readonly now: Timestamp
+}
+
+/** Where an invite stands in the invite list's order: its creation time, then its id. */
+export type InviteKey = readonly [created_at: Timestamp, id: InviteId]
+
 export interface Redemption {
   readonly at: Timestamp
   readonly by: UserId
@@ -37,6 +51,12 @@ export class InviteStore extends Context.Tag("Tessera/InviteStore")<InviteStore,
   readonly findById: (id: InviteId) => Effect.Effect<Option.Option<Invite>>
   readonly findByDigest: (digest: string) => Effect.Effect<Option.Option<Invite>>
   readonly list: (query: InviteQuery) => Effect.Effect<ReadonlyArray<Invite>>
+  /**
+   * A keyset page of the invites `query` selects, in (created_at, id)
+   * order: those after `after` (all when `null`), at most `limit`, with
+   * their stored status.
+   */
+  readonly page: (query: InvitePageQuery, after: InviteKey | null, limit: number) => Effect.Effect<ReadonlyArray<Invite>>
   /** pending → redeemed, guarded on the stored status; `false` when someone else got there first. */
   readonly markRedeemed: (id: InviteId, redemption: Redemption) => Effect.Effect<boolean, never, InTransaction>
   /** pending → canceled, guarded; `false` when it was no longer pending. */

@@ -8,7 +8,7 @@ import { Chunk, Clock, Effect, Either, Option, Redacted, Stream } from "effect"
 import { EventLog } from "../events/ports.js"
 import type { NewEvent } from "../events/schemas.js"
 import { UserExists } from "../identity/errors.js"
-import { requireSystemAdmin } from "../identity/policy.js"
+import { isSystemAdmin, requireSystemAdmin } from "../identity/policy.js"
 import { UserStore } from "../identity/ports.js"
 import { type Actor, actorName, actorUserId } from "../identity/schemas.js"
 import { transactAs } from "../identity/usecases.js"
@@ -18,7 +18,7 @@ import type { LinkRole } from "../resources/schemas.js"
 import { Conflict, NotFound } from "../shared/errors.js"
 import { type InviteId, newInviteId, newShareLinkId, type ResourceId, type UserId } from "../shared/ids.js"
 import { now, timestampOf, type Timestamp } from "../shared/time.js"
-import { clampPage, keysetPages } from "../shared/pages.js"
+import { clampPage, keysetPage, keysetPages, type PageRequest } from "../shared/pages.js"
 import { mintToken, parseToken, tokenDigest } from "../shared/tokens.js"
 import { InviteAlreadyRedeemed, InviteNotFound } from "./errors.js"
 import {
@@ -33,7 +33,7 @@ import {
 } from "./invites.js"
 import { canSeeInvite, requireMintAuthority } from "./policy.js"
 import { ShareLink } from "./links.js"
-import { InviteStore, ShareLinkStore } from "./ports.js"
+import { type InviteKey, InviteStore, ShareLinkStore } from "./ports.js"
 
 const append = (at: Timestamp, events: ReadonlyArray<NewEvent>) => Effect.flatMap(EventLog, (log) => log.append(at, events))
 
@@ -136,6 +136,28 @@ export const listInvites = Effect.fn("listInvites")(function*(actor: Actor, quer
     .filter((invite) => canSeeInvite(actor, invite))
     .map((invite) => withEffectiveState(invite, millis))
     .filter((invite) => query.status === undefined || invite.status === query.status)
+})
+
+/**
+ * One page of the invites the caller may see (a system admin: all; others:
+ * those they minted), in (created_at, id) order, each with its effective
+ * state; `status` selects by that state, in the store, so pages are full.
+ */
+export const listInvitesPage = Effect.fn("listInvitesPage")(function*(actor: Actor, query: {
+  readonly status?: InviteStatus | undefined
+  readonly workspaceId?: string | undefined
+  readonly resourceId?: string | undefined
+}, request: PageRequest<InviteKey>) {
+  const millis = yield* nowMillis
+  const minter = isSystemAdmin(actor) ? undefined : actorUserId(actor)
+  if (minter === null) return { items: [], next: undefined }
+  const store = yield* InviteStore
+  const page = yield* keysetPage(
+    request,
+    (after, limit) => store.page({ ...query, createdBy: minter, now: timestampOf(millis) }, after, limit),
+    (invite): InviteKey => [invite.created_at, invite.id]
+  )
+  return { items: page.items.map((invite) => withEffectiveState(invite, millis)), next: page.next }
 })
 
 export const getInvite = Effect.fn("getInvite")(function*(actor: Actor, id: InviteId) {
