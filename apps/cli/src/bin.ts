@@ -10,7 +10,8 @@
  * stderr and exit status 1; `doctor` exits 2 when it found violations.
  */
 import { Command, HelpDoc, ValidationError } from "@effect/cli"
-import { ConfiguredStoreLive, requireCurrentSchema, runMain } from "@tessera/config"
+import { type DomainError, toWire } from "@tessera/api"
+import { ConfiguredStoreLive, type FailureReport, requireCurrentSchema, runMain } from "@tessera/config"
 import { Console, Effect } from "effect"
 import { explainCommand } from "./commands/access.js"
 import { admin } from "./commands/admin.js"
@@ -65,4 +66,15 @@ const reportUsageErrorsOnce = <A, E, R>(program: Effect.Effect<A, E | Validation
     )
   )
 
-runMain(reportUsageErrorsOnce(Command.run(tessera, { name: "tessera", version: "0.1.0" })(process.argv)))
+/**
+ * Failures in the HTTP API's vocabulary (docs/http.md): a domain failure as
+ * the wire error it answers with there, a usage error as `invalid_request`.
+ */
+const describe = (error: unknown): FailureReport | undefined => {
+  if (error instanceof InvalidArguments) return { error: "invalid_request", message: error.message }
+  if (typeof error !== "object" || error === null || !("_tag" in error)) return undefined
+  const wire: object | undefined = toWire(error as DomainError) // undefined for a tag that is not a domain failure
+  return wire === undefined ? undefined : ({ ...wire } as FailureReport)
+}
+
+runMain(reportUsageErrorsOnce(Command.run(tessera, { name: "tessera", version: "0.1.0" })(process.argv)), { describe })

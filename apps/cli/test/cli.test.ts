@@ -11,6 +11,7 @@ import {
   type Env,
   execute,
   expectFailure,
+  expectJsonFailure,
   jsonOf,
   onStore,
   pgStore,
@@ -59,19 +60,21 @@ describe.each(stores)("tessera on %s", (_, makeStore) => {
 
   it("a second admin bootstrap exits non-zero and changes nothing", async () => {
     const before = await snapshot(env)
-    expectFailure(await cli("admin", "bootstrap", "--handle", "second", "--json"), /AlreadyBootstrapped/)
+    expectJsonFailure(await cli("admin", "bootstrap", "--handle", "second", "--json"), "conflict", /already has users/)
     expect(await snapshot(env)).toBe(before)
   })
 
   it("users list and show print tables or JSON and never a key", async () => {
     const { api_key, user } = admin()
-    const [table, listed, shown, shownJson, unknown, malformed] = await Promise.all([
+    const [table, listed, shown, shownJson, byHandle, unknown, unknownHandle, malformed] = await Promise.all([
       cli("users", "list"),
       cli("users", "list", "--json"),
       cli("users", "show", user.id),
       cli("users", "show", "--json", user.id),
+      cli("users", "show", "--json", "admin"),
       cli("users", "show", "usr_00000000000000000000000000000000"),
-      cli("users", "show", "not-a-user-id")
+      cli("users", "show", "--json", "nobody-here"),
+      cli("users", "show", "Not A User!")
     ])
     const lines = textOf(table).trimEnd().split("\n")
     expect(lines[0]).toMatch(/^ID\s+HANDLE\s+ROLE\s+STATUS\s+CREATED_AT$/)
@@ -84,8 +87,10 @@ describe.each(stores)("tessera on %s", (_, makeStore) => {
     expect(textOf(shown)).toMatch(new RegExp(`^id\\s+${user.id}$`, "m"))
     expect(jsonOf(shownJson).user).toMatchObject({ id: user.id, handle: "admin" })
     for (const run of [table, listed, shown, shownJson]) expect(run.stdout).not.toContain(api_key)
-    expectFailure(unknown, /UserNotFound/)
-    expectFailure(malformed, /usr_/)
+    expect(jsonOf(byHandle).user).toMatchObject({ id: user.id, handle: "admin" }) // a user by handle as by id
+    expectFailure(unknown, /no user usr_/)
+    expectJsonFailure(unknownHandle, "not_found", /no user nobody-here/)
+    expectFailure(malformed, /neither a handle nor a user id/)
   })
 
   it("invites mint prints the token once, list and show never print it, and the token registers", async () => {
@@ -108,7 +113,8 @@ describe.each(stores)("tessera on %s", (_, makeStore) => {
     expect(registered.user.handle).toBe("bob")
     const redeemed = jsonOf(await cli("invites", "show", id, "--json")).invite
     expect(redeemed).toMatchObject({ status: "redeemed", redeemed_by: registered.user.id })
-    expectFailure(await cli("invites", "cancel", id), /Conflict: invite .* is already redeemed/)
+    expectFailure(await cli("invites", "cancel", id), /invite .* is already redeemed/)
+    expectJsonFailure(await cli("invites", "cancel", id, "--json"), "invite_already_redeemed")
   })
 
   it("invites cancel cancels a pending invite and is idempotent", async () => {
@@ -149,10 +155,10 @@ describe.each(stores)("tessera on %s", (_, makeStore) => {
       cli("invites", "mint", "--kind", "registration", "--handle", "Not A Handle"),
       cli("invites", "mint", "--kind", "grant", "--handle", "erin", "--workspace-id", "ws_1", "--json")
     ])
-    expectFailure(noTarget, /InvalidArguments: a grant invite needs workspace_id and workspace_role/)
+    expectFailure(noTarget, /a grant invite needs workspace_id and workspace_role/)
     expectFailure(shortTtl, /--ttl-seconds: ttl_seconds must be an integer from 60 to 2592000/)
     expectFailure(badHandle, /--handle: a handle is 2-32 characters/)
-    expectFailure(handleOnGrant, /--handle: does not apply here; --workspace-id: .*ws_<32 hex>/)
+    expectJsonFailure(handleOnGrant, "invalid_request", /--handle: does not apply here; --workspace-id: .*ws_<32 hex>/)
     expect(await snapshot(env)).toBe(before)
   })
 
@@ -192,12 +198,13 @@ describe.each(stores)("tessera on %s", (_, makeStore) => {
     expect(textOf(await cli("users", "revoke", user.id))).toMatch(/^status\s+revoked$/m)
 
     const before = await snapshot(env)
-    expectFailure(await cli("users", "revoke", admin().user.id), /LastSystemAdmin/)
+    expectFailure(await cli("users", "revoke", admin().user.id), /last active system admin/)
     expect(await snapshot(env)).toBe(before)
 
     const report = jsonOf(await cli("users", "delete", user.id, "--json"))
     expect(report).toMatchObject({ user_id: user.id, personal_workspaces_deleted: 1, api_keys_deleted: 1 })
-    expectFailure(await cli("users", "show", user.id), /UserNotFound/)
+    expectFailure(await cli("users", "show", user.id), /no user/)
+    expectJsonFailure(await cli("users", "show", user.id, "--json"), "not_found", /no user/)
   })
 
   it("events tail pages the log in seq order and holds no secret", async () => {

@@ -8,7 +8,7 @@ import { authenticate, formatToken } from "@tessera/domain"
 import { Redacted } from "effect"
 import { randomBytes } from "node:crypto"
 import { afterEach, describe, expect, it } from "vitest"
-import { execute, expectFailure, onStore, pgStore, sqliteStore, tessera, type TestStore, textOf } from "./support.js"
+import { execute, expectFailure, expectJsonFailure, onStore, pgStore, sqliteStore, tessera, type TestStore, textOf } from "./support.js"
 
 describe("tessera reads its whole configuration before it opens a store", () => {
   it.each(misconfigurations)(
@@ -51,7 +51,7 @@ describe("a command on a store whose schema is behind", () => {
     store = await make()
     const [users, doctorRun] = await Promise.all([tessera(store.env, "users", "list"), tessera(store.env, "doctor", "--json")])
     expectFailure(users, /schema is behind .*run `pnpm migrate up`/)
-    expectFailure(doctorRun, /schema is behind .*run `pnpm migrate up`/)
+    expectJsonFailure(doctorRun, "schema_not_current", /schema is behind .*run `pnpm migrate up`/)
     const tables = await execute(store.env, (s) =>
       s.onDialectOrElse({
         pg: () => s`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()`,
@@ -72,9 +72,9 @@ describe("tessera configuration and usage", () => {
       tessera(store.env, "events", "tail", "--bogus"),
       tessera(store.env, "invites", "list", "--status", "lost")
     ])
-    expectFailure(unknownCommand, /InvalidArguments: .*admin.*users.*invites.*events/)
-    expectFailure(unknownOption, /InvalidArguments: .*--bogus/)
-    expectFailure(badChoice, /InvalidArguments: .*pending, redeemed, canceled, expired/)
+    expectFailure(unknownCommand, /admin.*users.*invites.*events/)
+    expectFailure(unknownOption, /--bogus/)
+    expectFailure(badChoice, /pending, redeemed, canceled, expired/)
   })
 
   it("without TESSERA_BOOTSTRAP_TOKEN, bootstrap generates a key and prints it exactly once", async () => {

@@ -40,7 +40,7 @@ describe.each([["SQLite", sqliteStore], ["PostgreSQL", pgStore]] as const)("doct
 
     const report = await cli("doctor", "--json")
     expect(report.code).toBe(2)
-    expect(report.stderr).toBe("tessera: doctor found 1 violation\n")
+    expect(JSON.parse(report.stderr)).toEqual({ error: "violations_found", message: "doctor found 1 violation" })
     const parsed = JSON.parse(report.stdout)
     expect(parsed.ok).toBe(false)
     expect(parsed.counts).toEqual({ root_without_owner: 1 })

@@ -60,7 +60,10 @@ export const textOf = (run: Run): string => {
   return run.stdout
 }
 
-/** Asserts a failed run: non-zero status, nothing on stdout, one `tessera: …` line on stderr matching `pattern`. */
+/** An internal name in a message: a class or tag such as `UserNotFound:` or `InvalidArguments`. */
+const internalName = /\b(?:[A-Z][a-z0-9]+){2,}\b/
+
+/** Asserts a failed run: non-zero status, nothing on stdout, one `tessera: …` line on stderr matching `pattern`, no internal name. */
 export const expectFailure = (run: Run, pattern: RegExp) => {
   expect(run.code).not.toBe(0)
   expect(run.stdout).toBe("")
@@ -68,6 +71,23 @@ export const expectFailure = (run: Run, pattern: RegExp) => {
   expect(lines).toHaveLength(1)
   expect(lines[0]).toMatch(/^tessera: /)
   expect(lines[0]).toMatch(pattern)
+  expect(lines[0]).not.toMatch(internalName)
+}
+
+/**
+ * Asserts a failed `--json` run: non-zero status, nothing on stdout, and one
+ * line on stderr that is a JSON object with the HTTP API's `error` code and a
+ * `message` matching `pattern`. Returns the object.
+ */
+export const expectJsonFailure = (run: Run, error: string, pattern: RegExp = /./): Record<string, unknown> => {
+  expect(run.code).not.toBe(0)
+  expect(run.stdout).toBe("")
+  const lines = run.stderr.split("\n").filter((line) => line.length > 0)
+  expect(lines).toHaveLength(1)
+  const report = JSON.parse(lines[0]!) as Record<string, unknown>
+  expect(report).toMatchObject({ error, message: expect.stringMatching(pattern) })
+  expect(report["message"]).not.toMatch(internalName)
+  return report
 }
 
 /** Runs `program` in this process against the store `env` configures. */

@@ -58,7 +58,7 @@ describe.each(stores)("workspaces and cleanup on %s", (_, makeStore) => {
     const before = await snapshot(env)
     const dry = await cli("cleanup", "personal-workspace-members", "--json")
     expect(dry.code).not.toBe(0)
-    expect(dry.stderr).toMatch(/^tessera: .*no owner.*\n$/)
+    expect(JSON.parse(dry.stderr)).toMatchObject({ error: "missing_owner", message: expect.stringMatching(/no owner/) })
     const dryReport = JSON.parse(dry.stdout)
     expect(dryReport.dry_run).toBe(true)
     expect(dryReport.workspaces).toEqual(expect.arrayContaining([

@@ -20,14 +20,13 @@ import {
   ResourceId,
   type ResourcePrincipal,
   SystemActor,
-  UserId,
   WorkspaceId
 } from "@tessera/domain"
 import { Effect, Option, Schema, Stream } from "effect"
 import { table } from "./output.js"
-import { json, present, presentJsonPages, write } from "./shared.js"
+import { json, present, presentJsonPages, resolveUser, userArg, write } from "./shared.js"
 
-const userId = Args.text({ name: "user-id" }).pipe(Args.withSchema(UserId))
+const user = userArg()
 const resourceId = Args.text({ name: "resource-id" }).pipe(Args.withSchema(ResourceId))
 
 /** One grant or denial as a line of text. */
@@ -54,8 +53,9 @@ export const describeReason = (reason: AccessReason): string => {
   }
 }
 
-export const explainCommand = Command.make("explain", { userId, resourceId, json }, ({ json, resourceId, userId }) =>
+export const explainCommand = Command.make("explain", { user, resourceId, json }, ({ json, resourceId, user }) =>
   Effect.gen(function*() {
+    const userId = yield* resolveUser(user)
     const answer = yield* explainAccess(SystemActor, userId, resourceId)
     yield* present(json, {
       data: () => ({ user_id: userId, resource_id: resourceId, role: answer.role, because: answer.because }),
@@ -97,10 +97,9 @@ const principals = Command.make("principals", { resourceId, json, pageSize }, ({
     }
   })).pipe(Command.withDescription("every user with a role on this resource, with that role and the grants that give it, and the active share links on its path"))
 
-const action = Options.text("action").pipe(
-  Options.withSchema(Action),
+const action = Options.choice("action", Action.literals).pipe(
   Options.withDefault("read" as const),
-  Options.withDescription("read | comment | edit | administer | own (default read)")
+  Options.withDescription("what the user must be able to do (default read)")
 )
 const workspace = Options.text("workspace-id").pipe(
   Options.withSchema(WorkspaceId),
@@ -108,8 +107,9 @@ const workspace = Options.text("workspace-id").pipe(
   Options.withDescription("only resources in this workspace")
 )
 
-const reachable = Command.make("reachable", { userId, action, workspace, json, pageSize }, ({ action, json, pageSize, userId, workspace }) =>
+const reachable = Command.make("reachable", { user, action, workspace, json, pageSize }, ({ action, json, pageSize, user, workspace }) =>
   Effect.gen(function*() {
+    const userId = yield* resolveUser(user)
     const workspaceId = Option.getOrNull(workspace)
     // the first page is read before anything is printed, so an unknown user fails cleanly
     const first = yield* listReachable(SystemActor, userId, action, { workspaceId }, { limit: pageSize })

@@ -52,7 +52,8 @@ export const doctor = Command.make("doctor", { json }, ({ json }) =>
       // The report is the command's result, not a failure: the status (and one line, as for every
       // non-zero exit) says the store is not clean. The parser's console is silenced, so stderr directly.
       yield* Effect.sync(() => {
-        process.stderr.write(`tessera: doctor found ${total} violation${total === 1 ? "" : "s"}\n`)
+        const message = `doctor found ${total} violation${total === 1 ? "" : "s"}`
+        process.stderr.write(json ? `${JSON.stringify({ error: "violations_found", message })}\n` : `tessera: ${message}\n`)
         process.exitCode = VIOLATIONS_FOUND
       })
     }

@@ -4,10 +4,10 @@
  * permission check as the kernel computes it), read as the system.
  */
 import { Args, Command } from "@effect/cli"
-import { Access, Action, check, ResourceId, ResourceStore, Resource, SystemActor, UserId, WorkspaceId, getWorkspace } from "@tessera/domain"
+import { Access, Action, check, ResourceId, ResourceStore, Resource, SystemActor, WorkspaceId, getWorkspace } from "@tessera/domain"
 import { Effect, Schema } from "effect"
 import { accessSubcommands } from "./access.js"
-import { InvalidArguments, json, present } from "./shared.js"
+import { InvalidArguments, json, present, resolveUser, userArg } from "./shared.js"
 
 interface Node {
   readonly resource: typeof Resource.Encoded
@@ -50,12 +50,13 @@ export const resources = Command.make("resources").pipe(
   Command.withSubcommands([tree, ...accessSubcommands])
 )
 
-const userId = Args.text({ name: "user-id" }).pipe(Args.withSchema(UserId))
+const user = userArg()
 const resourceId = Args.text({ name: "resource-id" }).pipe(Args.withSchema(ResourceId))
-const action = Args.text({ name: "action" }).pipe(Args.withSchema(Action))
+const action = Args.choice(Action.literals.map((a) => [a, a] as const), { name: "action" })
 
-export const checkCommand = Command.make("check", { userId, resourceId, action, json }, ({ action, json, resourceId, userId }) =>
+export const checkCommand = Command.make("check", { user, resourceId, action, json }, ({ action, json, resourceId, user }) =>
   Effect.gen(function*() {
+    const userId = yield* resolveUser(user)
     const [result] = yield* check(SystemActor, [{ user_id: userId, resource_id: resourceId, action }])
     if (result === undefined) return yield* new InvalidArguments({ message: "no result" })
     yield* present(json, {

@@ -4,7 +4,8 @@
  * and how command-line input that fails a domain schema becomes one
  * readable failure. It prints only what a command hands it.
  */
-import { Options } from "@effect/cli"
+import { Args, Options } from "@effect/cli"
+import { Handle, NotFound, UserId, UserStore } from "@tessera/domain"
 import { Console, Effect, Option, ParseResult, Schema, Stream } from "effect"
 
 /**
@@ -20,6 +21,31 @@ export const json = Options.boolean("json").pipe(
 export class InvalidArguments extends Schema.TaggedError<InvalidArguments>()("InvalidArguments", {
   message: Schema.String
 }) {}
+
+/** A user named on the command line by handle or by id (`usr_…`); `resolveUser` finds the id. */
+export const userArg = (name = "user") =>
+  Args.text({ name }).pipe(Args.withDescription("a user's handle or id (usr_…)"))
+
+/**
+ * The id of the user `ref` names: an id as it is (a missing user is then the
+ * use case's `not_found`), a handle looked up; neither form is
+ * `invalid_request`, an unknown handle `not_found`.
+ */
+export const resolveUser = (ref: string): Effect.Effect<UserId, InvalidArguments | NotFound, UserStore> => {
+  if (ref.startsWith("usr_")) {
+    return Schema.decodeUnknown(UserId)(ref).pipe(
+      Effect.mapError(() => new InvalidArguments({ message: `${JSON.stringify(ref)} is not a user id (usr_ and 32 hex characters)` }))
+    )
+  }
+  return Schema.decodeUnknown(Handle)(ref).pipe(
+    Effect.mapError(() => new InvalidArguments({ message: `${JSON.stringify(ref)} is neither a handle nor a user id` })),
+    Effect.flatMap((handle) => Effect.flatMap(UserStore, (users) => users.findByHandle(handle))),
+    Effect.flatMap(Option.match({
+      onNone: () => Effect.fail(new NotFound({ what: "user", id: ref })),
+      onSome: (user) => Effect.succeed(user.id)
+    }))
+  )
+}
 
 /** Prints `data()` as one line of JSON under `--json`, `human()` otherwise. */
 export const present = (json: boolean, output: { readonly data: () => unknown; readonly human: () => string }) =>

@@ -3,13 +3,13 @@
  * run as the system. Users carry no secret (API keys are stored as digests
  * only), so nothing here can print one.
  */
-import { Args, Command, Options } from "@effect/cli"
-import { deleteUser, getUser, listUsers, revokeUser, SystemActor, User, UserId } from "@tessera/domain"
-import { Effect, Schema } from "effect"
+import { Command, Options } from "@effect/cli"
+import { deleteUser, getUser, listUsers, revokeUser, SystemActor, User } from "@tessera/domain"
+import { Effect, Option, Schema } from "effect"
 import { fields, table } from "./output.js"
-import { json, present } from "./shared.js"
+import { json, present, resolveUser, userArg } from "./shared.js"
 
-const userId = Args.text({ name: "user-id" }).pipe(Args.withSchema(UserId))
+const user = userArg()
 
 const encodeUser = (user: User) => Schema.encodeSync(User)(user)
 
@@ -30,23 +30,24 @@ const list = Command.make("list", { json }, ({ json }) =>
     })
   })).pipe(Command.withDescription("list every user"))
 
-const show = Command.make("show", { userId, json }, ({ json, userId }) =>
-  Effect.flatMap(getUser(SystemActor, userId), showUser(json)))
+const show = Command.make("show", { user, json }, ({ json, user }) =>
+  resolveUser(user).pipe(Effect.flatMap((id) => getUser(SystemActor, id)), Effect.flatMap(showUser(json))))
   .pipe(Command.withDescription("show one user"))
 
-const revoke = Command.make("revoke", { userId, json }, ({ json, userId }) =>
-  Effect.flatMap(revokeUser(SystemActor, userId), showUser(json)))
+const revoke = Command.make("revoke", { user, json }, ({ json, user }) =>
+  resolveUser(user).pipe(Effect.flatMap((id) => revokeUser(SystemActor, id)), Effect.flatMap(showUser(json))))
   .pipe(Command.withDescription("revoke a user: every credential of theirs stops working, their data stays (idempotent)"))
 
 const transferTo = Options.text("transfer-to").pipe(
-  Options.withSchema(UserId),
   Options.optional,
-  Options.withDescription("an active user who takes over the seats that would otherwise be left without an admin or owner")
+  Options.withDescription("an active user (handle or id) who takes over the seats that would otherwise be left without an admin or owner")
 )
 
-const remove = Command.make("delete", { userId, transferTo, json }, ({ json, transferTo, userId }) =>
+const remove = Command.make("delete", { user, transferTo, json }, ({ json, transferTo, user }) =>
   Effect.gen(function*() {
-    const report = yield* deleteUser(SystemActor, userId, transferTo)
+    const userId = yield* resolveUser(user)
+    const heir = Option.isSome(transferTo) ? Option.some(yield* resolveUser(transferTo.value)) : Option.none()
+    const report = yield* deleteUser(SystemActor, userId, heir)
     yield* present(json, { data: () => report, human: () => `deleted user ${userId}\n${fields(report)}` })
   })).pipe(Command.withDescription("delete a user and everything that is only theirs, in one transaction"))
 

@@ -19,7 +19,10 @@ import {
 } from "@tessera/domain"
 import { Effect, Schema, Stream } from "effect"
 import { fields, table } from "./output.js"
-import { InvalidArguments, json, present, presentJsonPages, write } from "./shared.js"
+import { json, present, presentJsonPages, write } from "./shared.js"
+
+/** Personal workspaces with no owner: listed, left untouched, and the run fails (`missing_owner`). */
+class MissingOwner extends Schema.TaggedError<MissingOwner>()("MissingOwner", { message: Schema.String }) {}
 
 const encode = (workspace: Workspace) => Schema.encodeSync(Workspace)(workspace)
 const memberList = (members: ReadonlyArray<{ readonly user_id: string; readonly role: string }>) =>
@@ -93,7 +96,7 @@ const personalMembers = Command.make("personal-workspace-members", { apply, json
     }
     if (errors > 0) {
       const more = errors - unrepairable.length
-      return yield* new InvalidArguments({
+      return yield* new MissingOwner({
         message: `${errors} personal workspace(s) have no owner and were left untouched: ${unrepairable.join(", ")}${
           more > 0 ? ` and ${more} more` : ""
         }`
