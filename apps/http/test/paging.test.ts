@@ -151,6 +151,84 @@ const invites = (adminId: string): ListUnderTest => ({
 })
 
 /**
+ * Live resources under `parentId` (the roots of `workspaceId` when `null`),
+ * as `GET /v1/resources/{id}/children` or `GET /v1/workspaces/{id}/resources`
+ * lists them: in sibling order, (position, id). Created as the kernel
+ * creates them (after the last sibling) and deleted as it revokes them
+ * (`revoked_at`), neither of which renumbers siblings; a few share a
+ * position so the id breaks ties.
+ */
+const siblings = (name: string, path: string, workspaceId: string, parentId: string | null, by: string): ListUnderTest => {
+  const position = new Map<string, number>()
+  let next = 0
+  const key = (item: any) => [position.get(item.id)!, item.id as string] as const
+  return {
+    name,
+    path,
+    field: "resources",
+    order: (a, b) => {
+      const [pa, ia] = key(a)
+      const [pb, ib] = key(b)
+      return pa !== pb ? pa - pb : ia < ib ? -1 : ia > ib ? 1 : 0
+    },
+    insert: (n) => {
+      const rows = Array.from({ length: n }, (_, i) => {
+        const id = `res_${hex()}`
+        const place = n === 1 ? next++ : next + Math.floor(i / 2)
+        position.set(id, place)
+        return {
+          id,
+          workspace_id: workspaceId,
+          kind: "doc",
+          title: `item ${made++}`,
+          parent_id: parentId,
+          position: place,
+          link_reach: "restricted",
+          link_role: "reader",
+          created_by: by,
+          created_at: at(made),
+          updated_at: at(made),
+          revoked_at: null
+        }
+      })
+      if (n > 1) next += Math.ceil(n / 2)
+      return Effect.as(insertRows("resources", rows, 50), rows.map((r) => r.id))
+    },
+    remove: (id) => withSql((sql) => sql`UPDATE resources SET revoked_at = ${at(made++)} WHERE id = ${id}`),
+    ids: withSql((sql) =>
+      Effect.map(
+        parentId === null
+          ? sql`SELECT id, position FROM resources WHERE workspace_id = ${workspaceId} AND parent_id IS NULL AND revoked_at IS NULL`
+          : sql`SELECT id, position FROM resources WHERE parent_id = ${parentId} AND revoked_at IS NULL`,
+        (rows) =>
+          rows.map((row: any) => {
+            position.set(row.id, Number(row.position))
+            next = Math.max(next, Number(row.position) + 1)
+            return row.id as string
+          })
+      )
+    )
+  }
+}
+
+/** The direct accesses on `resourceId`, each to a user of its own, in access id order. */
+const accesses = (resourceId: string): ListUnderTest => ({
+  name: "accesses",
+  path: `/v1/resources/${resourceId}/accesses`,
+  field: "accesses",
+  order: byId,
+  insert: (n) =>
+    Effect.gen(function*() {
+      const people = yield* users("").insert(n)
+      const rows = people.map((userId) => ({ id: `acc_${hex()}`, resource_id: resourceId, user_id: userId, role: "reader" }))
+      yield* insertRows("resource_accesses", rows)
+      return rows.map((r) => r.id)
+    }),
+  remove: (id) => withSql((sql) => sql`DELETE FROM resource_accesses WHERE id = ${id}`),
+  ids: idsOf((sql) => sql`SELECT id FROM resource_accesses WHERE resource_id = ${resourceId}`)
+})
+
+/**
  * Pages through `list` with `limit`, inserting one item and deleting one
  * (a random one, seen or not) after every page, and checks what was seen:
  * in order, none twice, every survivor, nothing that never existed.
@@ -259,6 +337,18 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
           expect(kept.length).toBeGreaterThan(0)
           expect(kept.map((i: any) => i.id)).toEqual(whole.filter((i: any) => i.status === status).map((i: any) => i.id))
         }
+      }), { timeout: 600_000 })
+
+    it.effect("accesses, children and roots: each once in their order while items come and go", () =>
+      Effect.gen(function*() {
+        const { adminKey } = yield* Served
+        const me = (yield* asAdmin("GET", "/v1/me")).body.user.id as string
+        const team: any = yield* ok(201, adminKey, "POST", "/v1/workspaces", { name: "paged" })
+        const parent: any = yield* ok(201, adminKey, "POST", `/v1/workspaces/${team.id}/resources`, { kind: "doc", title: "parent" })
+        const id = parent.resource?.id ?? parent.id
+        yield* pagesEveryWay(accesses(id))
+        yield* pagesEveryWay(siblings("children", `/v1/resources/${id}/children`, team.id, id, me))
+        yield* pagesEveryWay(siblings("roots", `/v1/workspaces/${team.id}/resources`, team.id, null, me))
       }), { timeout: 600_000 })
 
     it.effect("a cursor of another list, a malformed cursor, a limit out of range: 400, one issue", () =>

@@ -540,7 +540,14 @@ export class ResourceView extends Schema.Class<ResourceView>("ResourceView")({
   effective_role: Schema.NullOr(ResourceRole)
 }) {}
 
-const Resources = Schema.Struct({ resources: Schema.Array(Resource) })
+/** Where a page of children starts: after this position and resource id. */
+export const ChildrenCursor = ListCursor("children", Schema.Tuple(Schema.Int, ResourceId))
+/** Where a page of a workspace's roots starts: after this position and resource id. */
+export const RootsCursor = ListCursor("roots", Schema.Tuple(Schema.Int, ResourceId))
+/** Where a page of accesses starts: after this access id. */
+export const AccessesCursor = ListCursor("accesses", Access.fields.id)
+const SIBLING_ORDER = "in sibling order (position, then id). Creating and revoking never renumber siblings; a move " +
+  "does, and the moved resource may then appear twice or not at all (docs/http.md, \"Paging\")."
 
 export class MoveResponse extends Schema.Class<MoveResponse>("MoveResponse")({
   resource: Resource,
@@ -635,23 +642,25 @@ export class ResourcesGroup extends HttpApiGroup.make("resources")
   )
   .add(
     HttpApiEndpoint.get("children")`/v1/resources/${resourceIdPath}/children`
-      .addSuccess(Resources)
+      .setUrlParams(strict(Schema.Struct(pageQuery(ChildrenCursor))))
+      .addSuccess(pageOf("resources", Resource, ChildrenCursor))
       .addError(Errors.InvalidRequest)
       .addError(Errors.NotFound)
       .addError(Errors.ResourceRevoked)
-      .annotateContext(doc("List children", "The resource's direct children, in their sibling order."))
+      .annotateContext(doc("List children", `The resource's live direct children, ${SIBLING_ORDER} ${PAGED}`))
   )
   .add(
     HttpApiEndpoint.get("accesses")`/v1/resources/${resourceIdPath}/accesses`
-      .setUrlParams(strict(Schema.Struct({ include: param(Schema.Literal("inherited")) })))
-      .addSuccess(Schema.Struct({ accesses: Schema.Array(Access) }))
+      .setUrlParams(strict(Schema.Struct({ include: param(Schema.Literal("inherited")), ...pageQuery(AccessesCursor) })))
+      .addSuccess(pageOf("accesses", Access, AccessesCursor))
       .addError(Errors.InvalidRequest)
       .addError(Errors.Forbidden)
       .addError(Errors.NotFound)
       .addError(Errors.ResourceRevoked)
       .annotateContext(doc(
         "List accesses",
-        "The resource's direct accesses; with `include=inherited`, also those it inherits from its ancestors."
+        "The resource's direct accesses; with `include=inherited`, also those it inherits from its ancestors; in " +
+          `access id order. ${PAGED}`
       ))
   )
   .add(
@@ -757,11 +766,12 @@ export class ResourcesGroup extends HttpApiGroup.make("resources")
   .middlewareEndpoints(BearerAuthentication)
   .add(
     HttpApiEndpoint.get("roots")`/v1/workspaces/${workspaceIdPath}/resources`
-      .addSuccess(Resources)
+      .setUrlParams(strict(Schema.Struct(pageQuery(RootsCursor))))
+      .addSuccess(pageOf("resources", Resource, RootsCursor))
       .addError(Errors.InvalidRequest)
       .addError(Errors.NotFound)
       .middleware(Authentication)
-      .annotateContext(doc("List a workspace's roots", "The root resources of a workspace the caller may see, in order."))
+      .annotateContext(doc("List a workspace's roots", `The live root resources of a workspace the caller may see, ${SIBLING_ORDER} ${PAGED}`))
   )
   .add(
     HttpApiEndpoint.post("check", "/v1/check")

@@ -62,6 +62,7 @@ const requireRoot = <R extends { readonly parent_id: unknown }>(rows: ReadonlyAr
 
 const COLUMNS = "id, workspace_id, kind, title, parent_id, link_reach, link_role, created_by, created_at, updated_at, revoked_at"
 const decodeResources = Schema.decodeUnknown(Schema.Array(Resource))
+const decodeSiblings = Schema.decodeUnknown(Schema.Array(Schema.Struct({ ...Resource.fields, position: DbInt })))
 const decodeAccesses = Schema.decodeUnknown(Schema.Array(Access))
 const REACH: ReadonlySet<unknown> = new Set(["restricted", "workspace"])
 const LINK_ROLE: ReadonlySet<unknown> = new Set(["reader", "editor"])
@@ -257,6 +258,24 @@ export const ResourceStoreLive = Layer.effect(ResourceStore, Effect.gen(function
       }).pipe(Effect.orDie),
     findById: (id) => Effect.map(select(sql`id = ${id}`), (rows) => Option.fromNullable(rows[0])),
     children: (workspaceId, parentId) => select(siblingsOf(workspaceId, parentId)),
+    childrenPage: (workspaceId, parentId, after, limit) => {
+      const anchorHere = after === null
+        ? sql``
+        : sql`SELECT a.position FROM resources a WHERE a.id = ${after[1]} AND ${
+          parentId === null ? sql`a.parent_id IS NULL AND a.workspace_id = ${workspaceId}` : sql`a.parent_id = ${parentId}`
+        }`
+      // after the anchor's current place while it is still a sibling; from its old place once it has left
+      const afterAnchor = after === null ? sql`1 = 1` : sql`(
+          (EXISTS (${anchorHere}) AND (position > (${anchorHere}) OR (position = (${anchorHere}) AND id > ${after[1]})))
+          OR (NOT EXISTS (${anchorHere}) AND position >= ${after[0]}))`
+      return sql`SELECT ${cols}, position FROM resources
+          WHERE ${siblingsOf(workspaceId, parentId)} AND revoked_at IS NULL AND ${afterAnchor}
+          ORDER BY position, id LIMIT ${limit}`.pipe(
+        Effect.flatMap(decodeSiblings),
+        Effect.map((rows) => rows.map(({ position, ...resource }) => ({ resource: new Resource(resource, true), position }))),
+        Effect.orDie
+      )
+    },
     listWorkspace: (workspaceId: WorkspaceId) => select(sql`workspace_id = ${workspaceId}`, sql`parent_id, position, id`),
     pathToRoot: (id) => Effect.orDie(path(id)),
     roleFacts: (id, userId) =>
@@ -306,6 +325,14 @@ export const ResourceStoreLive = Layer.effect(ResourceStore, Effect.gen(function
       ids.length === 0
         ? Effect.succeed([])
         : sql`SELECT id, resource_id, user_id, role FROM resource_accesses WHERE ${sql.in("resource_id", ids)} ORDER BY resource_id, user_id`.pipe(
+          Effect.flatMap(decodeAccesses),
+          Effect.orDie
+        ),
+    accessesPage: (ids, after, limit) =>
+      ids.length === 0
+        ? Effect.succeed([])
+        : sql`SELECT id, resource_id, user_id, role FROM resource_accesses
+              WHERE ${sql.in("resource_id", ids)} AND id > ${after ?? ""} ORDER BY id LIMIT ${limit}`.pipe(
           Effect.flatMap(decodeAccesses),
           Effect.orDie
         ),

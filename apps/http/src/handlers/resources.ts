@@ -8,6 +8,7 @@ import { HttpApiBuilder } from "@effect/platform"
 import { CurrentActor, CurrentPrincipal, TesseraApi } from "@tessera/api"
 import * as Domain from "@tessera/domain"
 import { Effect } from "effect"
+import { pageBody, pageRequest } from "../pages.js"
 import { wire } from "../wire.js"
 
 const view = ({ effectiveRole, resource }: { resource: Domain.Resource; effectiveRole: Domain.ResourceRole | null }) => ({
@@ -19,18 +20,25 @@ export const ResourcesLive = HttpApiBuilder.group(TesseraApi, "resources", (hand
   handlers
     .handle("create", ({ path, payload }) =>
       Effect.flatMap(CurrentActor, (actor) => Domain.createResource(actor, path.id, payload)).pipe(wire))
-    .handle("roots", ({ path }) =>
-      Effect.flatMap(CurrentPrincipal, (p) => Domain.listRoots(p, path.id)).pipe(Effect.map((resources) => ({ resources })), wire))
+    .handle("roots", ({ path, urlParams }) =>
+      Effect.flatMap(CurrentPrincipal, (p) => Domain.listRootsPage(p, path.id, pageRequest(urlParams))).pipe(
+        Effect.map((page) => pageBody("resources", page)),
+        wire
+      ))
     .handle("show", ({ path }) => Effect.flatMap(CurrentActor, (actor) => Domain.getResource(actor, path.id)).pipe(Effect.map(view), wire))
     .handle("update", ({ path, payload }) =>
       Effect.flatMap(CurrentActor, (actor) => Domain.patchResource(actor, path.id, payload)).pipe(Effect.map(view), wire))
     .handle("revoke", ({ path, urlParams }) =>
       Effect.flatMap(CurrentActor, (actor) => Domain.revokeResource(actor, path.id, { dryRun: urlParams.dry_run ?? false })).pipe(wire))
-    .handle("children", ({ path }) =>
-      Effect.flatMap(CurrentActor, (actor) => Domain.listChildren(actor, path.id)).pipe(Effect.map((resources) => ({ resources })), wire))
+    .handle("children", ({ path, urlParams }) =>
+      Effect.flatMap(CurrentActor, (actor) => Domain.listChildrenPage(actor, path.id, pageRequest(urlParams))).pipe(
+        Effect.map((page) => pageBody("resources", page)),
+        wire
+      ))
     .handle("accesses", ({ path, urlParams }) =>
-      Effect.flatMap(CurrentActor, (actor) => Domain.listAccesses(actor, path.id, urlParams.include === "inherited")).pipe(
-        Effect.map((accesses) => ({ accesses })),
+      Effect.flatMap(CurrentActor, (actor) =>
+        Domain.listAccessesPage(actor, path.id, urlParams.include === "inherited", pageRequest(urlParams))).pipe(
+        Effect.map((page) => pageBody("accesses", page)),
         wire
       ))
     .handle("grant", ({ path, payload }) =>

@@ -340,7 +340,7 @@ export interface paths {
         };
         /**
          * List a workspace's roots
-         * @description The root resources of a workspace the caller may see, in order.
+         * @description The live root resources of a workspace the caller may see, in sibling order (position, then id). Creating and revoking never renumber siblings; a move does, and the moved resource may then appear twice or not at all (docs/http.md, "Paging"). Paged: `limit` is 1 to 1000 (default 100); pass `next_cursor` as the next page's `cursor`; it is absent on the last page.
          */
         get: operations["resources.roots"];
         put?: never;
@@ -392,7 +392,7 @@ export interface paths {
         };
         /**
          * List children
-         * @description The resource's direct children, in their sibling order.
+         * @description The resource's live direct children, in sibling order (position, then id). Creating and revoking never renumber siblings; a move does, and the moved resource may then appear twice or not at all (docs/http.md, "Paging"). Paged: `limit` is 1 to 1000 (default 100); pass `next_cursor` as the next page's `cursor`; it is absent on the last page.
          */
         get: operations["resources.children"];
         put?: never;
@@ -412,7 +412,7 @@ export interface paths {
         };
         /**
          * List accesses
-         * @description The resource's direct accesses; with `include=inherited`, also those it inherits from its ancestors.
+         * @description The resource's direct accesses; with `include=inherited`, also those it inherits from its ancestors; in access id order. Paged: `limit` is 1 to 1000 (default 100); pass `next_cursor` as the next page's `cursor`; it is absent on the last page.
          */
         get: operations["resources.accesses"];
         put?: never;
@@ -914,6 +914,10 @@ export interface components {
             share_link_disabled: boolean;
             share_links_disabled: components["schemas"]["Int"];
         };
+        /** @description An opaque cursor of this list (children): a previous page's `next_cursor`, passed back as it came. */
+        ChildrenCursor: string;
+        /** @description An opaque cursor of this list (accesses): a previous page's `next_cursor`, passed back as it came. */
+        AccessesCursor: string;
         Access: {
             id: string;
             resource_id: components["schemas"]["ResourceId"];
@@ -955,6 +959,8 @@ export interface components {
             disabled: boolean;
             share_link: components["schemas"]["ShareLink"] | null;
         };
+        /** @description An opaque cursor of this list (roots): a previous page's `next_cursor`, passed back as it came. */
+        RootsCursor: string;
         /** @description An opaque cursor: a previous page's `next_cursor`, as it came. */
         PrincipalsCursor: string;
         PrincipalsPage: {
@@ -2766,7 +2772,10 @@ export interface operations {
     };
     "resources.roots": {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                cursor?: components["schemas"]["RootsCursor"];
+            };
             header?: never;
             path: {
                 id: components["schemas"]["WorkspaceId"];
@@ -2783,6 +2792,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         resources: components["schemas"]["Resource"][];
+                        next_cursor?: components["schemas"]["RootsCursor"];
                     };
                 };
             };
@@ -3183,7 +3193,10 @@ export interface operations {
     };
     "resources.children": {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                cursor?: components["schemas"]["ChildrenCursor"];
+            };
             header?: never;
             path: {
                 id: components["schemas"]["ResourceId"];
@@ -3200,6 +3213,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         resources: components["schemas"]["Resource"][];
+                        next_cursor?: components["schemas"]["ChildrenCursor"];
                     };
                 };
             };
@@ -3254,6 +3268,8 @@ export interface operations {
         parameters: {
             query?: {
                 include?: "inherited";
+                limit?: number;
+                cursor?: components["schemas"]["AccessesCursor"];
             };
             header?: never;
             path: {
@@ -3271,6 +3287,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         accesses: components["schemas"]["Access"][];
+                        next_cursor?: components["schemas"]["AccessesCursor"];
                     };
                 };
             };

@@ -47,12 +47,39 @@ export interface OwnedRoot {
   readonly sole: boolean
 }
 
+/**
+ * Where a resource stands among its siblings: its position, then its id.
+ * Creating and revoking never renumber siblings; a move does (docs/http.md,
+ * "Paging").
+ */
+export type SiblingKey = readonly [position: number, id: ResourceId]
+
+/** A resource of a page in sibling order, with its position. */
+export interface Sibling {
+  readonly resource: Resource
+  readonly position: number
+}
+
 export class ResourceStore extends Context.Tag("Tessera/ResourceStore")<ResourceStore, {
   /** Inserts as the last child of its parent (or the last root of its workspace). */
   readonly insert: (resource: Resource) => Effect.Effect<void, never, InTransaction>
   readonly findById: (id: ResourceId) => Effect.Effect<Option.Option<Resource>>
   /** Children of `parentId` (roots of the workspace when `null`), in sibling order. */
   readonly children: (workspaceId: WorkspaceId, parentId: ResourceId | null) => Effect.Effect<ReadonlyArray<Resource>>
+  /**
+   * A keyset page of the live (unrevoked) children of `parentId` (roots when
+   * `null`), in sibling order: those after `after` (all when `null`), at
+   * most `limit`. `after` is re-anchored on its resource's current position
+   * while that resource is still a child here, so a move elsewhere among the
+   * siblings neither skips nor repeats the others; when it has left, the page
+   * starts at its old position (its later siblings moved up into it).
+   */
+  readonly childrenPage: (
+    workspaceId: WorkspaceId,
+    parentId: ResourceId | null,
+    after: SiblingKey | null,
+    limit: number
+  ) => Effect.Effect<ReadonlyArray<Sibling>>
   /** Every resource of the workspace (tree order is the caller's business). */
   readonly listWorkspace: (workspaceId: WorkspaceId) => Effect.Effect<ReadonlyArray<Resource>>
   /** Ids from the resource up to its root, in one query. */
@@ -80,6 +107,8 @@ export class ResourceStore extends Context.Tag("Tessera/ResourceStore")<Resource
    */
   readonly move: (id: ResourceId, plan: MovePlan, at: Timestamp) => Effect.Effect<void, never, InTransaction>
   readonly accesses: (ids: ReadonlyArray<ResourceId>) => Effect.Effect<ReadonlyArray<Access>>
+  /** A keyset page of the accesses on `ids` (a path, so a few), in access id order: after `after`, at most `limit`. */
+  readonly accessesPage: (ids: ReadonlyArray<ResourceId>, after: string | null, limit: number) => Effect.Effect<ReadonlyArray<Access>>
   /** `false` when the user already has a direct access there. */
   readonly insertAccess: (access: Access) => Effect.Effect<boolean, never, InTransaction>
   readonly findAccess: (id: string) => Effect.Effect<Option.Option<Access>>

@@ -19,7 +19,8 @@ import { canSeeWorkspace, isMember } from "../workspaces/policy.js"
 import { WorkspaceStore } from "../workspaces/ports.js"
 import { LastOwner, ResourceRevoked } from "./errors.js"
 import { loadLiveResource, loadVisibleResource, requireRole, roleOfActor, userRoleFrom } from "./policy.js"
-import { ResourceStore } from "./ports.js"
+import { ResourceStore, type SiblingKey } from "./ports.js"
+import { keysetPage, type PageRequest } from "../shared/pages.js"
 import {
   Access,
   type Action,
@@ -136,6 +137,59 @@ export const listChildren = Effect.fn("listChildren")(function*(actor: Actor, id
   const { resource } = yield* getResource(actor, id)
   const children = yield* Effect.flatMap(ResourceStore, (s) => s.children(resource.workspace_id, id))
   return children.filter((c) => c.revoked_at === null)
+})
+
+/**
+ * One page of the roots of a workspace the actor can see, in sibling order
+ * (position, id). Roots the actor cannot see are skipped in the store's
+ * pages until the page is full, so every page but the last is full. A
+ * workspace that does not exist, or in which someone who is not a member
+ * sees no root, is not found.
+ */
+export const listRootsPage = Effect.fn("listRootsPage")(function*(actor: Actor, workspaceId: WorkspaceId, request: PageRequest<SiblingKey>) {
+  const workspace = yield* Effect.flatMap(WorkspaceStore, (s) => s.findById(workspaceId))
+  if (Option.isNone(workspace)) return yield* new NotFound({ what: "workspace", id: workspaceId })
+  const store = yield* ResourceStore
+  const member = canSeeWorkspace(actor, workspace.value)
+  const page = yield* keysetPage(request, (after, limit) =>
+    Effect.gen(function*() {
+      // the visible roots after `after`, `limit` of them or all that are left, read a store page at a time
+      const visible: Array<{ resource: Resource; position: number }> = []
+      let from = after
+      for (;;) {
+        const rows = yield* store.childrenPage(workspaceId, null, from, limit)
+        for (const row of rows) {
+          if (visible.length < limit && (yield* roleOfActor(actor, row.resource.id)) !== null) visible.push(row)
+        }
+        if (visible.length >= limit || rows.length < limit) return visible
+        const last = rows[rows.length - 1]!
+        from = [last.position, last.resource.id]
+      }
+    }), (row): SiblingKey => [row.position, row.resource.id])
+  if (page.items.length === 0 && request.after === undefined && !member) return yield* new NotFound({ what: "workspace", id: workspaceId })
+  return { items: page.items.map((row) => row.resource), next: page.next }
+})
+
+/** One page of the live children of a resource the actor can read, in sibling order (position, id). */
+export const listChildrenPage = Effect.fn("listChildrenPage")(function*(actor: Actor, id: ResourceId, request: PageRequest<SiblingKey>) {
+  const { resource } = yield* getResource(actor, id)
+  const store = yield* ResourceStore
+  const page = yield* keysetPage(
+    request,
+    (after, limit) => store.childrenPage(resource.workspace_id, id, after, limit),
+    (row): SiblingKey => [row.position, row.resource.id]
+  )
+  return { items: page.items.map((row) => row.resource), next: page.next }
+})
+
+/** One page, in access id order, of the direct accesses on a resource, and with `inherited` those of its ancestors. */
+export const listAccessesPage = Effect.fn("listAccessesPage")(function*(actor: Actor, id: ResourceId, inherited: boolean, request: PageRequest<string>) {
+  yield* getResource(actor, id)
+  // Who holds what is for accounts: a link's bearer sees the resource, never its people.
+  if (isLinkBearer(actor)) return yield* new Forbidden({ message: "a share link does not list who has access" })
+  const store = yield* ResourceStore
+  const ids = inherited ? yield* store.pathToRoot(id) : [id]
+  return yield* keysetPage(request, (after, limit) => store.accessesPage(ids, after, limit), (access) => access.id)
 })
 
 /** Direct accesses on a resource, and with `inherited` those of its ancestors. */
