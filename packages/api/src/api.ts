@@ -937,21 +937,29 @@ export class AccessGroup extends HttpApiGroup.make("access")
 
 // --- events ---------------------------------------------------------------
 
+/** Where a page of events starts: after this `seq`. */
+export const EventsCursor = ListCursor("events", Schema.Int.pipe(Schema.nonNegative()))
+
 export class EventsGroup extends HttpApiGroup.make("events")
   .add(
     HttpApiEndpoint.get("list", "/v1/events")
       .setUrlParams(strict(Schema.Struct({
         after: param(IntegerParam(0)),
-        limit: param(IntegerParam(1, 1000)),
+        ...pageQuery(EventsCursor),
         workspace_id: param(WorkspaceId)
       })))
-      .addSuccess(Schema.Struct({ events: Schema.Array(Event), next_after: Schema.Int }))
+      .addSuccess(Schema.Struct({
+        events: Schema.Array(Event),
+        next_after: Schema.Int,
+        next_cursor: Schema.optionalWith(EventsCursor, { exact: true })
+      }))
       .addError(Errors.InvalidRequest)
       .addError(Errors.Forbidden)
       .annotateContext(doc(
         "List events",
         "The event log in `seq` order: the events after `after` (default 0), at most `limit` of them (1 to " +
-          "1000, default 100); pass `next_after` as the next page's `after`. `workspace_id` keeps one " +
+          "1000, default 100); pass `next_cursor` as the next page's `cursor` (absent on the last page), or " +
+          "`next_after` as its `after`; `cursor`, when given, is where the page starts. `workspace_id` keeps one " +
           "workspace's events. A system admin reads every event; anyone else names with `workspace_id` a workspace " +
           "they administer and reads its events."
       ))

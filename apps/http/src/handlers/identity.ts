@@ -78,7 +78,11 @@ export const UsersLive = HttpApiBuilder.group(TesseraApi, "users", (handlers) =>
 export const EventsLive = HttpApiBuilder.group(TesseraApi, "events", (handlers) =>
   handlers.handle("list", ({ urlParams }) =>
     Effect.flatMap(CurrentPrincipal, (principal) =>
-      Domain.listEvents(principal, { after: urlParams.after, limit: urlParams.limit, workspaceId: urlParams.workspace_id })).pipe(
-        Effect.map(({ events, nextAfter }) => ({ events, next_after: nextAfter })),
+      Domain.listEvents(principal, {
+        after: urlParams.cursor ?? urlParams.after,
+        limit: urlParams.limit,
+        workspaceId: urlParams.workspace_id
+      })).pipe(
+        Effect.map(({ events, more, nextAfter }) => ({ events, next_after: nextAfter, ...(more ? { next_cursor: nextAfter } : {}) })),
         wire
       )))

@@ -588,7 +588,7 @@ export interface paths {
         };
         /**
          * List events
-         * @description The event log in `seq` order: the events after `after` (default 0), at most `limit` of them (1 to 1000, default 100); pass `next_after` as the next page's `after`. `workspace_id` keeps one workspace's events. A system admin reads every event; anyone else names with `workspace_id` a workspace they administer and reads its events.
+         * @description The event log in `seq` order: the events after `after` (default 0), at most `limit` of them (1 to 1000, default 100); pass `next_cursor` as the next page's `cursor` (absent on the last page), or `next_after` as its `after`; `cursor`, when given, is where the page starts. `workspace_id` keeps one workspace's events. A system admin reads every event; anyone else names with `workspace_id` a workspace they administer and reads its events.
          */
         get: operations["events.list"];
         put?: never;
@@ -1011,6 +1011,8 @@ export interface components {
             resources: components["schemas"]["Resource"][];
             next_cursor?: components["schemas"]["ReachableCursor"];
         };
+        /** @description An opaque cursor of this list (events): a previous page's `next_cursor`, passed back as it came. */
+        EventsCursor: string;
         Event: {
             seq: components["schemas"]["Int"];
             type: string;
@@ -4369,6 +4371,7 @@ export interface operations {
             query?: {
                 after?: number;
                 limit?: number;
+                cursor?: components["schemas"]["EventsCursor"];
                 workspace_id?: components["schemas"]["WorkspaceId"];
             };
             header?: never;
@@ -4386,6 +4389,7 @@ export interface operations {
                     "application/json": {
                         events: components["schemas"]["Event"][];
                         next_after: components["schemas"]["Int"];
+                        next_cursor?: components["schemas"]["EventsCursor"];
                     };
                 };
             };

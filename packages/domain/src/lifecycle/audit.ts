@@ -43,6 +43,8 @@ export const listEvents = Effect.fn("listEvents")(function*(principal: Actor, qu
   const workspaceId = yield* readableEvents(principal, query.workspaceId)
   const after = query.after ?? 0
   const limit = Math.min(Math.max(query.limit ?? DEFAULT_EVENT_PAGE, 1), MAX_EVENT_PAGE)
-  const events = yield* Effect.flatMap(EventLog, (log) => log.list({ after, limit, workspaceId, type: query.type }))
-  return { events, nextAfter: events.length > 0 ? events[events.length - 1]!.seq : after }
+  // one event past the page: `more` says whether another page follows without a second query
+  const read = yield* Effect.flatMap(EventLog, (log) => log.list({ after, limit: limit + 1, workspaceId, type: query.type }))
+  const events = read.length > limit ? read.slice(0, limit) : read
+  return { events, nextAfter: events.length > 0 ? events[events.length - 1]!.seq : after, more: read.length > limit }
 })
