@@ -12,26 +12,14 @@
  * the mover never wait on the pool, only on each other). Asserts nothing about speed.
  */
 import {
-  authenticate,
   check,
   createResource,
   createWorkspace,
   grantAccess,
-  type Handle,
-  mintInvite,
   moveResource,
-  newResourceId,
-  register,
-  Resource,
-  type ResourceId,
-  ResourceStore,
   SystemActor,
-  timestampOf,
-  Transactor,
-  type UserId,
-  type WorkspaceId
+  type UserId
 } from "@tessera/domain"
-import { publicKeys } from "@tessera/store-contract/fixtures"
 import { migrateUp } from "@tessera/store-sql"
 import * as Pg from "@tessera/store-pg"
 import { freshDatabase } from "@tessera/store-pg/testing"
@@ -41,6 +29,9 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { performance } from "node:perf_hooks"
 import { Effect, Fiber, Layer } from "effect"
+import { bulkSubtree, newUser } from "./setup.js"
+
+const STEM = "move-bench"
 
 export const CHECKERS = 16
 export const SUBTREE = 1_000
@@ -67,51 +58,15 @@ const nextTurn = Effect.async<void>((resume) => {
 
 const percentile = (sorted: ReadonlyArray<number>, p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? Number.NaN
 
-let users = 0
-const newUser = Effect.gen(function*() {
-  const handle = `move-bench-${process.pid}-${users++}` as Handle
-  const { token } = yield* mintInvite(SystemActor, { kind: "registration", handle })
-  const { apiKey } = yield* register({ token, ...publicKeys() })
-  return yield* authenticate(apiKey)
-})
-
-/** `count` resources below `root` (fan-out 8, so about 4 levels for 1k), in one transaction; their ids. */
-const bulkSubtree = (workspaceId: WorkspaceId, root: ResourceId, count: number) =>
-  Transactor.run(Effect.gen(function*() {
-    const store = yield* ResourceStore
-    const at = timestampOf(Date.now())
-    const ids: Array<ResourceId> = []
-    for (let i = 0; i < count; i++) {
-      const id = yield* newResourceId
-      ids.push(id)
-      yield* store.insert(
-        new Resource({
-          id,
-          workspace_id: workspaceId,
-          kind: "document",
-          title: `node ${i}`,
-          parent_id: i < 8 ? root : ids[Math.floor(i / 8) - 1]!,
-          link_reach: "restricted",
-          link_role: "reader",
-          created_by: null,
-          created_at: at,
-          updated_at: at,
-          revoked_at: null
-        })
-      )
-    }
-    return ids
-  }))
-
 /**
  * The workload on the store the environment provides: a root holding two parents, the subtree under the first;
  * each checker a reader of the root. `moves` timed moves after `warmup` untimed ones.
  */
 export const moveUnderLoad = (store: string, moves: number, warmup: number) =>
   Effect.gen(function*() {
-    const owner = yield* newUser
+    const owner = yield* newUser(STEM)
     const checkers: Array<UserId> = []
-    for (let i = 0; i < CHECKERS; i++) checkers.push((yield* newUser).user.id)
+    for (let i = 0; i < CHECKERS; i++) checkers.push((yield* newUser(STEM)).user.id)
     const space = (yield* createWorkspace(owner, { name: "bench moves under load" })).id
     const root = yield* createResource(owner, space, { title: "root" })
     const parents = [

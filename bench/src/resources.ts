@@ -7,27 +7,19 @@
  * Returns rows for run.ts's table; asserts nothing.
  */
 import {
-  authenticate,
   createResource,
   createWorkspace,
   effectiveRoleOf,
   grantAccess,
-  type Handle,
-  mintInvite,
   moveResource,
-  newResourceId,
-  register,
-  Resource,
   type ResourceId,
-  ResourceStore,
-  SystemActor,
-  timestampOf,
-  Transactor,
-  type WorkspaceId
+  ResourceStore
 } from "@tessera/domain"
-import { publicKeys } from "@tessera/store-contract/fixtures"
 import { performance } from "node:perf_hooks"
 import { Effect } from "effect"
+import { bulkSubtree, newUser } from "./setup.js"
+
+const STEM = "res-bench"
 
 export interface BenchRow {
   readonly name: string
@@ -67,47 +59,12 @@ const measure = <E, R>(
     } satisfies BenchRow
   })
 
-let users = 0
-const newUser = Effect.gen(function*() {
-  const handle = `res-bench-${process.pid}-${users++}` as Handle
-  const { token } = yield* mintInvite(SystemActor, { kind: "registration", handle })
-  const { apiKey } = yield* register({ token, ...publicKeys() })
-  return yield* authenticate(apiKey)
-})
-
-/** `count` descendants under `root` as a tree of fan-out 8 (depth about log8(count)), in one transaction. */
-const bulkSubtree = (workspaceId: WorkspaceId, root: ResourceId, count: number) =>
-  Transactor.run(Effect.gen(function*() {
-    const store = yield* ResourceStore
-    const at = timestampOf(Date.now())
-    const ids: Array<ResourceId> = []
-    for (let i = 0; i < count; i++) {
-      const id = yield* newResourceId
-      ids.push(id)
-      yield* store.insert(
-        new Resource({
-          id,
-          workspace_id: workspaceId,
-          kind: "document",
-          title: `node ${i}`,
-          parent_id: i < 8 ? root : ids[Math.floor(i / 8) - 1]!,
-          link_reach: "restricted",
-          link_role: "reader",
-          created_by: null,
-          created_at: at,
-          updated_at: at,
-          revoked_at: null
-        })
-      )
-    }
-  }))
-
 /** `smoke`: a few operations of each, and the 1k subtree only. */
 export const resourceBench = (store: string, smoke = false) =>
   Effect.gen(function*() {
     const rows: Array<BenchRow> = []
-    const owner = yield* newUser
-    const reader = yield* newUser
+    const owner = yield* newUser(STEM)
+    const reader = yield* newUser(STEM)
 
     // Checks: a chain of 32 under a root where the reader has a direct access, so the role is found at the top.
     const workspace = (yield* createWorkspace(owner, { name: "bench checks" })).id
