@@ -4,8 +4,9 @@
 // documented order, also while items are inserted and deleted between
 // pages: no item twice, every item that was there from the start and not
 // deleted (a survivor) seen, nothing seen that never existed. The last page
-// has no `next_cursor`. A cursor of another list, a malformed cursor and a
-// `limit` outside 1..1000 are 400 with one issue.
+// has no `next_cursor`. In sibling order a move between pages skips and
+// repeats no resource that did not move. A cursor of another list, a
+// malformed cursor and a `limit` outside 1..1000 are 400 with one issue.
 //
 // Items are made with direct SQL in the served store (a thousand rows in a
 // few statements); the lists are read over HTTP as a client pages them.
@@ -399,6 +400,43 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
         expect(last.next_after).toBe(all[all.length - 1].seq)
         expect(Object.keys(last)).not.toContain("next_cursor")
       }), { timeout: 600_000 })
+
+    it.effect("children: moves between pages skip and repeat no resource that did not move", () =>
+      Effect.gen(function*() {
+        const { adminKey } = yield* Served
+        const me = (yield* asAdmin("GET", "/v1/me")).body.user.id as string
+        const team: any = yield* ok(201, adminKey, "POST", "/v1/workspaces", { name: "moves" })
+        const create = (title: string) =>
+          Effect.map(ok(201, adminKey, "POST", `/v1/workspaces/${team.id}/resources`, { kind: "doc", title }), (r: any) =>
+            (r.resource?.id ?? r.id) as string)
+        const parent = yield* create("parent")
+        const elsewhere = yield* create("elsewhere")
+        const list = siblings("children", "", team.id, parent, me)
+        const order: Array<string> = []
+        for (let i = 0; i < 40; i++) order.push(...(yield* list.insert(1)))
+        const moved = new Set<string>()
+        const moveAway = (id: string) =>
+          Effect.tap(ok(200, adminKey, "POST", `/v1/resources/${id}/move`, { target_id: elsewhere, position: "last-child" }), () =>
+            moved.add(id))
+        const seen: Array<string> = []
+        let cursor: string | undefined = undefined
+        for (let page = 0;; page++) {
+          const reply: any = yield* ok(200, adminKey, "GET", `/v1/resources/${parent}/children?limit=5${cursor === undefined ? "" : `&cursor=${cursor}`}`)
+          const ids = reply.resources.map((r: any) => r.id as string)
+          seen.push(...ids)
+          if (reply.next_cursor === undefined) break
+          cursor = reply.next_cursor
+          const unseen = order.filter((id) => !seen.includes(id) && !moved.has(id))
+          // before the cursor, the page's last resource itself, or one further on
+          if (page % 3 === 0) yield* moveAway(seen.find((id) => !moved.has(id))!)
+          else if (page % 3 === 1) yield* moveAway(ids[ids.length - 1])
+          else if (unseen.length > 1) yield* moveAway(unseen[1]!)
+        }
+        expect(moved.size).toBeGreaterThan(5)
+        // every resource that did not move, once, in the order they were made (their sibling order)
+        expect(seen.filter((id) => !moved.has(id))).toEqual(order.filter((id) => !moved.has(id)))
+        expect(new Set(seen).size).toBe(seen.length)
+      }))
 
     it.effect("a cursor of another list, a malformed cursor, a limit out of range: 400, one issue", () =>
       Effect.gen(function*() {
