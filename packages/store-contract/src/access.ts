@@ -47,7 +47,7 @@ import {
 } from "@tessera/domain"
 import { Data, Effect, Either, FastCheck as fc, Layer, Option } from "effect"
 import { countingStatements } from "./checks.js"
-import { registerUser } from "./fixtures.js"
+import { ACTIONS, person, ROLES } from "./fixtures.js"
 import { Admin, type StorePorts } from "./index.js"
 
 type Ports = StorePorts | AccessQueries
@@ -61,14 +61,6 @@ const withAdmin = <E>(store: Layer.Layer<Ports, E>) =>
     }).pipe(Effect.orDie)
   ).pipe(Layer.provideMerge(store))
 
-const person = (admin: Principal) =>
-  Effect.gen(function*() {
-    const registered = yield* registerUser(admin)
-    return { id: registered.user.id, principal: yield* authenticate(registered.apiKey) }
-  })
-
-const ACTIONS: ReadonlyArray<Action> = ["read", "comment", "edit", "administer", "own"]
-const ROLES: ReadonlyArray<ResourceRole> = ["reader", "commenter", "editor", "administrator", "owner"]
 const POSITIONS: ReadonlyArray<Position> = ["first-child", "last-child", "first-sibling", "last-sibling", "left", "right"]
 const USERS = 4 // 0 and 1 create (and administer) workspaces 0 and 1; 3 may be revoked
 const NOWHERE_USER = "usr_0000000000000000000000000000dead" as UserId

@@ -8,18 +8,14 @@
  */
 import { describe, expect, layer } from "@effect/vitest"
 import {
-  type Action,
   addMember,
-  authenticate,
   check,
   type CheckRequest,
   createResource,
   createWorkspace,
   effectiveRoleOf,
   grantAccess,
-  type Principal,
   type ResourceId,
-  type ResourceRole,
   ResourceStore,
   revokeResource,
   revokeUser,
@@ -28,7 +24,7 @@ import {
   WorkspaceStore
 } from "@tessera/domain"
 import { Effect, FastCheck as fc, Layer, Option, Tracer } from "effect"
-import { registerUser } from "./fixtures.js"
+import { ACTIONS, person, ROLES } from "./fixtures.js"
 import { Admin, type StorePorts, withAdmin } from "./index.js"
 import { ancestorsIn, bruteRole } from "./resources.js"
 
@@ -48,14 +44,6 @@ export const countingStatements = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
     return { result, statements }
   })
 
-const person = (admin: Principal) =>
-  Effect.gen(function*() {
-    const registered = yield* registerUser(admin)
-    return { id: registered.user.id, principal: yield* authenticate(registered.apiKey) }
-  })
-
-const ACTIONS: ReadonlyArray<Action> = ["read", "comment", "edit", "administer", "own"]
-const ROLES: ReadonlyArray<ResourceRole> = ["reader", "commenter", "editor", "administrator", "owner"]
 const USERS = 4 // 0: workspace admin; 1, 2: members (2 is revoked when asked); 3: not a member
 const NOWHERE_USER = "usr_0000000000000000000000000000dead" as UserId
 const NOWHERE_RESOURCE = "res_0000000000000000000000000000dead" as ResourceId

@@ -3,6 +3,7 @@
  * the public halves are ever sent), and small helpers around the use cases.
  */
 import {
+  type Action,
   type Actor,
   authenticate,
   EventLog,
@@ -10,6 +11,7 @@ import {
   type InviteTerms,
   mintInvite,
   register,
+  type ResourceRole,
   SystemActor
 } from "@tessera/domain"
 import { generateKeyPairSync } from "node:crypto"
@@ -36,6 +38,17 @@ export const registerUser = (minter: Actor, terms: Partial<Extract<InviteTerms, 
     const keys = publicKeys()
     return yield* register({ token, ...keys })
   })
+
+/** A user registered through an invite `admin` mints, and signed in: their id and principal. */
+export const person = (admin: Actor) =>
+  Effect.gen(function*() {
+    const registered = yield* registerUser(admin)
+    return { id: registered.user.id, principal: yield* authenticate(registered.apiKey) }
+  })
+
+/** Every action, weakest first, each beside the role it needs (`ROLES[i]` for `ACTIONS[i]`). */
+export const ACTIONS = ["read", "comment", "edit", "administer", "own"] as const satisfies ReadonlyArray<Action>
+export const ROLES = ["reader", "commenter", "editor", "administrator", "owner"] as const satisfies ReadonlyArray<ResourceRole>
 
 /** A user registered through an invite the system mints, and signed in: the user, their API key, personal workspace and principal. */
 export const newUser = Effect.gen(function*() {
