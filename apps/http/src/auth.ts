@@ -5,12 +5,15 @@
  * to its bearer. A missing Authorization header, another scheme than
  * Bearer, a malformed (checksum), unknown or revoked key, and a disabled or
  * rotated link, is 401, each saying which; a share link anywhere else is
- * 401 too. No secret is ever logged or quoted.
+ * 401 too. No secret is ever logged or quoted: the request's log line gets
+ * the principal's id (`lifecycle.ts`), never the token or its digest.
  */
 import { HttpServerRequest } from "@effect/platform"
+import { NodeHttpServerRequest } from "@effect/platform-node"
 import { ApiErrors, Authentication, BearerAuthentication } from "@tessera/api"
-import { authenticate, authenticateBearer } from "@tessera/domain"
+import { type Actor, actorName, authenticate, authenticateBearer } from "@tessera/domain"
 import { Effect, Layer, type Redacted } from "effect"
+import { recordPrincipal } from "./lifecycle.js"
 import { wire } from "./wire.js"
 
 /**
@@ -29,8 +32,17 @@ const presented = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) 
   return Effect.void
 })
 
-const guarded = <A, E, R>(token: Redacted.Redacted<string>, judge: (token: Redacted.Redacted<string>) => Effect.Effect<A, E, R>) =>
-  Effect.zipRight(presented, judge(token))
+/** Records who the request acts as, for its log line. */
+const recorded = <A extends Actor>(actor: A) =>
+  Effect.map(HttpServerRequest.HttpServerRequest, (request) => {
+    recordPrincipal(NodeHttpServerRequest.toIncomingMessage(request), actorName(actor))
+    return actor
+  })
+
+const guarded = <A extends Actor, E, R>(
+  token: Redacted.Redacted<string>,
+  judge: (token: Redacted.Redacted<string>) => Effect.Effect<A, E, R>
+) => Effect.zipRight(presented, Effect.flatMap(judge(token), recorded))
 
 export const AuthenticationLive = Layer.effect(
   Authentication,

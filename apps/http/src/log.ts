@@ -1,17 +1,29 @@
 /**
- * The server's log: one JSON object per line on stdout, written off the
+ * The server's log: one line per entry on stdout (a JSON object, or under
+ * `TESSERA_LOG_FORMAT=pretty` a line for a person), written off the
  * request's path and off the event loop. A request only appends its line to
  * a queue; once the current turn of the event loop is done the queue goes to
  * stdout in one write on the thread pool, so a burst of requests costs one
  * write, and a slow reader of stdout (a full pipe) delays the log, never a
  * response. If the reader stops altogether the queue is capped and lines
  * are dropped and counted rather than held without bound. The request line
- * says method, path (never the query), status and duration; Effect's own
- * log lines (start-up, defects) go the same way. Nothing here ever sees a
- * header or a body, so no secret can reach the log.
+ * says method, route template, path (never the query), status, duration,
+ * request id and the principal's id; Effect's own log lines (start-up,
+ * defects) go the same way. Nothing here ever sees a header other than the
+ * request id (`lifecycle.ts`) or a body, so no key, token or digest can
+ * reach the log.
+ *
+ * The same wrapper counts the request for `/metrics` (`metrics.ts`),
+ * answers `/metrics` itself, and answers `/readyz` with 503 once the server
+ * drains.
  */
-import { type HttpApp, HttpServerError, HttpServerRequest, type HttpServerResponse } from "@effect/platform"
-import { Cause, Context, Effect, type Exit, FiberRef, HashMap, List, Logger, LogLevel } from "effect"
+import { type HttpApp, HttpServerError, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { NodeHttpServerRequest } from "@effect/platform-node"
+import type { LogFormat } from "@tessera/config"
+import { Cause, Context, Effect, type Exit, FiberRef, HashMap, HashSet, List, Logger, LogLevel, Tracer } from "effect"
+import { isDraining, principalOf, requestIdOf } from "./lifecycle.js"
+import { exposition, recordRequest } from "./metrics.js"
+import { routeOf } from "./routes.js"
 import { write, writeSync } from "node:fs"
 
 /** Lines appended and not yet handed to a write. */
@@ -96,16 +108,30 @@ const messageOf = (message: unknown): unknown => {
   return message instanceof Error ? message.message : message
 }
 
+let format: LogFormat = "json"
+
+/** A value in a pretty line: bare when it is a plain word, quoted otherwise. */
+const prettyValue = (value: unknown) =>
+  typeof value === "string" && /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value)
+
 /**
- * Effect's log as JSON lines through the buffer: time, level, message,
- * annotations and, for a failure, the cause.
+ * Effect's log through the buffer: time, level, message, annotations and,
+ * for a failure, the cause; a JSON object, or a pretty line (the cause on
+ * the lines after it).
  */
-export const jsonLineLogger = Logger.make(({ annotations, cause, date, logLevel, message }) => {
+export const lineLogger = Logger.make(({ annotations, cause, date, logLevel, message }) => {
   const entry: Record<string, unknown> = { time: date.toISOString(), level: logLevel.label, message: messageOf(message) }
   if (HashMap.size(annotations) > 0) {
     for (const [key, value] of annotations) entry[key] = value
   }
-  if (!Cause.isEmpty(cause)) entry["cause"] = Cause.pretty(cause, { renderErrorCause: true })
+  const failure = Cause.isEmpty(cause) ? undefined : Cause.pretty(cause, { renderErrorCause: true })
+  if (format === "pretty") {
+    const { level, message: text, time, ...rest } = entry
+    const fields = Object.entries(rest).map(([key, value]) => ` ${key}=${prettyValue(value)}`).join("")
+    writeLine(`${time} ${level} ${typeof text === "string" ? text : JSON.stringify(text)}${fields}${failure === undefined ? "" : `\n${failure}`}`)
+    return
+  }
+  if (failure !== undefined) entry["cause"] = failure
   let line: string
   try {
     line = JSON.stringify(entry)
@@ -115,34 +141,88 @@ export const jsonLineLogger = Logger.make(({ annotations, cause, date, logLevel,
   writeLine(line)
 })
 
-/** Replaces Effect's default (pretty, synchronous) logger with `jsonLineLogger`. */
-export const JsonLogLive = Logger.replace(Logger.defaultLogger, jsonLineLogger)
-
-const pathOf = (url: string) => {
-  const query = url.indexOf("?")
-  return query < 0 ? url : url.slice(0, query)
+/**
+ * Runs `program` with `lineLogger`, writing `logFormat` lines, as its only
+ * logger (in place of Effect's default and the runtime's pretty one, both
+ * synchronous).
+ */
+export const withLog = (logFormat: LogFormat) => <A, E, R>(program: Effect.Effect<A, E, R>) => {
+  format = logFormat
+  return Effect.locallyWith(program, FiberRef.currentLoggers, () => HashSet.make(lineLogger))
 }
 
-/** Appends the line of a request that started at `started` (`performance.now()`) and was answered `status`. */
-export const logRequest = (method: string, url: string, status: number, started: number) =>
+/** A path segment a client could have put a key, invite or link token in. */
+const SECRET_LIKE = /ts[kil]_/i
+
+/** The path without its query, and without any segment that looks like a secret. */
+const pathOf = (url: string) => {
+  const query = url.indexOf("?")
+  const path = query < 0 ? url : url.slice(0, query)
+  return SECRET_LIKE.test(path) ? path.split("/").map((part) => (SECRET_LIKE.test(part) ? "[redacted]" : part)).join("/") : path
+}
+
+/** Appends the line of a request that took `ms` and was answered `status`. */
+export const logRequest = (
+  method: string,
+  route: string,
+  path: string,
+  status: number,
+  ms: number,
+  requestId: string,
+  principal: string | undefined
+) => {
+  if (format === "pretty") {
+    writeLine(
+      `${new Date().toISOString()} INFO ${method} ${route} ${status} ${ms.toFixed(2)}ms path=${JSON.stringify(path)} ` +
+        `request_id=${requestId}${principal === undefined ? "" : ` principal=${principal}`}`
+    )
+    return
+  }
   writeLine(
     `{"time":"${new Date().toISOString()}","level":"INFO","message":"request","method":${JSON.stringify(method)},` +
-      `"path":${JSON.stringify(pathOf(url))},"status":${status},"ms":${(performance.now() - started).toFixed(2)}}`
+      `"route":${JSON.stringify(route)},"path":${JSON.stringify(path)},"status":${status},"ms":${ms.toFixed(2)},` +
+      `"request_id":${JSON.stringify(requestId)}${principal === undefined ? "" : `,"principal":${JSON.stringify(principal)}`}}`
   )
+}
+
+const notReady = HttpServerResponse.unsafeJson(
+  { error: "not_ready", message: "the server is shutting down" },
+  { status: 503 }
+)
 
 /**
- * Logs one line per request once its response is known, at level Info (so
- * a minimum log level above Info silences it). Costs a timestamp, a string
- * and an array push on the request's path.
+ * Wraps the application: answers `/metrics` and, while draining, `/readyz`;
+ * then counts every request and logs its line once its response is known
+ * (at level Info, so a minimum log level above Info silences the line, not
+ * the count). Costs a route lookup, a timestamp, a string and an array push
+ * on the request's path.
  */
 export const requestLog = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
   Effect.withFiberRuntime((fiber) => {
-    if (!LogLevel.greaterThanEqual(LogLevel.Info, fiber.getFiberRef(FiberRef.currentMinimumLogLevel))) return app
     const request = Context.unsafeGet(fiber.currentContext, HttpServerRequest.HttpServerRequest)
     const started = performance.now()
-    return Effect.flatMap(Effect.exit(app), (exit): Exit.Exit<HttpServerResponse.HttpServerResponse, E> => {
+    const path = pathOf(request.url)
+    const route = routeOf(request.method, path)
+    const answered = route === "/metrics"
+      ? Effect.sync(() => HttpServerResponse.text(exposition(), { contentType: "text/plain; version=0.0.4; charset=utf-8" }))
+      : route === "/readyz" && isDraining()
+      ? Effect.succeed(notReady)
+      : app
+    const span = Context.getOption(fiber.currentContext, Tracer.ParentSpan)
+    if (span._tag === "Some" && span.value._tag === "Span") {
+      // traced (OTEL_EXPORTER_OTLP_ENDPOINT): the request's span says its route and the request id of its log line
+      span.value.attribute("http.route", route)
+      span.value.attribute("http.request_id", requestIdOf(NodeHttpServerRequest.toIncomingMessage(request)))
+    }
+    const logged = LogLevel.greaterThanEqual(LogLevel.Info, fiber.getFiberRef(FiberRef.currentMinimumLogLevel))
+    return Effect.flatMap(Effect.exit(answered), (exit): Exit.Exit<HttpServerResponse.HttpServerResponse, E> => {
       const status = exit._tag === "Success" ? exit.value.status : HttpServerError.causeResponseStripped(exit.cause)[0].status
-      logRequest(request.method, request.url, status, started)
+      const ms = performance.now() - started
+      recordRequest(request.method, route, status, ms / 1000)
+      if (logged) {
+        const incoming = NodeHttpServerRequest.toIncomingMessage(request)
+        logRequest(request.method, route, path, status, ms, requestIdOf(incoming), principalOf(incoming))
+      }
       return exit
     })
   })

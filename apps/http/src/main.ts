@@ -5,21 +5,31 @@
  * opened, migrated or printed before every variable has been validated:
  * invalid configuration stops it with one line naming the variable.
  *
- * On a request's path: the router, the body guard (`limits.ts`), the wire
- * error format (`wire.ts`), authentication and the handler, and one request
- * line appended to an in-memory log buffer (`log.ts`). Not on it: tracing
- * spans (no tracer is configured, so the platform's per-request span and the
- * use cases' spans would be built only to be dropped), any write to stdout
- * (the buffer is written once per turn of the event loop), and a trip to the
- * thread pool for the key's digest (`crypto.ts`).
+ * On a request's path: its request id (`lifecycle.ts`), the router, the
+ * body guard (`limits.ts`), the wire error format (`wire.ts`),
+ * authentication and the handler, its count for `/metrics` and one request
+ * line appended to an in-memory log buffer (`log.ts`). Not on it: any write
+ * to stdout (the buffer is written once per turn of the event loop), a trip
+ * to the thread pool for the key's digest (`crypto.ts`), and, unless
+ * `OTEL_EXPORTER_OTLP_ENDPOINT` is set, tracing spans (with no exporter the
+ * platform's per-request span and the use cases' spans would be built only
+ * to be dropped, so the tracer is off).
+ *
+ * On SIGTERM (docs/operations.md, "Shutdown") the server stops accepting,
+ * lets the requests in flight finish within `TESSERA_SHUTDOWN_TIMEOUT`, and
+ * only then is the store closed; the process exits 0.
  */
+import { OtlpSerialization, OtlpTracer } from "@effect/opentelemetry"
 import { HttpApiBuilder, HttpMiddleware, HttpServer } from "@effect/platform"
-import { NodeHttpServer } from "@effect/platform-node"
-import { runWithStore, Settings, up } from "@tessera/config"
+import { NodeHttpClient, NodeHttpServer } from "@effect/platform-node"
+import { runWithStore, Settings, type TracingSettings, up } from "@tessera/config"
 import { bootstrapAdmin, type Handle, UserStore } from "@tessera/domain"
-import { createServer } from "node:http"
 import { Console, Effect, Layer, Option, Redacted } from "effect"
-import { JsonLogLive, requestLog } from "./log.js"
+import { PoolUsage } from "@tessera/store-sql"
+import { makeServer } from "./lifecycle.js"
+import { reportPoolUsage } from "./metrics.js"
+import { routeOf } from "./routes.js"
+import { requestLog, withLog } from "./log.js"
 import { HttpAppLive } from "./server.js"
 
 /**
@@ -43,18 +53,59 @@ const prepare = (token: Option.Option<Redacted.Redacted<string>>) =>
     }
   })
 
-const serve = (listen: { readonly port: number; readonly host: string }) =>
+const serve = (listen: { readonly port: number; readonly host: string }, server: ReturnType<typeof makeServer>, traced: boolean) =>
   HttpApiBuilder.serve(requestLog).pipe(
-    HttpMiddleware.withTracerDisabledWhen(() => true),
+    HttpMiddleware.withTracerDisabledWhen(() => !traced),
+    HttpMiddleware.withSpanNameGenerator((request) => `${request.method} ${routeOf(request.method, request.url.split("?")[0]!)}`),
     Layer.provide(HttpAppLive),
     HttpServer.withLogAddress,
-    Layer.provide(NodeHttpServer.layer(createServer, listen))
+    Layer.provide(NodeHttpServer.layer(() => server.server, listen))
   )
+
+/** Spans exported as OTLP/HTTP JSON to the collector; its own requests are not traced. */
+const tracerLayer = (tracing: TracingSettings) =>
+  OtlpTracer.layer({
+    url: `${tracing.endpoint}/v1/traces`,
+    resource: { serviceName: tracing.serviceName },
+    exportInterval: "1 second",
+    shutdownTimeout: "3 seconds"
+  }).pipe(Layer.provide([OtlpSerialization.layerJson, NodeHttpClient.layerUndici]))
+
+/**
+ * Serves until interrupted (SIGTERM, SIGINT); then drains before the
+ * server's own finalizers run (finalizers run last-added first), and the
+ * store closes after them.
+ */
+const serveUntilStopped = (settings: Settings["Type"]) =>
+  Effect.scoped(Effect.gen(function*() {
+    const server = makeServer()
+    const pool = yield* Effect.serviceOption(PoolUsage)
+    if (Option.isSome(pool)) reportPoolUsage(pool.value.read)
+    yield* Layer.buildWithScope(serve(settings.listen, server, Option.isSome(settings.tracing)), yield* Effect.scope)
+    yield* Effect.addFinalizer(() =>
+      Effect.gen(function*() {
+        yield* Effect.logInfo("shutting down: no new connections, finishing the requests in flight")
+        const finished = yield* server.drain(settings.shutdownTimeoutMs)
+        const left = server.inFlight()
+        yield* Effect.logInfo(
+          left === 0
+            ? `drained: ${finished} request${finished === 1 ? "" : "s"} finished`
+            : `shutdown timeout: ${left} request${left === 1 ? "" : "s"} cut short`
+        )
+      })
+    )
+    return yield* Effect.never
+  }))
 
 runWithStore(
   Effect.gen(function*() {
     const settings = yield* Settings
-    yield* prepare(settings.bootstrapToken)
-    return yield* Layer.launch(serve(settings.listen))
-  }).pipe(Effect.withTracerEnabled(false), Effect.provide(JsonLogLive))
+    const program = Effect.zipRight(prepare(settings.bootstrapToken), serveUntilStopped(settings)).pipe(
+      withLog(settings.logFormat)
+    )
+    return yield* Option.match(settings.tracing, {
+      onNone: () => Effect.withTracerEnabled(program, false),
+      onSome: (tracing) => Effect.provide(program, tracerLayer(tracing))
+    })
+  })
 )

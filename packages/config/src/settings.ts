@@ -109,11 +109,67 @@ export const MaxBodyBytes: Config.Config<number> = parsed("TESSERA_MAX_BODY_BYTE
     onSome: Either.right
   })).pipe(Config.withDefault(1_048_576))
 
+const LOG_FORMATS = ["json", "pretty"] as const
+export type LogFormat = typeof LOG_FORMATS[number]
+
+/**
+ * How the server writes its log (docs/operations.md): `json` lines, or
+ * `pretty` lines for a person at a terminal. Unset, `pretty` on a terminal
+ * and `json` otherwise (a pipe, a file, a log collector).
+ */
+export const LogFormatConfig: Config.Config<LogFormat> = parsed("TESSERA_LOG_FORMAT", (raw) =>
+  (LOG_FORMATS as ReadonlyArray<string>).includes(raw)
+    ? Either.right(raw as LogFormat)
+    : Either.left(`TESSERA_LOG_FORMAT must be one of ${LOG_FORMATS.join(", ")} (got ${shown(raw)})`)).pipe(
+    Config.withDefault<LogFormat>(process.stdout.isTTY === true ? "pretty" : "json")
+  )
+
+const DURATION = /^([0-9]+)(ms|s)?$/
+
+/**
+ * How long the server lets requests in flight finish after SIGTERM before
+ * it closes their connections: `TESSERA_SHUTDOWN_TIMEOUT`, whole seconds
+ * (`25`, `25s`) or milliseconds (`1500ms`); 25 seconds unless set, under
+ * the 30 seconds an orchestrator commonly waits before it kills.
+ */
+export const ShutdownTimeoutMs: Config.Config<number> = parsed("TESSERA_SHUTDOWN_TIMEOUT", (raw) => {
+  const match = DURATION.exec(raw.trim())
+  const ms = match === null ? NaN : Number(match[1]) * (match[2] === "ms" ? 1 : 1000)
+  return Number.isSafeInteger(ms) && ms <= 3_600_000
+    ? Either.right(ms)
+    : Either.left(`TESSERA_SHUTDOWN_TIMEOUT must be a duration in seconds or milliseconds, such as 25s or 1500ms, at most 1 hour (got ${shown(raw)})`)
+}).pipe(Config.withDefault(25_000))
+
+/** Where traces go: an OTLP/HTTP collector, and the service name the spans carry. */
+export interface TracingSettings {
+  /** The collector's base URL; spans are posted to `<endpoint>/v1/traces`. */
+  readonly endpoint: string
+  readonly serviceName: string
+}
+
+/**
+ * `OTEL_EXPORTER_OTLP_ENDPOINT` (an http(s) URL) turns tracing on; unset,
+ * no span is built. `OTEL_SERVICE_NAME` names the service (`tessera`).
+ */
+export const TracingConfig: Config.Config<Option.Option<TracingSettings>> = Config.all({
+  endpoint: Config.option(parsed("OTEL_EXPORTER_OTLP_ENDPOINT", (raw) =>
+    URL.canParse(raw) && ["http:", "https:"].includes(new URL(raw).protocol)
+      ? Either.right(raw.replace(/\/+$/, ""))
+      : Either.left("OTEL_EXPORTER_OTLP_ENDPOINT must be an http:// or https:// URL"))),
+  serviceName: parsed("OTEL_SERVICE_NAME", (raw) =>
+    raw.trim() === "" ? Either.left("OTEL_SERVICE_NAME must be a name, not empty") : Either.right(raw)).pipe(
+      Config.withDefault("tessera")
+    )
+}).pipe(Config.map(({ endpoint, serviceName }) => Option.map(endpoint, (url) => ({ endpoint: url, serviceName }))))
+
 export interface TesseraSettings {
   readonly store: StoreSettings
   readonly listen: { readonly port: number; readonly host: string }
   readonly bootstrapToken: Option.Option<Redacted.Redacted<string>>
   readonly maxBodyBytes: number
+  readonly logFormat: LogFormat
+  readonly shutdownTimeoutMs: number
+  readonly tracing: Option.Option<TracingSettings>
 }
 
 /**
@@ -126,7 +182,10 @@ export const TesseraConfig: Config.Config<TesseraSettings> = Config.all({
   store: StoreConfig,
   listen: Listen,
   bootstrapToken: BootstrapToken,
-  maxBodyBytes: MaxBodyBytes
+  maxBodyBytes: MaxBodyBytes,
+  logFormat: LogFormatConfig,
+  shutdownTimeoutMs: ShutdownTimeoutMs,
+  tracing: TracingConfig
 })
 
 const faults = (error: ConfigError.ConfigError): ReadonlyArray<string> => {

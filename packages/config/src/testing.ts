@@ -38,7 +38,8 @@ export interface Run {
 export const withoutConfiguration = (): Record<string, string> =>
   Object.fromEntries(
     Object.entries(process.env).filter((entry): entry is [string, string] =>
-      entry[1] !== undefined && !entry[0].startsWith("TESSERA_") && !["DATABASE_URL", "PORT", "HOST"].includes(entry[0])
+      entry[1] !== undefined && !entry[0].startsWith("TESSERA_") && !entry[0].startsWith("OTEL_") &&
+        !["DATABASE_URL", "PORT", "HOST"].includes(entry[0])
     )
   )
 
@@ -136,6 +137,30 @@ export const misconfigurations: ReadonlyArray<Misconfiguration> = [
     name: "TESSERA_MAX_BODY_BYTES=0",
     env: { TESSERA_MAX_BODY_BYTES: "0" },
     line: /^tessera: invalid configuration: TESSERA_MAX_BODY_BYTES must be a positive whole number of bytes \(got "0"\)$/,
+    secrets: []
+  },
+  {
+    name: "an unknown TESSERA_LOG_FORMAT",
+    env: { TESSERA_LOG_FORMAT: "xml" },
+    line: /^tessera: invalid configuration: TESSERA_LOG_FORMAT must be one of json, pretty \(got "xml"\)$/,
+    secrets: []
+  },
+  {
+    name: "TESSERA_SHUTDOWN_TIMEOUT=soon",
+    env: { TESSERA_SHUTDOWN_TIMEOUT: "soon" },
+    line: /^tessera: invalid configuration: TESSERA_SHUTDOWN_TIMEOUT must be a duration in seconds or milliseconds/,
+    secrets: []
+  },
+  {
+    name: "a non-HTTP OTEL_EXPORTER_OTLP_ENDPOINT",
+    env: { OTEL_EXPORTER_OTLP_ENDPOINT: "grpc://collector:4317" },
+    line: /^tessera: invalid configuration: OTEL_EXPORTER_OTLP_ENDPOINT must be an http:\/\/ or https:\/\/ URL$/,
+    secrets: []
+  },
+  {
+    name: "an empty OTEL_SERVICE_NAME",
+    env: { OTEL_SERVICE_NAME: " " },
+    line: /^tessera: invalid configuration: OTEL_SERVICE_NAME must be a name, not empty$/,
     secrets: []
   },
   {

@@ -7,7 +7,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { formatToken } from "@tessera/domain"
 import { ConfigProvider, Effect, Either, Option, Redacted } from "effect"
 import { randomBytes } from "node:crypto"
-import { describeConfigError, MaxBodyBytes, TesseraConfig } from "../src/index.js"
+import { describeConfigError, LogFormatConfig, MaxBodyBytes, ShutdownTimeoutMs, TesseraConfig, TracingConfig } from "../src/index.js"
 
 const read = <A>(config: Effect.Effect<A, any>, env: Record<string, string>) =>
   config.pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))), Effect.either)
@@ -45,6 +45,23 @@ describe("TesseraConfig", () => {
         const error = yield* Effect.flip(read(MaxBodyBytes, { TESSERA_MAX_BODY_BYTES: bad }).pipe(Effect.flatten))
         expect(describeConfigError(error)).toMatch(/^invalid configuration: TESSERA_MAX_BODY_BYTES must be a positive whole number/)
       }
+    }))
+
+  it.effect("TESSERA_LOG_FORMAT, TESSERA_SHUTDOWN_TIMEOUT and the OTLP endpoint", () =>
+    Effect.gen(function*() {
+      expect(yield* read(LogFormatConfig, { TESSERA_LOG_FORMAT: "pretty" })).toEqual(Either.right("pretty"))
+      expect(yield* read(LogFormatConfig, {})).toEqual(Either.right(process.stdout.isTTY === true ? "pretty" : "json"))
+      expect(yield* read(ShutdownTimeoutMs, {})).toEqual(Either.right(25_000))
+      expect(yield* read(ShutdownTimeoutMs, { TESSERA_SHUTDOWN_TIMEOUT: "10" })).toEqual(Either.right(10_000))
+      expect(yield* read(ShutdownTimeoutMs, { TESSERA_SHUTDOWN_TIMEOUT: "1500ms" })).toEqual(Either.right(1500))
+      for (const bad of ["", "-1", "1.5s", "1m", "7200s"]) {
+        const error = yield* Effect.flip(read(ShutdownTimeoutMs, { TESSERA_SHUTDOWN_TIMEOUT: bad }).pipe(Effect.flatten))
+        expect(describeConfigError(error)).toMatch(/^invalid configuration: TESSERA_SHUTDOWN_TIMEOUT must be a duration/)
+      }
+      expect(yield* read(TracingConfig, {})).toEqual(Either.right(Option.none()))
+      expect(yield* read(TracingConfig, { OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318/" })).toEqual(
+        Either.right(Option.some({ endpoint: "http://collector:4318", serviceName: "tessera" }))
+      )
     }))
 
   it.effect("every fault is named on one line, and no secret value is in it", () =>

@@ -14,7 +14,7 @@
 import { SqlClient } from "@effect/sql"
 import { SqlError } from "@effect/sql/SqlError"
 import { PgClient } from "@effect/sql-pg"
-import { loadMigrations, migrationsOf, type MigrationDialect, PortsLive } from "@tessera/store-sql"
+import { loadMigrations, migrationsOf, type MigrationDialect, PortsLive, PoolUsage } from "@tessera/store-sql"
 import { Duration, Effect, Layer, Redacted } from "effect"
 import pg from "pg"
 
@@ -108,9 +108,20 @@ const pool = (options: PgOptions) =>
     return opened
   })
 
-/** A `SqlClient` on the PostgreSQL database at `url`. */
-export const clientLayer = (options: PgOptions): Layer.Layer<SqlClient.SqlClient> =>
-  PgClient.layerFromPool({ acquire: pool(options), applicationName: "tessera" }).pipe(Layer.orDie)
+/** A `SqlClient` on the PostgreSQL database at `url`, and the usage of its pool (`PoolUsage`). */
+export const clientLayer = (options: PgOptions): Layer.Layer<SqlClient.SqlClient | PoolUsage> =>
+  Layer.unwrapScoped(Effect.map(pool(options), (opened) =>
+    Layer.merge(
+      PgClient.layerFromPool({ acquire: Effect.succeed(opened), applicationName: "tessera" }),
+      Layer.succeed(PoolUsage, {
+        read: () => ({
+          max: opened.options.max ?? 10,
+          open: opened.totalCount,
+          inUse: opened.totalCount - opened.idleCount,
+          waiting: opened.waitingCount
+        })
+      })
+    ))).pipe(Layer.orDie)
 
 /** Every port on PostgreSQL, plus its `SqlClient`. */
 export const layer = (options: PgOptions) => PortsLive.pipe(Layer.provideMerge(clientLayer(options)))

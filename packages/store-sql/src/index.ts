@@ -17,6 +17,7 @@ import { EventWakeupsLive } from "./wakeups.js"
 import { WorkspaceStoreLive } from "./workspaces.js"
 
 export * from "./migrations.js"
+export * from "./pool.js"
 export * from "./sqlErrors.js"
 
 /** All ports, given a `SqlClient`. */

@@ -12,10 +12,10 @@ import * as Reactivity from "@effect/experimental/Reactivity"
 import { SqlClient } from "@effect/sql"
 import * as Statement from "@effect/sql/Statement"
 import { SqliteClient } from "@effect/sql-sqlite-node"
-import { loadMigrations, migrationsOf, type MigrationDialect, PortsLive } from "@tessera/store-sql"
+import { loadMigrations, migrationsOf, type MigrationDialect, PortsLive, PoolUsage } from "@tessera/store-sql"
 import { mkdirSync } from "node:fs"
 import { dirname } from "node:path"
-import { Effect, Layer, Schema } from "effect"
+import { Context, Effect, Layer, Schema } from "effect"
 import { turns } from "./transactor.js"
 
 export const migrationsDir = migrationsOf(import.meta.url)
@@ -58,11 +58,10 @@ export const BUSY_TIMEOUT_MS = 15_000
 /**
  * A `SqlClient` on `filename` whose transactions begin `IMMEDIATE`. Its one
  * connection is taken by statements and transactions in arrival order
- * (`transactor.ts`).
+ * (`transactor.ts`); `PoolUsage` says whether it is held and how many wait.
  */
-export const clientLayer = (filename: string): Layer.Layer<SqlClient.SqlClient> =>
-  Layer.scoped(
-    SqlClient.SqlClient,
+export const clientLayer = (filename: string): Layer.Layer<SqlClient.SqlClient | PoolUsage> =>
+  Layer.scopedContext(
     Effect.gen(function*() {
       if (filename !== ":memory:") mkdirSync(dirname(filename), { recursive: true })
       const base = yield* SqliteClient.make({ filename })
@@ -70,14 +69,20 @@ export const clientLayer = (filename: string): Layer.Layer<SqlClient.SqlClient> 
       yield* base.unsafe("PRAGMA foreign_keys = ON")
       yield* base.unsafe("PRAGMA synchronous = NORMAL")
       // held for the client's lifetime: from here on `turns` alone decides who runs on it
-      const { take } = turns(yield* base.reserve)
-      return yield* SqlClient.make({
+      const { take, usage } = turns(yield* base.reserve)
+      const client = yield* SqlClient.make({
         acquirer: take,
         transactionAcquirer: take,
         compiler: Statement.makeCompilerSqlite(),
         spanAttributes: [["db.system.name", "sqlite"]],
         beginTransaction: "BEGIN IMMEDIATE"
       })
+      return Context.make(SqlClient.SqlClient, client).pipe(Context.add(PoolUsage, {
+        read: () => {
+          const { busy, waiting } = usage()
+          return { max: 1, open: 1, inUse: busy ? 1 : 0, waiting }
+        }
+      }))
     }).pipe(Effect.orDie)
   ).pipe(Layer.provide(Reactivity.layer))
 

@@ -53,5 +53,7 @@ export const turns = <C>(connection: C) => {
   const take: Effect.Effect<C, never, Scope.Scope> = Effect.uninterruptibleMask((restore) =>
     Effect.zipRight(restore(wait), Effect.as(Effect.flatMap(Effect.scope, (scope) => Scope.addFinalizer(scope, Effect.sync(release))), connection))
   )
-  return { take }
+  /** Whether the connection is held, and how many wait for it. */
+  const usage = () => ({ busy, waiting: waiting.size })
+  return { take, usage }
 }
