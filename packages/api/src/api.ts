@@ -42,7 +42,7 @@ import {
   WorkspaceRole
 } from "@tessera/domain"
 import type { HttpMethod } from "@effect/platform/HttpMethod"
-import { Context, Either, Encoding, ParseResult, Redacted, Schema } from "effect"
+import { Context, Redacted, Schema } from "effect"
 import * as Errors from "./errors.js"
 import { ListCursor } from "./pages.js"
 import { EventStreamGroup } from "./stream.js"
@@ -814,33 +814,10 @@ export class ResourcesGroup extends HttpApiGroup.make("resources")
 
 // --- access: who has access, why, and what a user can reach --------------
 
-/**
- * An opaque page cursor: the `next_cursor` of the page before, passed back
- * as it came. Decoding checks its shape only; a cursor names a place in the
- * order, never a right, so any well-formed one is safe to accept.
- */
-const cursor = <A, I>(key: Schema.Schema<A, I>, name: string) => {
-  const json = Schema.parseJson(key)
-  const decodeKey = Schema.decodeUnknownEither(json)
-  const encodeKey = Schema.encodeSync(json)
-  return Schema.transformOrFail(Schema.String, Schema.typeSchema(key), {
-    strict: true,
-    decode: (text, _, ast) => {
-      const decoded = Either.flatMap(Encoding.decodeBase64UrlString(text), (text) => decodeKey(text))
-      return Either.isRight(decoded) ? ParseResult.succeed(decoded.right) : ParseResult.fail(new ParseResult.Type(ast, text))
-    },
-    encode: (k) => ParseResult.succeed(Encoding.encodeBase64Url(encodeKey(k)))
-  }).annotations({
-    identifier: name,
-    message: () => ({ message: "must be the next_cursor of a previous page", override: true }),
-    jsonSchema: { type: "string", description: "An opaque cursor: a previous page's `next_cursor`, as it came." }
-  })
-}
-
 /** Where a page of principals starts: after this role and user. */
-export const PrincipalsCursor = cursor(Schema.Struct({ role: ResourceRole, user_id: UserId }), "PrincipalsCursor")
+export const PrincipalsCursor = ListCursor("principals", Schema.Struct({ role: ResourceRole, user_id: UserId }))
 /** Where a page of reachable resources starts: after this resource id. */
-export const ReachableCursor = cursor(Schema.Struct({ after: ResourceId }), "ReachableCursor")
+export const ReachableCursor = ListCursor("reachable", Schema.Struct({ after: ResourceId }))
 
 const pageLimit = param(IntegerParam(1, 1000))
 

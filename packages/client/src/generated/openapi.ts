@@ -961,7 +961,7 @@ export interface components {
         };
         /** @description An opaque cursor of this list (roots): a previous page's `next_cursor`, passed back as it came. */
         RootsCursor: string;
-        /** @description An opaque cursor: a previous page's `next_cursor`, as it came. */
+        /** @description An opaque cursor of this list (principals): a previous page's `next_cursor`, passed back as it came. */
         PrincipalsCursor: string;
         PrincipalsPage: {
             principals: components["schemas"]["ResourcePrincipal"][];
@@ -1005,7 +1005,7 @@ export interface components {
             /** @enum {string} */
             role: "reader" | "editor";
         };
-        /** @description An opaque cursor: a previous page's `next_cursor`, as it came. */
+        /** @description An opaque cursor of this list (reachable): a previous page's `next_cursor`, passed back as it came. */
         ReachableCursor: string;
         ReachablePage: {
             resources: components["schemas"]["Resource"][];
