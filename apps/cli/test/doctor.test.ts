@@ -7,7 +7,7 @@
 import { createResource, createWorkspace, grantAccess } from "@tessera/domain"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import { execute, jsonOf, onStore, pgStore, snapshot, sqliteStore, storeWithUsers, tessera } from "./support.js"
+import { execute, jsonOf, onStore, pgStore, snapshot, sqliteStore, storeWithUsers, tessera, tesseraOnTerminal } from "./support.js"
 
 /** Each test runs the binary a few times; a loaded machine starts it slowly. */
 const TIMEOUT = 180_000
@@ -32,6 +32,17 @@ describe.each([["SQLite", sqliteStore], ["PostgreSQL", pgStore]] as const)("doct
     const report = jsonOf(await cli("doctor", "--json"))
     expect(report).toMatchObject({ ok: true, violations: [], truncated: false })
     expect(report.checked).toMatchObject({ users: 3, workspaces: 4, resources: 2, accesses: 2 })
+  }, TIMEOUT)
+
+  it("on a terminal it shows its progress, then clears it; with --json it shows none", async () => {
+    const [human, json] = await Promise.all([tesseraOnTerminal(store.env, "doctor"), tesseraOnTerminal(store.env, "doctor", "--json")])
+    expect(human.code).toBe(0)
+    expect(human.stdout).toMatch(/\r\u001b\[Kchecking… \d+ rows/)
+    expect(human.stdout).toContain("\r\u001b[K")
+    expect(human.stdout).toMatch(/no violations/)
+    expect(json.code).toBe(0)
+    expect(json.stdout).not.toContain("checking")
+    expect(JSON.parse(json.stdout.trim())).toMatchObject({ ok: true })
   }, TIMEOUT)
 
   it("a root with no owner exits 2, listed with its ids; nothing changes; repaired, exit 0 again", async () => {

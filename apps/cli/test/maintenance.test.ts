@@ -7,7 +7,7 @@
  */
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { type Env, execute, jsonOf, pgStore, sqliteStore, tessera, textOf, type TestStore } from "./support.js"
+import { type Env, execute, jsonOf, pgStore, sqliteStore, tessera, tesseraOnTerminal, textOf, type TestStore } from "./support.js"
 
 const stores = [["SQLite", sqliteStore], ["PostgreSQL", pgStore]] as const
 
@@ -110,7 +110,15 @@ describe.each(stores)("maintenance over many pages on %s", (_, makeStore) => {
   }, 180_000)
 
   it("purge-expired lists every invite in JSON and the count with the first hundred in a table, then records them all", async () => {
-    const [json, human] = await Promise.all([cli("invites", "purge-expired", "--json"), cli("invites", "purge-expired")])
+    const [json, human, onTerminal] = await Promise.all([
+      cli("invites", "purge-expired", "--json"),
+      cli("invites", "purge-expired"),
+      tesseraOnTerminal(env, "invites", "purge-expired")
+    ])
+    // on a terminal, the count so far after each page, cleared before the report; in a pipe, none
+    expect(onTerminal.stdout).toContain(`\r\u001b[Kfinding expired invites… ${EXPIRED}`)
+    expect(onTerminal.stdout).toContain(`${EXPIRED} pending invite(s) past their expiry`)
+    expect(human.stderr).toBe("")
     const report = jsonOf(json)
     expect(Object.keys(report)).toEqual(["dry_run", "invites"])
     const ids = (report.invites as Array<{ id: string }>).map((i) => i.id)

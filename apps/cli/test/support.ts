@@ -46,6 +46,24 @@ export const tessera = (env: Env, ...args: ReadonlyArray<string>): Promise<Run> 
     child.on("close", (code) => resolve({ code, stdout, stderr }))
   })
 
+/**
+ * Runs `tessera <args>` on a pseudo-terminal (`script` from util-linux), as
+ * an operator at a terminal would: stdout and stderr are both the terminal,
+ * so the run's `stdout` holds everything it printed, in order.
+ */
+export const tesseraOnTerminal = (env: Env, ...args: ReadonlyArray<string>): Promise<Run> =>
+  new Promise((resolve, reject) => {
+    const quote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`
+    const command = [process.execPath, ...bin, ...args].map(quote).join(" ")
+    const child = spawn("script", ["-qec", command, "/dev/null"], { cwd: repoRoot, env: { ...inherited, ...env } })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk))
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk))
+    child.on("error", reject)
+    child.on("close", (code) => resolve({ code, stdout, stderr }))
+  })
+
 /** Asserts a successful run and returns its stdout parsed as JSON. */
 export const jsonOf = (run: Run): any => {
   expect(run.stderr).toBe("")

@@ -13,7 +13,7 @@ import { Command } from "@effect/cli"
 import { CHECKED_TABLES, DOCTOR_CHECKS, type DoctorCheck, runDoctor, SystemActor } from "@tessera/domain"
 import { Effect } from "effect"
 import { table } from "./output.js"
-import { json, present } from "./shared.js"
+import { json, present, terminalProgress } from "./shared.js"
 
 /** The exit status of a check that found violations: distinct from 1, which means the check itself failed. */
 export const VIOLATIONS_FOUND = 2
@@ -23,7 +23,10 @@ const idList = (ids: Readonly<Record<string, string | ReadonlyArray<string>>>) =
 
 export const doctor = Command.make("doctor", { json }, ({ json }) =>
   Effect.gen(function*() {
-    const report = yield* runDoctor(SystemActor)
+    const progress = terminalProgress(json)
+    const report = yield* runDoctor(SystemActor, {
+      onPage: (checked) => progress.show(`checking… ${Object.values(checked).reduce((sum, n) => sum + n, 0)} rows`)
+    }).pipe(Effect.ensuring(progress.done))
     const total = Object.values(report.counts).reduce((sum, n) => sum + (n ?? 0), 0)
     const checked = CHECKED_TABLES.map((name) => `${report.checked[name]} ${name.replace(/_/g, " ")}`).join(", ")
     yield* present(json, {

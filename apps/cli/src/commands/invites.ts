@@ -25,7 +25,7 @@ import {
 } from "@tessera/domain"
 import { Console, Effect, Option, Redacted, Schema, Stream } from "effect"
 import { fields, table } from "./output.js"
-import { decodeFlags, givenFlags, json, present, presentJsonPages } from "./shared.js"
+import { decodeFlags, givenFlags, json, present, presentJsonPages, terminalProgress } from "./shared.js"
 
 const encodeInvite = (invite: Invite) => Schema.encodeSync(Invite)(invite)
 
@@ -120,11 +120,12 @@ const purgeExpired = Command.make("purge-expired", { apply, json }, ({ apply, js
     if (json) return yield* presentJsonPages({ dry_run: !apply }, "invites", Stream.map(pages, (page) => page.map(encodeInvite)), () => ({}))
     let found = 0
     const shown: Array<Invite> = []
-    yield* Stream.runForEach(pages, (page) =>
-      Effect.sync(() => {
-        found += page.length
-        shown.push(...page.slice(0, SHOWN - shown.length))
-      }))
+    const progress = terminalProgress(json)
+    yield* Stream.runForEach(pages, (page) => {
+      found += page.length
+      shown.push(...page.slice(0, SHOWN - shown.length))
+      return progress.show(`${apply ? "recording" : "finding"} expired invites… ${found}`)
+    }).pipe(Effect.ensuring(progress.done))
     const more = found - shown.length
     yield* Console.log(
       [

@@ -51,6 +51,19 @@ export const resolveUser = (ref: string): Effect.Effect<UserId, InvalidArguments
 export const present = (json: boolean, output: { readonly data: () => unknown; readonly human: () => string }) =>
   Console.log(json ? JSON.stringify(output.data()) : output.human())
 
+/**
+ * Progress of a long command on a terminal: one line on stderr, rewritten by
+ * each `show` and cleared by `done`. Never under `--json`, and never when
+ * stderr is a file or a pipe.
+ */
+export const terminalProgress = (json: boolean) => {
+  const on = !json && process.stderr.isTTY === true
+  return {
+    show: (text: string): Effect.Effect<void> => (on ? Effect.sync(() => void process.stderr.write(`\r\u001b[K${text}`)) : Effect.void),
+    done: on ? Effect.sync(() => void process.stderr.write("\r\u001b[K")) : Effect.void
+  }
+}
+
 /** Writes text on stdout as it is (no newline added); synchronous on files and pipes, so nothing piles up. */
 export const write = (text: string) => Effect.sync(() => void process.stdout.write(text))
 

@@ -112,6 +112,8 @@ export interface DoctorReport {
 export const runDoctor = Effect.fn("runDoctor")(function*(actor: Actor, options: {
   readonly pageSize?: number | undefined
   readonly maxListed?: number | undefined
+  /** Told after each page the rows checked so far, e.g. to show progress. */
+  readonly onPage?: ((checked: Readonly<Record<CheckedTable, number>>) => Effect.Effect<void>) | undefined
 } = {}) {
   yield* requireSystemAdmin(actor)
   const pageSize = Math.min(Math.max(Math.floor(options.pageSize ?? DEFAULT_DOCTOR_PAGE), 1), MAX_DOCTOR_PAGE)
@@ -122,14 +124,15 @@ export const runDoctor = Effect.fn("runDoctor")(function*(actor: Actor, options:
   const counts: Partial<Record<DoctorCheck, number>> = {}
   const checked = Object.fromEntries(CHECKED_TABLES.map((table) => [table, 0])) as Record<CheckedTable, number>
   let total = 0
-  yield* Stream.runForEach(inspector.inspect({ now: at, pageSize }), (page) =>
-    Effect.sync(() => {
-      for (const [table, rows] of Object.entries(page.checked) as Array<[CheckedTable, number]>) checked[table] += rows
-      for (const violation of page.violations) {
-        total++
-        counts[violation.check] = (counts[violation.check] ?? 0) + 1
-        if (violations.length < maxListed) violations.push(violation)
-      }
-    }))
+  const onPage = options.onPage
+  yield* Stream.runForEach(inspector.inspect({ now: at, pageSize }), (page) => {
+    for (const [table, rows] of Object.entries(page.checked) as Array<[CheckedTable, number]>) checked[table] += rows
+    for (const violation of page.violations) {
+      total++
+      counts[violation.check] = (counts[violation.check] ?? 0) + 1
+      if (violations.length < maxListed) violations.push(violation)
+    }
+    return onPage === undefined ? Effect.void : onPage(checked)
+  })
   return { ok: total === 0, violations, counts, truncated: total > violations.length, checked } satisfies DoctorReport
 })
