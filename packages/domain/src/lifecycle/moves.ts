@@ -1,5 +1,5 @@
 /**
- * Moving a resource (SPEC §3.5 of the contract, restated in the docs): the
+ * Moving a resource (docs/domain.md#moves): the
  * tree, its accesses and the invites on the moved resource change together.
  * The move is classified by the pure `classifyMove` from the tree as it is
  * under the workspace's lock, before any write; refusals happen before

@@ -25,7 +25,7 @@ export interface RoleFacts {
 }
 
 /**
- * The effective role (SPEC §3.4): the highest of the direct accesses on the
+ * The effective role (docs/domain.md#resources): the highest of the direct accesses on the
  * resource and its ancestors, `administrator` for a workspace admin, the link
  * role where a node on the path is shared with the workspace and the user is
  * a member, and a presented share link's role. A revoked node on the path
@@ -58,7 +58,7 @@ export interface MovePlan {
   readonly rootAfter: ResourceId
   readonly wasRoot: boolean
   readonly becomesRoot: boolean
-  /** The move leaves its permission scope (SPEC §3.5). */
+  /** The move leaves its permission scope (docs/domain.md#moves). */
   readonly scopeChanged: boolean
 }
 
