@@ -27,7 +27,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
 import pg from "pg"
-import { Bench } from "tinybench"
+import { race } from "./race.js"
 import { fillCheckData, TEAM_DEPTH, TEAM_SIZE, teamResource, userId } from "./check-data.js"
 
 export interface AccessMeasured {
@@ -236,33 +236,13 @@ const pgComparator = async (url: string): Promise<Comparator> => {
   }
 }
 
-const median = (values: ReadonlyArray<number>) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
-const percentile = (samples: ReadonlyArray<number>, p: number) =>
-  [...samples].sort((a, b) => a - b)[Math.min(samples.length - 1, Math.floor(samples.length * p))] ?? Number.NaN
-
-/** Tessera and the comparator alternated, `reps` times with the order swapped each time. */
-const race = async (options: AccessBenchOptions, tessera: () => Promise<unknown>, comparator: () => Promise<unknown>) => {
-  const hz = { tessera: [] as Array<number>, comparator: [] as Array<number> }
-  const samples = { tessera: [] as Array<number>, comparator: [] as Array<number> }
-  for (let rep = 0; rep < options.reps; rep++) {
-    const bench = new Bench({ time: options.time, iterations: options.iterations, warmupTime: 0, warmupIterations: 2 })
-    const order = rep % 2 === 0 ? (["tessera", "comparator"] as const) : (["comparator", "tessera"] as const)
-    for (const name of order) bench.add(name, name === "tessera" ? tessera : comparator)
-    await bench.warmup()
-    await bench.run()
-    for (const task of bench.tasks) {
-      const name = task.name as "tessera" | "comparator"
-      if (task.result === undefined || task.result.error !== undefined) throw new Error(`${name}: ${String(task.result?.error)}`)
-      hz[name].push(task.result.hz)
-      samples[name].push(...task.result.samples)
-    }
-  }
-  const measured = (name: "tessera" | "comparator"): AccessMeasured => ({
-    hz: median(hz[name]),
-    p50: percentile(samples[name], 0.5),
-    p99: percentile(samples[name], 0.99)
-  })
-  const result = { tessera: measured("tessera"), comparator: measured("comparator") }
+/** Tessera and the comparator alternated (`race.ts`); the ratio is of their median times. */
+const raceAccess = async (options: AccessBenchOptions, tessera: () => Promise<unknown>, comparator: () => Promise<unknown>) => {
+  const result = await race(
+    { reps: options.reps, bench: { time: options.time, iterations: options.iterations, warmupTime: 0, warmupIterations: 2 } },
+    tessera,
+    comparator
+  )
   return { ...result, ratio: result.tessera.p50 / result.comparator.p50 }
 }
 
@@ -326,7 +306,7 @@ const accessBench = async <E>(
     if (principals.length < options.grants) fail(`${label}: ${principals.length} principals, fewer than the ${options.grants} grants`)
 
     const rows: Array<AccessRow> = []
-    const reachRace = await race(options, () => reach(null, PAGE), () => comparator.reachable(user, "", PAGE))
+    const reachRace = await raceAccess(options, () => reach(null, PAGE), () => comparator.reachable(user, "", PAGE))
     rows.push({
       store: label,
       workload: `reachable: first page, ${options.grants} grants`,
@@ -334,7 +314,7 @@ const accessBench = async <E>(
       total: reached.length,
       ...reachRace
     })
-    const panelRace = await race(options, () => panel(null, PAGE), () => comparator.principals(panelResource, START, PAGE))
+    const panelRace = await raceAccess(options, () => panel(null, PAGE), () => comparator.principals(panelResource, START, PAGE))
     rows.push({
       store: label,
       workload: `principals: first page, ${options.grants} inherited grants`,

@@ -18,15 +18,11 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
 import pg from "pg"
-import { Bench } from "tinybench"
 import { fillCheckData, PERSONAL_DEPTH, personalResource, REVOKED_EVERY, TEAM_SIZE, teamOf, teamResource, userId } from "./check-data.js"
+import { type ComparatorRow, comparatorRole, comparatorSql } from "./comparator.js"
+import { type Measured, race } from "./race.js"
 
-export interface Measured {
-  /** Operations per second (checks per second for the per-check rows). */
-  readonly hz: number
-  readonly p50: number
-  readonly p99: number
-}
+export type { Measured } from "./race.js"
 
 export interface CheckRow {
   readonly store: string
@@ -48,44 +44,6 @@ export interface BenchOptions {
 }
 
 /** What the comparator answers in one statement: status, revocation on the path and the best of each grant kind. */
-interface ComparatorRow {
-  readonly active: number | boolean | null
-  readonly revoked: number | boolean | null
-  readonly direct: number | null
-  readonly link: number | null
-  readonly workspace_role: "admin" | "member" | null
-}
-
-const ROLES: ReadonlyArray<ResourceRole> = ["reader", "commenter", "editor", "administrator", "owner"]
-const RANK_SQL = "CASE a.role WHEN 'reader' THEN 1 WHEN 'commenter' THEN 2 WHEN 'editor' THEN 3 WHEN 'administrator' THEN 4 WHEN 'owner' THEN 5 ELSE 0 END"
-const LINK_SQL = "CASE WHEN p.link_reach = 'workspace' THEN CASE p.link_role WHEN 'editor' THEN 3 ELSE 1 END ELSE 0 END"
-
-/** The comparator: SPEC §3.4 in one recursive query, aggregated in SQL ($1 the resource, $2 the user). */
-const comparatorSql = (dialect: "sqlite" | "pg") => {
-  const [res, usr] = dialect === "pg" ? ["$1", "$2"] : ["@res", "@usr"]
-  const flag = (expr: string) => (dialect === "pg" ? `bool_or(${expr})` : `MAX(${expr})`)
-  return `WITH RECURSIVE path (id, parent_id, workspace_id, revoked_at, link_reach, link_role, depth) AS (
-      SELECT id, parent_id, workspace_id, revoked_at, link_reach, link_role, 0 FROM resources WHERE id = ${res}
-      UNION ALL
-      SELECT r.id, r.parent_id, r.workspace_id, r.revoked_at, r.link_reach, r.link_role, p.depth + 1
-      FROM resources r JOIN path p ON r.id = p.parent_id
-    )
-    SELECT ${flag("u.id IS NOT NULL")} AS active, ${flag("p.revoked_at IS NOT NULL")} AS revoked,
-           MAX(${RANK_SQL}) AS direct, MAX(${LINK_SQL}) AS link, MAX(m.role) AS workspace_role
-    FROM path p
-    LEFT JOIN resource_accesses a ON a.resource_id = p.id AND a.user_id = ${usr}
-    LEFT JOIN workspace_members m ON p.depth = 0 AND m.workspace_id = p.workspace_id AND m.user_id = ${usr}
-    LEFT JOIN users u ON p.depth = 0 AND u.id = ${usr} AND u.status = 'active'`
-}
-
-const comparatorRole = (row: ComparatorRow | undefined): ResourceRole | null => {
-  if (row === undefined || !row.active || row.revoked) return null
-  let rank = row.direct ?? 0
-  if (row.workspace_role !== null) rank = Math.max(rank, row.link ?? 0)
-  if (row.workspace_role === "admin") rank = Math.max(rank, 4)
-  return rank === 0 ? null : ROLES[rank - 1]!
-}
-
 /** One hand-written query per check through the store's own driver: synchronous where the driver is (better-sqlite3). */
 export interface Comparator {
   readonly sync: boolean
@@ -156,45 +114,9 @@ const ratios = (r: { tessera: Measured; comparator: Measured }) => ({
   ratioP50: r.tessera.p50 / r.comparator.p50
 })
 
-const median = (values: ReadonlyArray<number>) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
-
-const percentile = (samples: ReadonlyArray<number>, p: number) => {
-  const sorted = [...samples].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? Number.NaN
-}
-
-/**
- * Runs `tessera` and `comparator` alternately (`reps` times, the order swapped each time); ops/s is the median
- * over the repetitions, multiplied by `perOp` (the checks one operation answers); p50/p99 over all samples.
- */
-const race = async (
-  options: BenchOptions,
-  perOp: number,
-  tessera: () => Promise<unknown>,
-  comparator: () => unknown
-): Promise<{ tessera: Measured; comparator: Measured }> => {
-  const hz = { tessera: [] as Array<number>, comparator: [] as Array<number> }
-  const samples = { tessera: [] as Array<number>, comparator: [] as Array<number> }
-  for (let rep = 0; rep < options.reps; rep++) {
-    const bench = new Bench({ time: options.time, warmupTime: Math.min(200, options.time / 4), warmupIterations: 5 })
-    const order = rep % 2 === 0 ? (["tessera", "comparator"] as const) : (["comparator", "tessera"] as const)
-    for (const name of order) bench.add(name, name === "tessera" ? tessera : comparator)
-    await bench.warmup()
-    await bench.run()
-    for (const task of bench.tasks) {
-      const name = task.name as "tessera" | "comparator"
-      if (task.result === undefined || task.result.error !== undefined) throw new Error(`${name}: ${String(task.result?.error)}`)
-      hz[name].push(task.result.hz * perOp)
-      samples[name].push(...task.result.samples)
-    }
-  }
-  const measured = (name: "tessera" | "comparator"): Measured => ({
-    hz: median(hz[name]),
-    p50: percentile(samples[name], 0.5),
-    p99: percentile(samples[name], 0.99)
-  })
-  return { tessera: measured("tessera"), comparator: measured("comparator") }
-}
+/** Tessera and the comparator alternated (`race.ts`) with this workload's tinybench settings. */
+const raceChecks = (options: BenchOptions, perOp: number, tessera: () => Promise<unknown>, comparator: () => unknown) =>
+  race({ reps: options.reps, perOp, bench: { time: options.time, warmupTime: Math.min(200, options.time / 4), warmupIterations: 5 } }, tessera, comparator)
 
 /**
  * The check workloads on the store `layer` provides (filled with `users` users by `check-data.ts`), against
@@ -226,7 +148,7 @@ export const checkBench = async <E>(
     for (const [depth, pairs] of singles) {
       let a = 0
       let b = 0
-      const result = await race(
+      const result = await raceChecks(
         options,
         1,
         () => ask([pairs[a++ % pairs.length]!]),
@@ -236,7 +158,7 @@ export const checkBench = async <E>(
     }
     let a = 0
     let b = 0
-    const batch = await race(
+    const batch = await raceChecks(
       options,
       100,
       () => ask(batches[a++ % batches.length]!),

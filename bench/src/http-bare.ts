@@ -12,6 +12,7 @@ import Database from "better-sqlite3"
 import { createHash } from "node:crypto"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import pg from "pg"
+import { type ComparatorRow, comparatorRole, comparatorSql } from "./comparator.js"
 
 const [store, where] = process.argv.slice(2)
 const portArg = process.env["PORT"]
@@ -31,47 +32,12 @@ interface Owner {
   readonly revoked_at: string | null
 }
 
-interface RoleRow {
-  readonly active: number | boolean | null
-  readonly revoked: number | boolean | null
-  readonly direct: number | null
-  readonly link: number | null
-  readonly workspace_role: "admin" | "member" | null
-}
 
 /** Tessera's key lookup (`ApiKeyStore.findActiveOwner`), statement for statement. */
 const ownerSql = (p: string) =>
   `SELECT k.id AS key_id, u.id, u.handle, u.role, u.status, u.sign_pub, u.kex_pub, u.created_at, u.revoked_at
    FROM api_keys k JOIN users u ON u.id = k.user_id
    WHERE k.digest = ${p} AND u.status = 'active'`
-
-const RANK = "CASE a.role WHEN 'reader' THEN 1 WHEN 'commenter' THEN 2 WHEN 'editor' THEN 3 WHEN 'administrator' THEN 4 WHEN 'owner' THEN 5 ELSE 0 END"
-const LINK = "CASE WHEN p.link_reach = 'workspace' THEN CASE p.link_role WHEN 'editor' THEN 3 ELSE 1 END ELSE 0 END"
-
-/** The comparator of `checks.ts`: the user's status and role on a resource in one recursive query. */
-const roleSql = (res: string, usr: string, flag: (expr: string) => string) =>
-  `WITH RECURSIVE path (id, parent_id, workspace_id, revoked_at, link_reach, link_role, depth) AS (
-     SELECT id, parent_id, workspace_id, revoked_at, link_reach, link_role, 0 FROM resources WHERE id = ${res}
-     UNION ALL
-     SELECT r.id, r.parent_id, r.workspace_id, r.revoked_at, r.link_reach, r.link_role, p.depth + 1
-     FROM resources r JOIN path p ON r.id = p.parent_id
-   )
-   SELECT ${flag("u.id IS NOT NULL")} AS active, ${flag("p.revoked_at IS NOT NULL")} AS revoked,
-          MAX(${RANK}) AS direct, MAX(${LINK}) AS link, MAX(m.role) AS workspace_role
-   FROM path p
-   LEFT JOIN resource_accesses a ON a.resource_id = p.id AND a.user_id = ${usr}
-   LEFT JOIN workspace_members m ON p.depth = 0 AND m.workspace_id = p.workspace_id AND m.user_id = ${usr}
-   LEFT JOIN users u ON p.depth = 0 AND u.id = ${usr} AND u.status = 'active'`
-
-const ROLES: ReadonlyArray<ResourceRole> = ["reader", "commenter", "editor", "administrator", "owner"]
-
-const roleOf = (row: RoleRow | undefined): ResourceRole | null => {
-  if (row === undefined || !row.active || row.revoked) return null
-  let rank = row.direct ?? 0
-  if (row.workspace_role !== null) rank = Math.max(rank, row.link ?? 0)
-  if (row.workspace_role === "admin") rank = Math.max(rank, 4)
-  return rank === 0 ? null : ROLES[rank - 1]!
-}
 
 interface Queries {
   readonly owner: (digest: string) => Promise<Owner | undefined>
@@ -81,10 +47,10 @@ interface Queries {
 const sqliteQueries = (file: string): Queries => {
   const db = new Database(file)
   const owner = db.prepare<[string], Owner>(ownerSql("?"))
-  const role = db.prepare<{ res: string; usr: string }, RoleRow>(roleSql("@res", "@usr", (e) => `MAX(${e})`))
+  const role = db.prepare<{ res: string; usr: string }, ComparatorRow>(comparatorSql("sqlite"))
   return {
     owner: async (digest) => owner.get(digest),
-    role: async (res, usr) => roleOf(role.get({ res, usr }))
+    role: async (res, usr) => comparatorRole(role.get({ res, usr }))
   }
 }
 
@@ -92,10 +58,10 @@ const sqliteQueries = (file: string): Queries => {
 const pgQueries = (url: string): Queries => {
   const pool = new pg.Pool({ connectionString: url, max: 10 })
   const owner = ownerSql("$1")
-  const role = roleSql("$1", "$2", (e) => `bool_or(${e})`)
+  const role = comparatorSql("pg")
   return {
     owner: async (digest) => (await pool.query<Owner>({ name: "bare_owner", text: owner, values: [digest] })).rows[0],
-    role: async (res, usr) => roleOf((await pool.query<RoleRow>({ name: "bare_role", text: role, values: [res, usr] })).rows[0])
+    role: async (res, usr) => comparatorRole((await pool.query<ComparatorRow>({ name: "bare_role", text: role, values: [res, usr] })).rows[0])
   }
 }
 

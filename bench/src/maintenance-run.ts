@@ -10,13 +10,12 @@
  * (`maxRSS`, start-up included), what was reported, and what the database
  * was asked (statements, the most parameters one bound).
  */
-import { SqlClient } from "@effect/sql"
 import { cleanupPersonalWorkspaceMembersPages, deleteUser, purgeExpiredInvitesPages, SystemActor, type UserId } from "@tessera/domain"
 import { meterStatements } from "@tessera/store-sql/meter"
 import * as Pg from "@tessera/store-pg"
 import * as Sqlite from "@tessera/store-sqlite"
-import { performance } from "node:perf_hooks"
 import { Effect, Option, Redacted, Stream } from "effect"
+import { runMeasured } from "./measured.js"
 
 const [kind, location, op, arg] = process.argv.slice(2)
 if ((kind !== "sqlite" && kind !== "pg") || location === undefined || op === undefined) {
@@ -41,26 +40,4 @@ const operation = op === "cleanup"
   ? Effect.map(deleteUser(SystemActor, arg as UserId, Option.none()), (report): Record<string, unknown> => ({ ...report }))
   : Effect.dieMessage(`unknown operation ${op}`)
 
-const program = Effect.gen(function*() {
-  const sql = yield* SqlClient.SqlClient
-  yield* sql`SELECT 1`.pipe(Effect.orDie)
-  const before = process.memoryUsage().rss
-  let peak = before
-  const sampler = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage().rss)
-  }, 10)
-  const started = performance.now()
-  const { counts, result } = yield* meterStatements(operation)
-  const ms = performance.now() - started
-  clearInterval(sampler)
-  peak = Math.max(peak, process.memoryUsage().rss)
-  return { ms, rssBefore: before, rssPeak: peak, maxRss: process.resourceUsage().maxRSS * 1024, result, ...counts }
-})
-
-Effect.runPromise(program.pipe(Effect.provide(store))).then(
-  (result) => process.stdout.write(`${JSON.stringify(result)}\n`),
-  (error) => {
-    console.error(error)
-    process.exit(1)
-  }
-)
+runMeasured(Effect.map(meterStatements(operation), ({ counts, result }) => ({ result, ...counts })), store)

@@ -230,6 +230,22 @@ interface HalfWay {
   invitesCanceled: boolean
 }
 
+/** Records in `seen` what the cascade wrote before `method`, then dies in its place. */
+const lookThenDie = (
+  seen: HalfWay,
+  resources: Context.Tag.Service<ResourceStore>,
+  invites: Context.Tag.Service<InviteStore>,
+  invite: InviteId,
+  rootId: ResourceId,
+  method: string
+) =>
+  Effect.gen(function*() {
+    const root = yield* resources.findById(rootId)
+    seen.resourcesMarked = Option.isSome(root) && root.value.revoked_at !== null
+    seen.invitesCanceled = Option.exists(yield* invites.findById(invite), (i) => i.status === "canceled")
+    return yield* Effect.die(new Error(`injected: ${method}`))
+  })
+
 /** The store's InviteStore, except that canceling a subtree's invites dies, after looking at what was written before it. */
 const inviteCascadeDies = (seen: HalfWay, invite: InviteId) =>
   Layer.effect(
@@ -239,13 +255,7 @@ const inviteCascadeDies = (seen: HalfWay, invite: InviteId) =>
       const resources = yield* ResourceStore
       return InviteStore.of({
         ...live,
-        cancelPendingInSubtree: (rootId) =>
-          Effect.gen(function*() {
-            const root = yield* resources.findById(rootId)
-            seen.resourcesMarked = Option.isSome(root) && root.value.revoked_at !== null
-            seen.invitesCanceled = Option.exists(yield* live.findById(invite), (i) => i.status === "canceled")
-            return yield* Effect.die(new Error("injected: cancelPendingInSubtree"))
-          })
+        cancelPendingInSubtree: (rootId) => lookThenDie(seen, resources, live, invite, rootId, "cancelPendingInSubtree")
       })
     })
   )
@@ -260,13 +270,7 @@ const linkCascadeDies = (seen: HalfWay, invite: InviteId) =>
       const invites = yield* InviteStore
       return ShareLinkStore.of({
         ...live,
-        disableInSubtree: (rootId) =>
-          Effect.gen(function*() {
-            const root = yield* resources.findById(rootId)
-            seen.resourcesMarked = Option.isSome(root) && root.value.revoked_at !== null
-            seen.invitesCanceled = Option.exists(yield* invites.findById(invite), (i) => i.status === "canceled")
-            return yield* Effect.die(new Error("injected: disableInSubtree"))
-          })
+        disableInSubtree: (rootId) => lookThenDie(seen, resources, invites, invite, rootId, "disableInSubtree")
       })
     })
   )
