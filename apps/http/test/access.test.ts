@@ -7,33 +7,28 @@
 // from both lists at once; a share link's bearer never lists people.
 import { expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
-import { createResource, createTeam, people, type User } from "./fixtures/people.js"
-import { as, asAdmin, ok, type Reply, storeOf, type StoreName, served } from "./harness.js"
+import { createResource, createTeam, grantAccess, people, shareLink, type User } from "./fixtures/people.js"
+import { answers, as, asAdmin, type Reply, sdk, storeOf, type StoreName, served } from "./harness.js"
 
-const create = (user: User, workspaceId: string, title: string, parentId?: string, extra: Record<string, unknown> = {}) =>
-  Effect.map(createResource(user, workspaceId, title, parentId, extra), (r) => r.id as string)
+const create = (user: User, workspaceId: string, title: string, parentId?: string, extra: Parameters<typeof createResource>[4] = {}) =>
+  Effect.map(createResource(user, workspaceId, title, parentId, extra), (r) => r.id)
 
 const outcome = (reply: Reply) => [reply.status, reply.body?.error] as const
 
-/** Every page of a list, `limit` at a time, following `next_cursor`; the items of each page and the number of pages. */
-const allPages = (key: string, path: string, field: string, limit: number) =>
-  Effect.gen(function*() {
-    const items: Array<any> = []
-    let pages = 0
-    let cursor: string | undefined = undefined
-    for (;;) {
-      const sep = path.includes("?") ? "&" : "?"
-      const page: any = yield* ok(200, key, "GET", `${path}${sep}limit=${limit}${cursor === undefined ? "" : `&cursor=${cursor}`}`)
-      pages++
+/**
+ * Every page of a list, `limit` at a time, as the SDK follows `next_cursor`; the items of each page and the
+ * number of pages. Each page but the last is full; the last has no `next_cursor` key at all.
+ */
+const allPages = (field: string, limit: number, pages: AsyncIterable<any>) =>
+  Effect.promise(async () => {
+    const seen: Array<any> = []
+    for await (const page of pages) seen.push(page)
+    for (const [i, page] of seen.entries()) {
       expect(page[field].length).toBeLessThanOrEqual(limit)
-      items.push(...page[field])
-      if (page.next_cursor === undefined) {
-        expect(Object.keys(page)).not.toContain("next_cursor")
-        return { items, pages }
-      }
-      expect(page[field].length).toBe(limit)
-      cursor = page.next_cursor
+      if (i < seen.length - 1) expect([page[field].length, typeof page.next_cursor]).toEqual([limit, "string"])
+      else expect(Object.keys(page)).not.toContain("next_cursor")
     }
+    return { items: seen.flatMap((page) => page[field]), pages: seen.length }
   })
 
 /**
@@ -50,17 +45,17 @@ const panel = Effect.gen(function*() {
   const doc = yield* create(owner, ws, "doc", folder)
   const note = yield* create(owner, ws, "note", doc)
   const elsewhere = yield* create(owner, ws, "elsewhere")
-  const editorAccess = yield* ok(201, owner.key, "POST", `/v1/resources/${folder}/accesses`, { user_id: editor.id, role: "editor" })
-  const readerAccess = yield* ok(201, owner.key, "POST", `/v1/resources/${doc}/accesses`, { user_id: reader.id, role: "commenter" })
-  const link = yield* ok(201, owner.key, "PUT", `/v1/resources/${doc}/share-link`, { role: "reader" })
-  const ownerAccess = (yield* ok(200, owner.key, "GET", `/v1/resources/${folder}/accesses`)).accesses
-    .find((a: any) => a.user_id === owner.id)
+  const editorAccess = yield* grantAccess(owner, folder, editor, "editor")
+  const readerAccess = yield* grantAccess(owner, doc, reader, "commenter")
+  const link = yield* shareLink(owner, doc, "reader")
+  const { accesses } = yield* sdk(() => owner.client.GET("/v1/resources/{id}/accesses", { params: { path: { id: folder } } }))
+  const ownerAccess = accesses.find((a) => a.user_id === owner.id)!
   return {
     owner, editor, reader, member, outsider, ws, folder, doc, note, elsewhere,
-    editorAccess: editorAccess.id as string,
-    readerAccess: readerAccess.id as string,
-    ownerAccess: ownerAccess.id as string,
-    link: { id: link.share_link.id as string, token: link.token as string }
+    editorAccess: editorAccess.id,
+    readerAccess: readerAccess.id,
+    ownerAccess: ownerAccess.id,
+    link
   }
 })
 
@@ -71,7 +66,8 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
     it.effect("the share panel: every user with a role, the grants that give it, the links on the path", () =>
       Effect.gen(function*() {
         const p = yield* panel
-        const reply = yield* ok(200, p.owner.key, "GET", `/v1/resources/${p.doc}/principals`)
+        const principals = (id: string) => () => p.owner.client.GET("/v1/resources/{id}/principals", { params: { path: { id } } })
+        const reply = yield* answers(200, principals(p.doc))
         expect(reply).toEqual({
           principals: [
             {
@@ -95,8 +91,8 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
           share_links: [{ id: p.link.id, resource_id: p.doc, role: "reader" }]
         })
         // the note inherits it all, the doc's link included
-        const note = yield* ok(200, p.owner.key, "GET", `/v1/resources/${p.note}/principals`)
-        expect(note.principals.map((x: any) => [x.user_id, x.role])).toEqual(reply.principals.map((x: any) => [x.user_id, x.role]))
+        const note = yield* answers(200, principals(p.note))
+        expect(note.principals.map((x) => [x.user_id, x.role])).toEqual(reply.principals.map((x) => [x.user_id, x.role]))
         expect(note.share_links).toEqual(reply.share_links)
         // a system admin may always ask, and sees the same
         const asSystem = yield* asAdmin("GET", `/v1/resources/${p.doc}/principals`)
@@ -146,22 +142,25 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
     it.effect("what I can reach, and what another user can: the caller or a system admin", () =>
       Effect.gen(function*() {
         const p = yield* panel
-        const mine = yield* ok(200, p.editor.key, "GET", "/v1/me/resources?action=edit")
+        const reachable = (user: User, query: { action?: "read" | "edit" | "own"; workspace_id?: string } = {}) =>
+          answers(200, () => user.client.GET("/v1/me/resources", { params: { query } }))
+        const mine = yield* reachable(p.editor, { action: "edit" })
         expect(Object.keys(mine)).toEqual(["resources"])
         expect(idsOf(mine.resources)).toEqual([p.folder, p.doc, p.note].sort())
-        expect(mine.resources.find((r: any) => r.id === p.doc)).toMatchObject({ id: p.doc, title: "doc", workspace_id: p.ws })
+        expect(mine.resources.find((r) => r.id === p.doc)).toMatchObject({ id: p.doc, title: "doc", workspace_id: p.ws })
         // read is the default; the workspace link lets every member read the folder's subtree
-        expect(idsOf((yield* ok(200, p.member.key, "GET", "/v1/me/resources")).resources)).toEqual([p.folder, p.doc, p.note].sort())
-        expect(idsOf((yield* ok(200, p.member.key, "GET", "/v1/me/resources?action=edit")).resources)).toEqual([])
+        expect(idsOf((yield* reachable(p.member)).resources)).toEqual([p.folder, p.doc, p.note].sort())
+        expect(idsOf((yield* reachable(p.member, { action: "edit" })).resources)).toEqual([])
         // the owner, in one workspace or in all (their personal one is empty)
         const owned = [p.folder, p.doc, p.note, p.elsewhere].sort()
-        expect(idsOf((yield* ok(200, p.owner.key, "GET", `/v1/me/resources?action=own&workspace_id=${p.ws}`)).resources)).toEqual(owned)
-        expect(idsOf((yield* ok(200, p.owner.key, "GET", `/v1/me/resources?action=own&workspace_id=${p.owner.personal}`)).resources)).toEqual([])
+        expect(idsOf((yield* reachable(p.owner, { action: "own", workspace_id: p.ws })).resources)).toEqual(owned)
+        expect(idsOf((yield* reachable(p.owner, { action: "own", workspace_id: p.owner.personal })).resources)).toEqual([])
         // a system admin asks about anyone, and hears what they would
         const theirs = yield* asAdmin("GET", `/v1/users/${p.editor.id}/resources?action=edit`)
         expect([theirs.status, theirs.body]).toEqual([200, mine])
         // a user asks about themself by id too, but about nobody else
-        expect(yield* ok(200, p.editor.key, "GET", `/v1/users/${p.editor.id}/resources?action=edit`)).toEqual(mine)
+        expect(yield* answers(200, () =>
+          p.editor.client.GET("/v1/users/{id}/resources", { params: { path: { id: p.editor.id }, query: { action: "edit" } } }))).toEqual(mine)
         expect(outcome(yield* as(p.member.key, "GET", `/v1/users/${p.editor.id}/resources`))).toEqual([403, "forbidden"])
         expect(outcome(yield* asAdmin("GET", `/v1/users/usr_${"0".repeat(32)}/resources`))).toEqual([404, "not_found"])
         expect(outcome(yield* as(p.editor.key, "GET", "/v1/me/resources?action=fly"))).toEqual([400, "invalid_request"])
@@ -176,22 +175,26 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
         for (let i = 0; i < 7; i++) children.push(yield* create(owner, ws, `child ${i}`, root))
         const roles = ["reader", "commenter", "editor", "administrator", "reader"] as const
         for (const [i, user] of others.entries()) {
-          yield* ok(201, owner.key, "POST", `/v1/resources/${root}/accesses`, { user_id: user.id, role: roles[i] })
+          yield* grantAccess(owner, root, user, roles[i]!)
         }
         // reachable: 8 resources, in id order
         const expected = [root, ...children].sort()
-        const one = yield* allPages(owner.key, "/v1/me/resources?action=own", "resources", 1)
-        const thousand = yield* allPages(owner.key, "/v1/me/resources?action=own", "resources", 1000)
+        const reachable = (limit: number) =>
+          allPages("resources", limit, owner.client.pages("/v1/me/resources", { params: { query: { action: "own" } }, limit }))
+        const one = yield* reachable(1)
+        const thousand = yield* reachable(1000)
         expect(idsOf(one.items)).toEqual(expected)
         expect(one.pages).toBe(expected.length)
         expect(thousand).toEqual({ items: one.items, pages: 1 })
         // exactly a page's worth: the full page is the last
-        const exact = yield* allPages(owner.key, "/v1/me/resources?action=own", "resources", expected.length)
+        const exact = yield* reachable(expected.length)
         expect([idsOf(exact.items), exact.pages]).toEqual([expected, 1])
         // principals: 6 users, by role then id
         const path = `/v1/resources/${children[3]}/principals`
-        const single = yield* allPages(owner.key, path, "principals", 1)
-        const whole = yield* allPages(owner.key, path, "principals", 1000)
+        const principals = (limit: number) =>
+          allPages("principals", limit, owner.client.pages("/v1/resources/{id}/principals", { params: { path: { id: children[3]! } }, limit }))
+        const single = yield* principals(1)
+        const whole = yield* principals(1000)
         expect(single.items).toEqual(whole.items)
         expect([single.pages, whole.pages]).toEqual([6, 1])
         expect(new Set(single.items.map((x: any) => x.user_id)).size).toBe(6)
@@ -211,24 +214,28 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
     it.effect("a moved or revoked subtree leaves both lists at once", () =>
       Effect.gen(function*() {
         const p = yield* panel
-        const reach = (user: User) => Effect.map(ok(200, user.key, "GET", "/v1/me/resources"), (b) => idsOf(b.resources))
+        const reach = (user: User) => Effect.map(answers(200, () => user.client.GET("/v1/me/resources")), (b) => idsOf(b.resources))
         const principalIds = (id: string) =>
-          Effect.map(ok(200, p.owner.key, "GET", `/v1/resources/${id}/principals`), (b) => b.principals.map((x: any) => x.user_id).sort())
+          Effect.map(
+            answers(200, () => p.owner.client.GET("/v1/resources/{id}/principals", { params: { path: { id } } })),
+            (b) => b.principals.map((x) => x.user_id).sort()
+          )
         expect(yield* reach(p.editor)).toEqual([p.folder, p.doc, p.note].sort())
         expect(yield* principalIds(p.note)).toEqual([p.owner.id, p.editor.id, p.reader.id, p.member.id].sort())
         // the doc moves under `elsewhere`, which shares nothing: the folder's grants no longer reach it, and
         // leaving its root's scope took the doc's own access with it
-        const moved = yield* ok(200, p.owner.key, "POST", `/v1/resources/${p.doc}/move`, { target_id: p.elsewhere })
+        const moved = yield* answers(200, () =>
+          p.owner.client.POST("/v1/resources/{id}/move", { params: { path: { id: p.doc } }, body: { target_id: p.elsewhere } }))
         expect(moved.accesses_deleted).toBe(1)
         expect(yield* reach(p.editor)).toEqual([p.folder])
         expect(yield* reach(p.member)).toEqual([p.folder])
         expect(yield* reach(p.reader)).toEqual([p.folder])
         expect(yield* principalIds(p.note)).toEqual([p.owner.id])
-        yield* ok(201, p.owner.key, "POST", `/v1/resources/${p.doc}/accesses`, { user_id: p.reader.id, role: "reader" })
+        yield* grantAccess(p.owner, p.doc, p.reader, "reader")
         expect(yield* reach(p.reader)).toEqual([p.folder, p.doc, p.note].sort())
         expect(yield* principalIds(p.note)).toEqual([p.owner.id, p.reader.id].sort())
         // revoked: gone for everyone, and the panel is refused
-        yield* ok(200, p.owner.key, "DELETE", `/v1/resources/${p.doc}`)
+        yield* answers(200, () => p.owner.client.DELETE("/v1/resources/{id}", { params: { path: { id: p.doc } } }))
         expect(yield* reach(p.reader)).toEqual([p.folder])
         expect(idsOf((yield* asAdmin("GET", `/v1/users/${p.owner.id}/resources?action=own`)).body.resources)).toEqual([p.folder, p.elsewhere].sort())
         expect(outcome(yield* as(p.owner.key, "GET", `/v1/resources/${p.note}/principals`))).toEqual([410, "resource_revoked"])

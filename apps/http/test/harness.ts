@@ -1,8 +1,10 @@
 /**
  * Test harness: the real HTTP server on an ephemeral port over a fresh
  * store (a temp SQLite file or a fresh PostgreSQL database), migrated and
- * bootstrapped with a known admin key. Requests go over real sockets; the
- * event log is read as the admin reads it.
+ * bootstrapped with a known admin key. Requests go over real sockets:
+ * setup through the project's own SDK, `@tessera/client`, typed, each step
+ * failing the test with the `TesseraError` it met; the request under test
+ * as raw as the test needs it. The event log is read as the admin reads it.
  */
 import { expect } from "@effect/vitest"
 import { HttpApiBuilder, HttpServer } from "@effect/platform"
@@ -18,6 +20,7 @@ import { mkdtempSync } from "node:fs"
 import { createServer } from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { createClient, type Schemas, type TesseraClient, unwrap } from "@tessera/client"
 import { Context, Effect, Layer, Option, Redacted } from "effect"
 import { HttpAppLive } from "../src/server.js"
 
@@ -41,10 +44,17 @@ export const pgStore = (maxConnections = 40): Layer.Layer<ConfiguredStore> =>
 
 export const storeOf = (name: StoreName) => (name === "sqlite" ? sqliteStore() : pgStore())
 
-/** What a test needs: the server's base URL, the admin's key, and the store's SQL client for setup. */
+/**
+ * What a test needs: the server's base URL, the admin's key and an SDK
+ * client sending it, a client for any other bearer, and the store's SQL
+ * client.
+ */
 export class Served extends Context.Tag("test/Served")<Served, {
   readonly baseUrl: string
   readonly adminKey: string
+  readonly admin: TesseraClient
+  /** An SDK client sending `apiKey` (an API key or a share link's token), or no bearer. */
+  readonly client: (apiKey?: string) => TesseraClient
   readonly sql: SqlClient.SqlClient
 }>() {}
 
@@ -62,7 +72,9 @@ export const served = (store: Layer.Layer<ConfiguredStore>) => {
     Effect.gen(function*() {
       const address = (yield* HttpServer.HttpServer).address
       const port = address._tag === "TcpAddress" ? address.port : 0
-      return { baseUrl: `http://127.0.0.1:${port}`, adminKey, sql: yield* SqlClient.SqlClient }
+      const baseUrl = `http://127.0.0.1:${port}`
+      const client = (apiKey?: string) => createClient({ baseUrl, apiKey })
+      return { baseUrl, adminKey, admin: client(adminKey), client, sql: yield* SqlClient.SqlClient }
     })
   ).pipe(Layer.provideMerge(server), Layer.provideMerge(prepared), Layer.orDie)
 }
@@ -144,38 +156,39 @@ export const ok = (status: number, key: string, method: string, path: string, js
     return reply.body
   })
 
-/** One entry of the event log as the API lists it. */
-export interface Event {
-  readonly seq: number
-  readonly type: string
-  readonly actor: string
-  readonly workspace_id: string | null
-  readonly resource_id: string | null
-  readonly data: Record<string, unknown>
-}
+/** A setup step through the SDK: its data, or the test fails with the `TesseraError` (status and body) it threw. */
+export const sdk = <R extends { readonly data?: unknown; readonly error?: unknown; readonly response: Response }>(
+  call: () => Promise<R>
+) => Effect.promise(() => unwrap(call()))
 
-/** The seq of the newest event so far (the admin reads the whole log). */
-export const mark = Effect.gen(function*() {
-  let after = 0
-  for (;;) {
-    const page = yield* asAdmin("GET", `/v1/events?after=${after}&limit=1000`)
-    expect(page.status).toBe(200)
-    if (page.body.events.length === 0) return after
-    after = page.body.next_after
-  }
-})
-
-/** Every event after `since`, optionally only those of one workspace. */
-export const eventsSince = (since: number, workspaceId?: string) =>
-  Effect.gen(function*() {
-    const all: Array<Event> = []
-    let after = since
-    for (;;) {
-      const filter = workspaceId === undefined ? "" : `&workspace_id=${workspaceId}`
-      const page = yield* asAdmin("GET", `/v1/events?after=${after}&limit=1000${filter}`)
-      expect(page.status).toBe(200)
-      if (page.body.events.length === 0) return all
-      all.push(...page.body.events)
-      after = page.body.next_after
-    }
+/** A request through the SDK answered with exactly `status` (a test's subject, not only its setup): its typed data. */
+export const answers = <R extends { readonly data?: unknown; readonly error?: unknown; readonly response: Response }>(
+  status: number,
+  call: () => Promise<R>
+) =>
+  Effect.promise(async () => {
+    const reply = await call()
+    expect({ status: reply.response.status, error: reply.error }).toEqual({ status, error: undefined })
+    return reply.data as Exclude<R["data"], undefined>
   })
+
+/** A setup step as the bootstrapped system admin, through the SDK. */
+export const byAdmin = <R extends { readonly data?: unknown; readonly error?: unknown; readonly response: Response }>(
+  call: (admin: TesseraClient) => Promise<R>
+) => Effect.flatMap(Served, ({ admin }) => sdk(() => call(admin)))
+
+/** One entry of the event log as the API lists it. */
+export type Event = Schemas["Event"]
+
+/** Every event after `since`, optionally only those of one workspace, as the admin pages through the log. */
+export const eventsSince = (since: number, workspaceId?: string) =>
+  Effect.flatMap(Served, ({ admin }) =>
+    Effect.promise(async () => {
+      const all: Array<Event> = []
+      const query = { after: since, ...(workspaceId === undefined ? {} : { workspace_id: workspaceId }) }
+      for await (const page of admin.pages("/v1/events", { params: { query }, limit: 1000 })) all.push(...page.events)
+      return all
+    }))
+
+/** The seq of the newest event so far. */
+export const mark = Effect.map(eventsSince(0), (events) => events.at(-1)?.seq ?? 0)

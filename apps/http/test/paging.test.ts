@@ -14,7 +14,7 @@ import { expect, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
 import { randomBytes } from "node:crypto"
 import { Effect } from "effect"
-import { as, asAdmin, ok, Served, storeOf, type StoreName, served } from "./harness.js"
+import { as, asAdmin, byAdmin, Served, storeOf, type StoreName, served } from "./harness.js"
 
 const hex = () => randomBytes(16).toString("hex")
 const at = (n: number) => new Date(Date.UTC(2026, 0, 1) + n).toISOString()
@@ -262,6 +262,13 @@ const events: ListUnderTest = {
   ids: idsOf((sql) => sql`SELECT seq AS id FROM events`)
 }
 
+/** One page of a list as the admin reads it, raw (the request under test): it must be a 200; its body. */
+const read = (path: string) =>
+  Effect.map(asAdmin("GET", path), (reply) => {
+    expect(reply.status).toBe(200)
+    return reply.body
+  })
+
 /**
  * Pages through `list` with `limit`, inserting one item and deleting one
  * (a random one, seen or not) after every page, and checks what was seen:
@@ -277,8 +284,7 @@ const walk = (list: ListUnderTest, limit: number) =>
     let pages = 0
     for (;;) {
       const sep = list.path.includes("?") ? "&" : "?"
-      const page: any = yield* Effect.flatMap(Served, ({ adminKey }) =>
-        ok(200, adminKey, "GET", `${list.path}${sep}limit=${limit}${cursor === undefined ? "" : `&cursor=${cursor}`}`))
+      const page: any = yield* read(`${list.path}${sep}limit=${limit}${cursor === undefined ? "" : `&cursor=${cursor}`}`)
       pages++
       expect(page[list.field].length).toBeLessThanOrEqual(limit)
       seen.push(...page[list.field])
@@ -306,20 +312,26 @@ const walk = (list: ListUnderTest, limit: number) =>
     return { pages, seen: ids.length, survivors: survivors.length }
   })
 
-/** Every item of a list, `limit` at a time, following `next_cursor`; every page but the last is full. */
-const follow = (key: string, path: string, field: string, limit: number) =>
-  Effect.gen(function*() {
-    const items: Array<any> = []
-    let cursor: string | undefined = undefined
-    for (;;) {
-      const sep = path.includes("?") ? "&" : "?"
-      const page: any = yield* ok(200, key, "GET", `${path}${sep}limit=${limit}${cursor === undefined ? "" : `&cursor=${cursor}`}`)
-      items.push(...page[field])
-      if (page.next_cursor === undefined) return items
-      expect(page[field].length).toBe(limit)
-      cursor = page.next_cursor
-    }
+/** Every item of a list, `limit` at a time, as the SDK follows `next_cursor`; every page but the last is full. */
+const follow = (field: string, limit: number, pages: AsyncIterable<any>) =>
+  Effect.promise(async () => {
+    const seen: Array<any> = []
+    for await (const page of pages) seen.push(page)
+    for (const page of seen.slice(0, -1)) expect(page[field].length).toBe(limit)
+    return seen.flatMap((page) => page[field])
   })
+
+/** The system admin's own user id. */
+const adminId = Effect.map(byAdmin((admin) => admin.GET("/v1/me")), (me) => me.user.id)
+
+/** A team workspace of the admin's, and a resource in it; their ids. */
+const adminTeam = (name: string) => Effect.map(byAdmin((admin) => admin.POST("/v1/workspaces", { body: { name } })), (w) => w.id)
+const adminResource = (workspaceId: string, title: string) =>
+  Effect.map(
+    byAdmin((admin) =>
+      admin.POST("/v1/workspaces/{id}/resources", { params: { path: { id: workspaceId } }, body: { kind: "doc", title } })),
+    (r) => r.id
+  )
 
 /** Limits 1000 and 7 over 1,000 items or more, then limit 1 over 150 (the rest deleted). */
 const pagesEveryWay = (list: ListUnderTest) =>
@@ -350,24 +362,24 @@ const refused = (path: string) =>
 for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>) {
   layer(served(storeOf(store)), { timeout: "600 seconds", excludeTestServices: true })(`paging (${store})`, (it) => {
     it.effect("users: by id, each once while users come and go", () =>
-      Effect.flatMap(asAdmin("GET", "/v1/me"), (me) => pagesEveryWay(users(me.body.user.id))), { timeout: 600_000 })
+      Effect.flatMap(adminId, (me) => pagesEveryWay(users(me))), { timeout: 600_000 })
 
     it.effect("workspaces: by id, each once while workspaces come and go", () =>
       Effect.gen(function*() {
-        const me = (yield* asAdmin("GET", "/v1/me")).body.user.id as string
+        const me = yield* adminId
         yield* pagesEveryWay(workspaces(me))
       }), { timeout: 600_000 })
 
     it.effect("invites: by creation then id, each once while invites come and go; a status pages by its state now", () =>
       Effect.gen(function*() {
-        const me = (yield* asAdmin("GET", "/v1/me")).body.user.id as string
+        const me = yield* adminId
         const list = invites(me)
         yield* pagesEveryWay(list)
         // a status keeps the invites in that state now, in full pages: the same as the whole list filtered
-        const { adminKey } = yield* Served
-        const whole = yield* follow(adminKey, "/v1/invites", "invites", 1000)
-        for (const status of ["pending", "canceled", "expired"]) {
-          const kept = yield* follow(adminKey, `/v1/invites?status=${status}`, "invites", 7)
+        const { admin } = yield* Served
+        const whole = yield* follow("invites", 1000, admin.pages("/v1/invites", { limit: 1000 }))
+        for (const status of ["pending", "canceled", "expired"] as const) {
+          const kept = yield* follow("invites", 7, admin.pages("/v1/invites", { params: { query: { status } }, limit: 7 }))
           expect(kept.length).toBeGreaterThan(0)
           expect(kept.map((i: any) => i.id)).toEqual(whole.filter((i: any) => i.status === status).map((i: any) => i.id))
         }
@@ -375,27 +387,25 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
 
     it.effect("accesses, children and roots: each once in their order while items come and go", () =>
       Effect.gen(function*() {
-        const { adminKey } = yield* Served
-        const me = (yield* asAdmin("GET", "/v1/me")).body.user.id as string
-        const team: any = yield* ok(201, adminKey, "POST", "/v1/workspaces", { name: "paged" })
-        const parent: any = yield* ok(201, adminKey, "POST", `/v1/workspaces/${team.id}/resources`, { kind: "doc", title: "parent" })
-        const id = parent.resource?.id ?? parent.id
+        const me = yield* adminId
+        const team = yield* adminTeam("paged")
+        const id = yield* adminResource(team, "parent")
         yield* pagesEveryWay(accesses(id))
-        yield* pagesEveryWay(siblings("children", `/v1/resources/${id}/children`, team.id, id, me))
-        yield* pagesEveryWay(siblings("roots", `/v1/workspaces/${team.id}/resources`, team.id, null, me))
+        yield* pagesEveryWay(siblings("children", `/v1/resources/${id}/children`, team, id, me))
+        yield* pagesEveryWay(siblings("roots", `/v1/workspaces/${team}/resources`, team, null, me))
       }), { timeout: 600_000 })
 
     it.effect("events: by seq, each once while events are appended and deleted; after and next_after still work", () =>
       Effect.gen(function*() {
         yield* pagesEveryWay(events)
-        const { adminKey } = yield* Served
-        const all = yield* follow(adminKey, "/v1/events", "events", 1000)
-        const first: any = yield* ok(200, adminKey, "GET", "/v1/events?limit=7")
+        const { admin } = yield* Served
+        const all = yield* follow("events", 1000, admin.pages("/v1/events", { limit: 1000 }))
+        const first: any = yield* read("/v1/events?limit=7")
         expect(first.events.map((e: any) => e.seq)).toEqual(all.slice(0, 7).map((e: any) => e.seq))
         expect(first.next_after).toBe(all[6].seq)
-        const second: any = yield* ok(200, adminKey, "GET", `/v1/events?limit=7&after=${first.next_after}`)
+        const second: any = yield* read(`/v1/events?limit=7&after=${first.next_after}`)
         expect(second.events.map((e: any) => e.seq)).toEqual(all.slice(7, 14).map((e: any) => e.seq))
-        const last: any = yield* ok(200, adminKey, "GET", `/v1/events?limit=1000&after=${all[all.length - 3].seq}`)
+        const last: any = yield* read(`/v1/events?limit=1000&after=${all[all.length - 3].seq}`)
         expect(last.events).toHaveLength(2)
         expect(last.next_after).toBe(all[all.length - 1].seq)
         expect(Object.keys(last)).not.toContain("next_cursor")
@@ -403,25 +413,24 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
 
     it.effect("children: moves between pages skip and repeat no resource that did not move", () =>
       Effect.gen(function*() {
-        const { adminKey } = yield* Served
-        const me = (yield* asAdmin("GET", "/v1/me")).body.user.id as string
-        const team: any = yield* ok(201, adminKey, "POST", "/v1/workspaces", { name: "moves" })
-        const create = (title: string) =>
-          Effect.map(ok(201, adminKey, "POST", `/v1/workspaces/${team.id}/resources`, { kind: "doc", title }), (r: any) =>
-            (r.resource?.id ?? r.id) as string)
-        const parent = yield* create("parent")
-        const elsewhere = yield* create("elsewhere")
-        const list = siblings("children", "", team.id, parent, me)
+        const me = yield* adminId
+        const team = yield* adminTeam("moves")
+        const parent = yield* adminResource(team, "parent")
+        const elsewhere = yield* adminResource(team, "elsewhere")
+        const list = siblings("children", "", team, parent, me)
         const order: Array<string> = []
         for (let i = 0; i < 40; i++) order.push(...(yield* list.insert(1)))
         const moved = new Set<string>()
         const moveAway = (id: string) =>
-          Effect.tap(ok(200, adminKey, "POST", `/v1/resources/${id}/move`, { target_id: elsewhere, position: "last-child" }), () =>
-            moved.add(id))
+          Effect.tap(
+            byAdmin((admin) =>
+              admin.POST("/v1/resources/{id}/move", { params: { path: { id } }, body: { target_id: elsewhere, position: "last-child" } })),
+            () => moved.add(id)
+          )
         const seen: Array<string> = []
         let cursor: string | undefined = undefined
         for (let page = 0;; page++) {
-          const reply: any = yield* ok(200, adminKey, "GET", `/v1/resources/${parent}/children?limit=5${cursor === undefined ? "" : `&cursor=${cursor}`}`)
+          const reply: any = yield* read(`/v1/resources/${parent}/children?limit=5${cursor === undefined ? "" : `&cursor=${cursor}`}`)
           const ids = reply.resources.map((r: any) => r.id as string)
           seen.push(...ids)
           if (reply.next_cursor === undefined) break
@@ -440,14 +449,12 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
 
     it.effect("a cursor of another list, a malformed cursor, a limit out of range: 400, one issue", () =>
       Effect.gen(function*() {
-        const { adminKey } = yield* Served
-        const me = (yield* asAdmin("GET", "/v1/me")).body.user.id as string
+        const me = yield* adminId
         // at least two items in each, so that a page of one has a next_cursor
-        const team: any = yield* ok(201, adminKey, "POST", "/v1/workspaces", { name: "cursors" })
-        const parent: any = yield* ok(201, adminKey, "POST", `/v1/workspaces/${team.id}/resources`, { kind: "doc", title: "p" })
-        const parentId = parent.resource?.id ?? parent.id
-        yield* ok(201, adminKey, "POST", `/v1/workspaces/${team.id}/resources`, { kind: "doc", title: "q" })
-        const sibling = siblings("children", "", team.id, parentId, me)
+        const team = yield* adminTeam("cursors")
+        const parentId = yield* adminResource(team, "p")
+        yield* adminResource(team, "q")
+        const sibling = siblings("children", "", team, parentId, me)
         yield* sibling.ids
         yield* Effect.forEach([users(me), workspaces(me), invites(me), accesses(parentId), sibling, events], (list) => list.insert(2))
         const lists = [
@@ -456,15 +463,15 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
           "/v1/invites",
           `/v1/resources/${parentId}/accesses`,
           `/v1/resources/${parentId}/children`,
-          `/v1/workspaces/${team.id}/resources`,
+          `/v1/workspaces/${team}/resources`,
           "/v1/events"
         ]
         const cursors = yield* Effect.forEach(lists, (path) =>
-          Effect.map(ok(200, adminKey, "GET", `${path}?limit=1`), (page: any) => page.next_cursor as string))
+          Effect.map(read(`${path}?limit=1`), (page: any) => page.next_cursor as string))
         for (const [i, path] of lists.entries()) {
           expect(typeof cursors[i]).toBe("string")
           // its own cursor is accepted
-          yield* ok(200, adminKey, "GET", `${path}?limit=1&cursor=${cursors[i]}`)
+          yield* read(`${path}?limit=1&cursor=${cursors[i]}`)
           for (const [j, other] of cursors.entries()) {
             if (j === i) continue
             expect((yield* refused(`${path}?cursor=${other}`)).path).toBe("cursor")
@@ -475,7 +482,7 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
           for (const limit of ["0", "1001", "-1", "1.5", "abc"]) {
             expect(yield* refused(`${path}?limit=${limit}`)).toEqual({ path: "limit", message: "must be an integer from 1 to 1000" })
           }
-          const whole: any = yield* ok(200, adminKey, "GET", path)
+          const whole: any = yield* read(path)
           expect(whole[Object.keys(whole).find((k) => Array.isArray(whole[k]))!].length).toBeLessThanOrEqual(100)
         }
       }))

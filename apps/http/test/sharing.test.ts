@@ -8,27 +8,47 @@
 import { expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { randomBytes } from "node:crypto"
-import { createResource, createTeam, people, registered, type User } from "./fixtures/people.js"
-import { as, asAdmin, eventsSince, mark, ok, type Reply, Served, served, storeOf, type StoreName } from "./harness.js"
+import {
+  addMember,
+  createResource,
+  createTeam,
+  grantAccess,
+  mintGrant,
+  people,
+  registered,
+  shareLink as putShareLink,
+  type User
+} from "./fixtures/people.js"
+import { answers, as, asAdmin, byAdmin, eventsSince, mark, type Reply, sdk, Served, served, storeOf, type StoreName } from "./harness.js"
 
 const ghost = (prefix: string) => `${prefix}_${randomBytes(16).toString("hex")}`
-
-interface Link {
-  readonly id: string
-  readonly token: string
-}
 
 /** Status and error code of a reply, as one comparable value. */
 const outcome = (reply: Reply) => [reply.status, reply.body?.error] as const
 
 const create = (user: User, workspaceId: string, title: string, parentId?: string) =>
-  Effect.map(createResource(user, workspaceId, title, parentId), (r) => r.id as string)
+  Effect.map(createResource(user, workspaceId, title, parentId), (r) => r.id)
 
 const shareLink = (user: User, resourceId: string, role: "reader" | "editor") =>
-  Effect.map(ok(201, user.key, "PUT", `/v1/resources/${resourceId}/share-link`, { role }), (body) => {
-    expect(body.token).toMatch(/^tsl_/)
-    return { id: body.share_link.id, token: body.token } as Link
-  })
+  Effect.tap(putShareLink(user, resourceId, role), (link) => expect(link.token).toMatch(/^tsl_/))
+
+/** A resource as `reader` (a user or a share link's bearer) is shown it: it must be a 200. */
+const shown = (reader: User | string, id: string) =>
+  Effect.flatMap(Served, ({ client }) =>
+    answers(200, () => (typeof reader === "string" ? client(reader) : reader.client).GET("/v1/resources/{id}", { params: { path: { id } } })))
+
+/** The children of a resource as `reader` (a user or a share link's bearer) lists them: their ids. */
+const childIds = (reader: User | string, id: string) =>
+  Effect.flatMap(Served, ({ client }) =>
+    Effect.map(
+      answers(200, () =>
+        (typeof reader === "string" ? client(reader) : reader.client).GET("/v1/resources/{id}/children", { params: { path: { id } } })),
+      (page) => page.resources.map((r) => r.id)
+    ))
+
+/** An invite as `user` is shown it. */
+const inviteOf = (user: User, id: string) =>
+  Effect.map(answers(200, () => user.client.GET("/v1/invites/{id}", { params: { path: { id } } })), (b) => b.invite)
 
 /** A tree in a team workspace of `owner`: root ⊃ room ⊃ doc ⊃ note, and beside the room a sibling room. */
 const tree = (owner: User) =>
@@ -51,15 +71,13 @@ const ownerOfTree = Effect.gen(function*() {
 
 const redeem = (user: User, token: string) => as(user.key, "POST", "/v1/invites/redeem", { token })
 
-const mintGrant = (by: User, terms: Record<string, string>) =>
-  Effect.map(ok(201, by.key, "POST", "/v1/invites", { kind: "grant", ...terms }), (b) => ({ id: b.invite.id as string, token: b.token as string }))
-
 for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>) {
   layer(served(storeOf(store)), { timeout: "180 seconds", excludeTestServices: true })(`share links over HTTP (${store})`, (it) => {
     it.effect("a reader link reads its resource and every descendant, edits nothing, and sees nothing else", () =>
       Effect.gen(function*() {
         const { alice, t } = yield* ownerOfTree
-        const created = yield* ok(201, alice.key, "PUT", `/v1/resources/${t.room}/share-link`, { role: "reader" })
+        const created = yield* answers(201, () =>
+          alice.client.PUT("/v1/resources/{id}/share-link", { params: { path: { id: t.room } }, body: { role: "reader" } }))
         expect(created.share_link).toEqual({
           id: expect.stringMatching(/^lnk_[0-9a-f]{32}$/),
           resource_id: t.room,
@@ -68,15 +86,15 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
           created_by: alice.id,
           disabled_at: null
         })
-        const link = created.token as string
+        const link = created.token
         const since = yield* mark
 
         for (const id of [t.room, t.doc, t.note]) {
           const shown = yield* as(link, "GET", `/v1/resources/${id}`)
           expect([shown.status, shown.body.id, shown.body.effective_role]).toEqual([200, id, "reader"])
         }
-        expect((yield* ok(200, link, "GET", `/v1/resources/${t.room}/children`)).resources.map((r: { id: string }) => r.id)).toEqual([t.doc])
-        expect((yield* ok(200, link, "GET", `/v1/resources/${t.doc}/children`)).resources.map((r: { id: string }) => r.id)).toEqual([t.note])
+        expect(yield* childIds(link, t.room)).toEqual([t.doc])
+        expect(yield* childIds(link, t.doc)).toEqual([t.note])
 
         const refused = [
           yield* as(link, "PATCH", `/v1/resources/${t.room}`, { title: "mine" }),
@@ -102,7 +120,7 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
         expect(outside.map(outcome)).toEqual(outside.map(() => [404, "not_found"]))
 
         expect(yield* eventsSince(since)).toEqual([])
-        expect((yield* ok(200, alice.key, "GET", `/v1/resources/${t.room}`)).title).toBe("room")
+        expect((yield* shown(alice, t.room)).title).toBe("room")
       }))
 
     it.effect("an editor link edits and creates children inside its subtree and nowhere else; events name the link as actor", () =>
@@ -114,7 +132,9 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
         const edited = yield* as(link.token, "PATCH", `/v1/resources/${t.room}`, { title: "edited by link" })
         expect([edited.status, edited.body.title, edited.body.effective_role]).toEqual([200, "edited by link", "editor"])
         expect((yield* as(link.token, "PATCH", `/v1/resources/${t.note}`, { title: "deep edit" })).status).toBe(200)
-        const child = yield* ok(201, link.token, "POST", `/v1/workspaces/${t.ws}/resources`, { title: "by link", parent_id: t.doc })
+        const { client } = yield* Served
+        const child = yield* answers(201, () =>
+          client(link.token).POST("/v1/workspaces/{id}/resources", { params: { path: { id: t.ws } }, body: { title: "by link", parent_id: t.doc } }))
         expect([child.parent_id, child.created_by]).toEqual([t.doc, null])
         // The child it made is inside its subtree, so the link opens it too.
         expect((yield* as(link.token, "GET", `/v1/resources/${child.id}`)).status).toBe(200)
@@ -127,7 +147,7 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
         ]
         expect(forbidden.map(outcome)).toEqual(forbidden.map(() => [403, "forbidden"]))
 
-        const personal = (yield* ok(200, alice.key, "GET", "/v1/me/workspace")).id as string
+        const personal = (yield* sdk(() => alice.client.GET("/v1/me/workspace"))).id
         const outside = [
           yield* as(link.token, "PATCH", `/v1/resources/${t.root}`, { title: "no" }),
           yield* as(link.token, "PATCH", `/v1/resources/${t.sibling}`, { title: "no" }),
@@ -139,7 +159,7 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
         ]
         expect(outside.map(outcome)).toEqual(outside.map(() => [404, "not_found"]))
         for (const [id, title] of [[t.root, "root"], [t.sibling, "sibling"], [t.other, "other root"]] as const) {
-          expect((yield* ok(200, alice.key, "GET", `/v1/resources/${id}`)).title).toBe(title)
+          expect((yield* shown(alice, id)).title).toBe(title)
         }
 
         const events = yield* eventsSince(since)
@@ -187,7 +207,7 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
           expect(accesses.map(outcome)).toEqual([[403, "forbidden"], [403, "forbidden"]])
         }
         expect(yield* eventsSince(since)).toEqual([])
-        expect((yield* ok(200, alice.key, "GET", `/v1/invites/${invite.id}`)).invite.status).toBe("pending")
+        expect((yield* inviteOf(alice, invite.id)).status).toBe("pending")
       }))
 
     it.effect("rotating kills the old token at once and the new one works; disabling is idempotent and kills the token", () =>
@@ -203,16 +223,17 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
         expect(outcome(yield* as(first.token, "GET", `/v1/resources/${t.room}`))).toEqual([401, "unauthenticated"])
         const shown = yield* as(second.token, "GET", `/v1/resources/${t.doc}`)
         expect([shown.status, shown.body.effective_role]).toEqual([200, "editor"])
-        const current = yield* ok(200, alice.key, "GET", `/v1/resources/${t.room}/share-link`)
+        const room = { params: { path: { id: t.room } } }
+        const current = yield* answers(200, () => alice.client.GET("/v1/resources/{id}/share-link", room))
         expect(current).toEqual({ share_link: expect.objectContaining({ id: second.id, role: "editor", disabled_at: null }) })
 
-        const disabled = yield* ok(200, alice.key, "DELETE", `/v1/resources/${t.room}/share-link`)
+        const disabled = yield* answers(200, () => alice.client.DELETE("/v1/resources/{id}/share-link", room))
         expect(disabled).toEqual({
           disabled: true,
           share_link: expect.objectContaining({ id: second.id, disabled_at: expect.any(String) })
         })
         expect(outcome(yield* as(second.token, "GET", `/v1/resources/${t.room}`))).toEqual([401, "unauthenticated"])
-        expect(yield* ok(200, alice.key, "DELETE", `/v1/resources/${t.room}/share-link`)).toEqual({ disabled: false, share_link: null })
+        expect(yield* answers(200, () => alice.client.DELETE("/v1/resources/{id}/share-link", room))).toEqual({ disabled: false, share_link: null })
         expect(outcome(yield* as(alice.key, "GET", `/v1/resources/${t.room}/share-link`))).toEqual([404, "not_found"])
         expect(outcome(yield* as(second.token, "GET", `/v1/resources/${t.room}`))).toEqual([401, "unauthenticated"])
 
@@ -237,8 +258,8 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
       Effect.gen(function*() {
         const [alice, bob, carol, dave] = yield* people(4)
         const t = yield* tree(alice)
-        yield* ok(201, alice.key, "POST", `/v1/resources/${t.room}/accesses`, { user_id: bob.id, role: "editor" })
-        yield* ok(201, alice.key, "POST", `/v1/resources/${t.room}/accesses`, { user_id: dave.id, role: "administrator" })
+        yield* grantAccess(alice, t.room, bob, "editor")
+        yield* grantAccess(alice, t.room, dave, "administrator")
         const since = yield* mark
         const byEditor = [
           yield* as(bob.key, "PUT", `/v1/resources/${t.room}/share-link`, { role: "reader" }),
@@ -299,8 +320,8 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
     const furnished = Effect.gen(function*() {
       const [alice, bob] = yield* people(2)
       const t = yield* tree(alice)
-      yield* ok(201, alice.key, "POST", `/v1/resources/${t.room}/accesses`, { user_id: bob.id, role: "reader" })
-      yield* ok(201, alice.key, "POST", `/v1/resources/${t.sibling}/accesses`, { user_id: bob.id, role: "reader" })
+      yield* grantAccess(alice, t.room, bob, "reader")
+      yield* grantAccess(alice, t.sibling, bob, "reader")
       const invites = {
         room: yield* mintGrant(alice, { resource_id: t.room, resource_role: "reader" }),
         note: yield* mintGrant(alice, { resource_id: t.note, resource_role: "editor" }),
@@ -327,13 +348,13 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
           const full = yield* asAdmin("GET", `/v1/resources/${id}`)
           seen[`resource ${id}`] = full.status === 200 ? { ...full.body, effective_role: undefined } : outcome(full)
         }
-        seen.children = (yield* ok(200, f.alice.key, "GET", `/v1/resources/${f.t.root}/children`)).resources.map((r: { id: string }) => r.id)
+        seen.children = yield* childIds(f.alice, f.t.root)
         for (const [name, link] of Object.entries(f.links)) {
           seen[`link ${name}`] = outcome(yield* as(link.token, "GET", `/v1/resources/${f.t.note}`))
           seen[`link ${name} on sibling`] = outcome(yield* as(link.token, "GET", `/v1/resources/${f.t.sibling}`))
         }
         for (const [name, invite] of Object.entries(f.invites)) {
-          seen[`invite ${name}`] = (yield* ok(200, f.alice.key, "GET", `/v1/invites/${invite.id}`)).invite.status
+          seen[`invite ${name}`] = (yield* inviteOf(f.alice, invite.id)).status
         }
         return seen
       })
@@ -426,8 +447,8 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
       Effect.gen(function*() {
         const f = yield* furnished
         const [admin, direct, stranger] = yield* people(3)
-        yield* ok(201, f.alice.key, "POST", `/v1/workspaces/${f.t.ws}/members`, { user_id: admin.id, role: "admin" })
-        yield* ok(201, f.alice.key, "POST", `/v1/resources/${f.t.root}/accesses`, { user_id: direct.id, role: "administrator" })
+        yield* addMember(f.alice, f.t.ws, admin, "admin")
+        yield* grantAccess(f.alice, f.t.root, direct, "administrator")
         const before = yield* state(f)
         const since = yield* mark
 
@@ -466,9 +487,9 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
       Effect.gen(function*() {
         const [alice, bob, dave, erin, carol] = yield* people(5)
         const t = yield* tree(alice)
-        yield* ok(201, alice.key, "POST", `/v1/workspaces/${t.ws}/members`, { user_id: bob.id, role: "admin" })
-        yield* ok(201, alice.key, "POST", `/v1/workspaces/${t.ws}/members`, { user_id: erin.id, role: "admin" })
-        const daveAccess = yield* ok(201, alice.key, "POST", `/v1/resources/${t.room}/accesses`, { user_id: dave.id, role: "administrator" })
+        yield* addMember(alice, t.ws, bob, "admin")
+        yield* addMember(alice, t.ws, erin, "admin")
+        const daveAccess = yield* grantAccess(alice, t.room, dave, "administrator")
 
         const byBob = {
           workspace: yield* mintGrant(bob, { workspace_id: t.ws, workspace_role: "member" }),
@@ -479,9 +500,14 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
         const byAlice = yield* mintGrant(alice, { resource_id: t.sibling, resource_role: "reader" })
 
         // bob is demoted from workspace admin; dave loses administrator on the room; erin is deleted.
-        yield* ok(200, alice.key, "PATCH", `/v1/workspaces/${t.ws}/members/${bob.id}`, { role: "member" })
-        yield* ok(200, alice.key, "PATCH", `/v1/resources/${t.room}/accesses/${daveAccess.id}`, { role: "editor" })
-        yield* ok(200, (yield* Served).adminKey, "DELETE", `/v1/users/${erin.id}`)
+        yield* sdk(() =>
+          alice.client.PATCH("/v1/workspaces/{id}/members/{user_id}", { params: { path: { id: t.ws, user_id: bob.id } }, body: { role: "member" } }))
+        yield* sdk(() =>
+          alice.client.PATCH("/v1/resources/{id}/accesses/{access_id}", {
+            params: { path: { id: t.room, access_id: daveAccess.id } },
+            body: { role: "editor" }
+          }))
+        yield* byAdmin((admin) => admin.DELETE("/v1/users/{id}", { params: { path: { id: erin.id } } }))
         const since = yield* mark
 
         for (const invite of [byBob.workspace, byBob.resource, byDave]) {
@@ -493,7 +519,8 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
         }
         expect(outcome(yield* redeem(carol, byErin.token))).toEqual([410, "invite_canceled"])
         expect(yield* eventsSince(since)).toEqual([])
-        const members = (yield* ok(200, alice.key, "GET", `/v1/workspaces/${t.ws}`)).members.map((m: { user_id: string }) => m.user_id)
+        const members = (yield* answers(200, () => alice.client.GET("/v1/workspaces/{id}", { params: { path: { id: t.ws } } }))).members
+          .map((m) => m.user_id)
         expect(members).not.toContain(carol.id)
         const granted = [
           yield* as(carol.key, "GET", `/v1/workspaces/${t.ws}`),
@@ -507,15 +534,15 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
 
         // A minter who kept their authority: the invite works.
         expect((yield* redeem(carol, byAlice.token)).status).toBe(200)
-        expect((yield* ok(200, carol.key, "GET", `/v1/resources/${t.sibling}`)).effective_role).toBe("reader")
+        expect((yield* shown(carol, t.sibling)).effective_role).toBe("reader")
       }))
 
     it.effect("deleting a team workspace reports what went with it", () =>
       Effect.gen(function*() {
         const [alice, bob] = yield* people(2)
         const t = yield* tree(alice)
-        yield* ok(201, alice.key, "POST", `/v1/workspaces/${t.ws}/members`, { user_id: bob.id, role: "member" })
-        yield* ok(201, alice.key, "POST", `/v1/resources/${t.doc}/accesses`, { user_id: bob.id, role: "editor" })
+        yield* addMember(alice, t.ws, bob)
+        yield* grantAccess(alice, t.doc, bob, "editor")
         yield* mintGrant(alice, { workspace_id: t.ws, workspace_role: "member" })
         yield* mintGrant(alice, { resource_id: t.note, resource_role: "reader" })
         const link = yield* shareLink(alice, t.room, "reader")
