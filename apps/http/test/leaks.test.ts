@@ -7,8 +7,8 @@
 import { expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { randomBytes } from "node:crypto"
-import { createResource, createTeam, handle, people, type User } from "./fixtures/people.js"
-import { as, asAdmin, eventsSince, mark, ok, type Reply, Served, served, storeOf, type StoreName } from "./harness.js"
+import { createResource, createTeam, grantAccess, handle, mintGrant, people, type User } from "./fixtures/people.js"
+import { answers, as, asAdmin, eventsSince, mark, type Reply, Served, served, storeOf, type StoreName } from "./harness.js"
 
 /** An id of the right form that no store ever issued. */
 const ghost = (prefix: string) => `${prefix}_${randomBytes(16).toString("hex")}`
@@ -169,17 +169,16 @@ const snapshot = (t: Targets) =>
 const world = Effect.gen(function*() {
   const [alice, bob, carol, dave, stranger] = yield* people(5)
   const team = yield* createTeam(alice, [bob])
-  const root = (yield* createResource(alice, team, "root", undefined, { kind: "folder" })).id as string
-  const child = (yield* createResource(alice, team, "child", root)).id as string
-  const sibling = (yield* createResource(alice, team, "sibling", root)).id as string
-  const access = (yield* ok(201, alice.key, "POST", `/v1/resources/${root}/accesses`, { user_id: dave.id, role: "reader" })).id as string
-  const foreign = (yield* createResource(carol, carol.personal, "carol's")).id as string
-  const invite = (yield* ok(201, alice.key, "POST", "/v1/invites", { kind: "grant", workspace_id: team, workspace_role: "member" })).invite
-    .id as string
-  const own = (yield* createResource(stranger, stranger.personal, "mine")).id as string
-  const bobs = (yield* createResource(bob, team, "bob's")).id as string
+  const root = (yield* createResource(alice, team, "root", undefined, { kind: "folder" })).id
+  const child = (yield* createResource(alice, team, "child", root)).id
+  const sibling = (yield* createResource(alice, team, "sibling", root)).id
+  const access = (yield* grantAccess(alice, root, dave, "reader")).id
+  const foreign = (yield* createResource(carol, carol.personal, "carol's")).id
+  const invite = (yield* mintGrant(alice, { workspace_id: team, workspace_role: "member" })).id
+  const own = (yield* createResource(stranger, stranger.personal, "mine")).id
+  const bobs = (yield* createResource(bob, team, "bob's")).id
   // bob administers the child, not the root above it
-  yield* ok(201, alice.key, "POST", `/v1/resources/${child}/accesses`, { user_id: bob.id, role: "administrator" })
+  yield* grantAccess(alice, child, bob, "administrator")
   const targets: Targets = { team, personal: carol.personal, root, child, foreign, access, invite }
   return { alice, bob, carol, dave, stranger, targets, sibling, own, bobs }
 })
@@ -222,8 +221,9 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
           expect(yield* eventsSince(since)).toEqual([])
           expect(yield* snapshot(w.targets)).toEqual(before)
           // and nothing of the stranger's own moved or appeared
-          const mine = yield* ok(200, w.stranger.key, "GET", `/v1/workspaces/${w.stranger.personal}/resources`)
-          expect(mine.resources.map((r: { id: string }) => r.id)).toEqual([w.own])
+          const mine = yield* answers(200, () =>
+            w.stranger.client.GET("/v1/workspaces/{id}/resources", { params: { path: { id: w.stranger.personal } } }))
+          expect(mine.resources.map((r) => r.id)).toEqual([w.own])
         }),
       300_000
     )
@@ -327,8 +327,8 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
           const w = yield* world
           const t = w.targets
           const { sql } = yield* Served
-          const gone = (yield* ok(201, w.alice.key, "POST", `/v1/workspaces/${t.team}/resources`, { title: "gone" })).id as string
-          const goneChild = (yield* ok(201, w.alice.key, "POST", `/v1/workspaces/${t.team}/resources`, { title: "gone child", parent_id: gone })).id as string
+          const gone = (yield* createResource(w.alice, t.team, "gone")).id
+          const goneChild = (yield* createResource(w.alice, t.team, "gone child", gone)).id
           const at = new Date().toISOString()
           yield* sql`UPDATE resources SET revoked_at = ${at} WHERE id IN (${gone}, ${goneChild})`.pipe(Effect.orDie)
           const since = yield* mark

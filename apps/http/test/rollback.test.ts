@@ -5,7 +5,7 @@ import { expect, layer } from "@effect/vitest"
 import { ResourceStore } from "@tessera/domain"
 import type { ConfiguredStore } from "@tessera/config"
 import { Effect, Layer } from "effect"
-import { asAdmin, served, storeOf, type StoreName } from "./harness.js"
+import { asAdmin, byAdmin, served, storeOf, type StoreName } from "./harness.js"
 
 let failInsertAccess = false
 
@@ -26,22 +26,26 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
     (it) => {
       it.effect("promoting a child fails while restoring owners: everything is as before", () =>
         Effect.gen(function*() {
-          const me = (yield* asAdmin("GET", "/v1/me")).body.user.id as string
-          const team = (yield* asAdmin("POST", "/v1/workspaces", { name: "rollback" })).body.id as string
-          const root = (yield* asAdmin("POST", `/v1/workspaces/${team}/resources`, { title: "root" })).body.id as string
-          const child = (yield* asAdmin("POST", `/v1/workspaces/${team}/resources`, { title: "child", parent_id: root })).body.id as string
-          expect((yield* asAdmin("POST", `/v1/resources/${child}/accesses`, { user_id: me, role: "editor" })).status).toBe(201)
-          const invite = yield* asAdmin("POST", "/v1/invites", { kind: "grant", resource_id: child, resource_role: "reader" })
-          expect(invite.status).toBe(201)
+          const me = (yield* byAdmin((admin) => admin.GET("/v1/me"))).user.id
+          const team = (yield* byAdmin((admin) => admin.POST("/v1/workspaces", { body: { name: "rollback" } }))).id
+          const create = (title: string, parent_id?: string) =>
+            byAdmin((admin) =>
+              admin.POST("/v1/workspaces/{id}/resources", { params: { path: { id: team } }, body: { title, ...(parent_id === undefined ? {} : { parent_id }) } }))
+          const root = (yield* create("root")).id
+          const child = (yield* create("child", root)).id
+          yield* byAdmin((admin) => admin.POST("/v1/resources/{id}/accesses", { params: { path: { id: child } }, body: { user_id: me, role: "editor" } }))
+          const invite = yield* byAdmin((admin) =>
+            admin.POST("/v1/invites", { body: { kind: "grant", resource_id: child, resource_role: "reader" } }))
 
+          const at = (id: string) => ({ params: { path: { id } } })
           const snapshot = Effect.gen(function*() {
             return JSON.stringify({
-              children: (yield* asAdmin("GET", `/v1/resources/${root}/children`)).body,
-              roots: (yield* asAdmin("GET", `/v1/workspaces/${team}/resources`)).body,
-              child: (yield* asAdmin("GET", `/v1/resources/${child}`)).body,
-              accesses: (yield* asAdmin("GET", `/v1/resources/${child}/accesses`)).body,
-              invite: (yield* asAdmin("GET", `/v1/invites/${invite.body.invite.id}`)).body,
-              events: (yield* asAdmin("GET", "/v1/events?limit=1000")).body
+              children: yield* byAdmin((admin) => admin.GET("/v1/resources/{id}/children", at(root))),
+              roots: yield* byAdmin((admin) => admin.GET("/v1/workspaces/{id}/resources", at(team))),
+              child: yield* byAdmin((admin) => admin.GET("/v1/resources/{id}", at(child))),
+              accesses: yield* byAdmin((admin) => admin.GET("/v1/resources/{id}/accesses", at(child))),
+              invite: yield* byAdmin((admin) => admin.GET("/v1/invites/{id}", at(invite.invite.id))),
+              events: yield* byAdmin((admin) => admin.GET("/v1/events", { params: { query: { limit: 1000 } } }))
             })
           })
           const before = yield* snapshot
