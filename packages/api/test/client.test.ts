@@ -43,7 +43,7 @@ describe("the Effect client", () => {
       for await (const chunk of req) chunks.push(chunk as Buffer)
       const response = await web.handler(new Request(`http://127.0.0.1${req.url}`, {
         method: req.method!,
-        headers: Object.entries(req.headers).flatMap(([name, value]) => (typeof value === "string" ? [[name, value]] : [])),
+        headers: Object.entries(req.headers).flatMap(([name, value]): Array<[string, string]> => (typeof value === "string" ? [[name, value]] : [])),
         ...(chunks.length > 0 ? { body: Buffer.concat(chunks) } : {})
       }))
       response.headers.forEach((value, name) => res.setHeader(name, value))
