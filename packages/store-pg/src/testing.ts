@@ -2,6 +2,12 @@
  * Test support: a fresh PostgreSQL database per suite on the server named by
  * `TESSERA_TEST_PG_URL` (default the local `test` database), dropped after.
  * An unreachable server fails the suite; it is never skipped silently.
+ *
+ * With `TESSERA_TEST_PG_SYNCHRONOUS_COMMIT=off` (the vitest settings set it,
+ * docs/testing.md) a test database commits without waiting for the disk:
+ * what a transaction sees and when it conflicts are unchanged, only a crash
+ * of the server could lose the last commits of data dropped after the suite.
+ * Unset (the benchmarks), a database is durable as in production.
  */
 import { SqlClient } from "@effect/sql"
 import { Effect, Layer, Redacted } from "effect"
@@ -19,9 +25,18 @@ const withDatabaseName = (url: string, name: string) => {
 export const freshDatabase = Effect.gen(function*() {
   const name = `tessera_t_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`
   const admin = clientLayer({ url: Redacted.make(adminUrl), maxConnections: 1 })
-  const run = (statement: string) =>
-    Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(statement)).pipe(Effect.provide(admin), Effect.orDie)
-  yield* Effect.acquireRelease(run(`CREATE DATABASE ${name}`), () => run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))
+  const run = (...statements: ReadonlyArray<string>) =>
+    Effect.flatMap(SqlClient.SqlClient, (sql) => Effect.forEach(statements, (statement) => sql.unsafe(statement))).pipe(
+      Effect.provide(admin),
+      Effect.orDie
+    )
+  const durability = process.env["TESSERA_TEST_PG_SYNCHRONOUS_COMMIT"] === "off"
+    ? [`ALTER DATABASE ${name} SET synchronous_commit = off`]
+    : []
+  yield* Effect.acquireRelease(
+    run(`CREATE DATABASE ${name}`, ...durability),
+    () => run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+  )
   return Redacted.make(withDatabaseName(adminUrl, name))
 })
 
