@@ -6,8 +6,9 @@
 // effective roles, the batch check, and the owner rules of accesses.
 import { expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
+import type { Schemas, TesseraClient } from "@tessera/client"
 import { createResource, createTeam, people, registered, type User } from "./fixtures/people.js"
-import { as, asAdmin, eventsSince, http, mark, type Reply, Served, served, storeOf, type StoreName } from "./harness.js"
+import { answers, as, asAdmin, eventsSince, http, mark, type Reply, Served, served, storeOf, type StoreName } from "./harness.js"
 
 const ROLES = ["reader", "commenter", "editor", "administrator", "owner"] as const
 type Role = typeof ROLES[number]
@@ -15,66 +16,39 @@ const ACTIONS = ["read", "comment", "edit", "administer", "own"] as const
 const allowedFor = (role: Role | null, action: typeof ACTIONS[number]) =>
   role !== null && ROLES.indexOf(role) >= ACTIONS.indexOf(action)
 
-interface Resource {
-  readonly id: string
-  readonly workspace_id: string
-  readonly parent_id: string | null
-  readonly title: string
-  readonly link_reach: string
-  readonly link_role: string
-  readonly updated_at: string
-  readonly revoked_at: string | null
-}
-
-interface Access {
-  readonly id: string
-  readonly resource_id: string
-  readonly user_id: string
-  readonly role: Role
-}
+type Resource = Schemas["Resource"]
 
 const expectStatus = (reply: Reply, status: number, error?: string) => {
   expect({ status: reply.status, error: reply.body?.error }).toEqual({ status, error: error ?? reply.body?.error })
 }
 
-const create = (...args: Parameters<typeof createResource>) => Effect.map(createResource(...args), (body) => body as Resource)
+const create = createResource
 
+/** A direct access `by` gives, answered 201. */
 const grant = (by: User, resourceId: string, user: User, role: Role) =>
-  Effect.map(as(by.key, "POST", `/v1/resources/${resourceId}/accesses`, { user_id: user.id, role }), (reply) => {
-    expect(reply.status).toBe(201)
-    return reply.body as Access
-  })
+  answers(201, () => by.client.POST("/v1/resources/{id}/accesses", { params: { path: { id: resourceId } }, body: { user_id: user.id, role } }))
+
+/** What the system admin reads through the SDK, answered 200. */
+const asSystem = <R extends { readonly data?: unknown; readonly error?: unknown; readonly response: Response }>(
+  call: (admin: TesseraClient) => Promise<R>
+) => Effect.flatMap(Served, ({ admin }) => answers(200, () => call(admin)))
+
+const at = (id: string) => ({ params: { path: { id } } })
+
+const rawAccessesOf = (resourceId: string) =>
+  Effect.map(asSystem((admin) => admin.GET("/v1/resources/{id}/accesses", at(resourceId))), (body) => body.accesses)
 
 /** Direct accesses (as the system admin), as sorted `user_id:role` strings. */
 const accessesOf = (resourceId: string) =>
-  Effect.map(asAdmin("GET", `/v1/resources/${resourceId}/accesses`), (reply) => {
-    expect(reply.status).toBe(200)
-    return (reply.body.accesses as Array<Access>).map((a) => `${a.user_id}:${a.role}`).sort()
-  })
-
-const rawAccessesOf = (resourceId: string) =>
-  Effect.map(asAdmin("GET", `/v1/resources/${resourceId}/accesses`), (reply) => {
-    expect(reply.status).toBe(200)
-    return reply.body.accesses as Array<Access>
-  })
+  Effect.map(rawAccessesOf(resourceId), (accesses) => accesses.map((a) => `${a.user_id}:${a.role}`).sort())
 
 const childrenOf = (resourceId: string) =>
-  Effect.map(asAdmin("GET", `/v1/resources/${resourceId}/children`), (reply) => {
-    expect(reply.status).toBe(200)
-    return (reply.body.resources as Array<Resource>).map((r) => r.id)
-  })
+  Effect.map(asSystem((admin) => admin.GET("/v1/resources/{id}/children", at(resourceId))), (body) => body.resources.map((r) => r.id))
 
 const rootsOf = (workspaceId: string) =>
-  Effect.map(asAdmin("GET", `/v1/workspaces/${workspaceId}/resources`), (reply) => {
-    expect(reply.status).toBe(200)
-    return (reply.body.resources as Array<Resource>).map((r) => r.id)
-  })
+  Effect.map(asSystem((admin) => admin.GET("/v1/workspaces/{id}/resources", at(workspaceId))), (body) => body.resources.map((r) => r.id))
 
-const showAdmin = (resourceId: string) =>
-  Effect.map(asAdmin("GET", `/v1/resources/${resourceId}`), (reply) => {
-    expect(reply.status).toBe(200)
-    return reply.body as Resource
-  })
+const showAdmin = (resourceId: string) => asSystem((admin) => admin.GET("/v1/resources/{id}", at(resourceId)))
 
 /** The effective role of `user` on a resource as GET tells it; `null` for a 404. */
 const roleSeenBy = (user: User, resourceId: string) =>
@@ -89,17 +63,16 @@ const roleSeenBy = (user: User, resourceId: string) =>
 
 /** A pending grant invite for a resource, minted by the system admin. */
 const pendingInvite = (resourceId: string) =>
-  Effect.map(asAdmin("POST", "/v1/invites", { kind: "grant", resource_id: resourceId, resource_role: "reader" }), (minted) => {
-    expect(minted.status).toBe(201)
-    expect(minted.body.invite).toMatchObject({ kind: "grant", status: "pending", resource_id: resourceId, resource_role: "reader" })
-    return minted.body.invite.id as string
-  })
+  Effect.flatMap(Served, ({ admin }) =>
+    Effect.map(
+      answers(201, () => admin.POST("/v1/invites", { body: { kind: "grant", resource_id: resourceId, resource_role: "reader" } })),
+      ({ invite }) => {
+        expect(invite).toMatchObject({ kind: "grant", status: "pending", resource_id: resourceId, resource_role: "reader" })
+        return invite.id
+      }
+    ))
 
-const inviteStatus = (id: string) =>
-  Effect.map(asAdmin("GET", `/v1/invites/${id}`), (reply) => {
-    expect(reply.status).toBe(200)
-    return reply.body.invite.status as string
-  })
+const inviteStatus = (id: string) => Effect.map(asSystem((admin) => admin.GET("/v1/invites/{id}", at(id))), (body) => body.invite.status)
 
 const moveEventsSince = (since: number, workspaceId: string) =>
   Effect.map(eventsSince(since, workspaceId), (events) =>
@@ -611,7 +584,8 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
         expect(yield* roleSeenBy(carol, R1)).toBe("editor")
         expect(yield* roleSeenBy(carol, R1a)).toBe("editor")
         const eve = yield* registered
-        expectStatus(yield* as(alice.key, "POST", `/v1/workspaces/${ws}/members`, { user_id: eve.id, role: "member" }), 201)
+        yield* answers(201, () =>
+          alice.client.POST("/v1/workspaces/{id}/members", { params: { path: { id: ws } }, body: { user_id: eve.id, role: "member" } }))
         expect(yield* roleSeenBy(eve, R)).toBeNull()
         expect(yield* roleSeenBy(eve, R1)).toBe("editor")
         expect(yield* roleSeenBy(eve, R1a)).toBe("editor")
