@@ -14,19 +14,13 @@
  */
 import { HttpApiBuilder, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { CurrentPrincipal, TesseraApi } from "@tessera/api"
+import { EventsHeartbeatMs, Settings } from "@tessera/config"
 import { authenticate, Event, EventWakeups, listEvents, readableEvents } from "@tessera/domain"
-import { Chunk, Config, Deferred, Duration, Effect, Option, Queue, Redacted, Schema, Stream } from "effect"
+import { Chunk, Deferred, Duration, Effect, Option, Queue, Redacted, Schema, Stream } from "effect"
 import { wire } from "./wire.js"
 
 /** Events read per page while catching up. */
 const PAGE = 500
-
-/** The silence after which a heartbeat is sent (and the log read again, should a wake-up have been lost). */
-export const HeartbeatInterval = Config.integer("TESSERA_EVENTS_HEARTBEAT_MS").pipe(
-  Config.validate({ message: "TESSERA_EVENTS_HEARTBEAT_MS must be a whole number of milliseconds from 10", validation: (ms) => ms >= 10 }),
-  Config.withDefault(15_000),
-  Config.map(Duration.millis)
-)
 
 const encoder = new TextEncoder()
 const encodeEvent = Schema.encodeSync(Event)
@@ -81,7 +75,14 @@ const follow = (
 
 export const EventStreamLive = HttpApiBuilder.group(TesseraApi, "eventStream", (handlers) =>
   Effect.gen(function*() {
-    const heartbeat = yield* HeartbeatInterval
+    // the silence after which a heartbeat is sent (and the log read again, should a wake-up have been lost):
+    // the validated `TESSERA_EVENTS_HEARTBEAT_MS` of the service's settings, or read alone where there are none
+    const heartbeat = Duration.millis(
+      yield* Option.match(yield* Effect.serviceOption(Settings), {
+        onNone: () => EventsHeartbeatMs,
+        onSome: (settings) => Effect.succeed(settings.eventsHeartbeatMs)
+      })
+    )
     const wakeups = yield* EventWakeups
     const context = yield* Effect.context<
       EventWakeups | Effect.Effect.Context<ReturnType<typeof listEvents>> | Effect.Effect.Context<ReturnType<typeof authenticate>>

@@ -124,6 +124,17 @@ export const LogFormatConfig: Config.Config<LogFormat> = parsed("TESSERA_LOG_FOR
     Config.withDefault<LogFormat>(process.stdout.isTTY === true ? "pretty" : "json")
   )
 
+/**
+ * The silence after which `GET /v1/events/stream` sends a heartbeat and reads
+ * the log again (docs/events.md): `TESSERA_EVENTS_HEARTBEAT_MS`, whole
+ * milliseconds from 10 to 1 hour; 15 seconds unless set.
+ */
+export const EventsHeartbeatMs: Config.Config<number> = parsed("TESSERA_EVENTS_HEARTBEAT_MS", (raw) =>
+  Option.match(Option.filter(wholeNumber(raw), (ms) => ms >= 10 && ms <= 3_600_000), {
+    onNone: () => Either.left(`TESSERA_EVENTS_HEARTBEAT_MS must be a whole number of milliseconds from 10 to 3600000 (got ${shown(raw)})`),
+    onSome: Either.right
+  })).pipe(Config.withDefault(15_000))
+
 const DURATION = /^([0-9]+)(ms|s)?$/
 
 /**
@@ -167,6 +178,7 @@ export interface TesseraSettings {
   readonly listen: { readonly port: number; readonly host: string }
   readonly bootstrapToken: Option.Option<Redacted.Redacted<string>>
   readonly maxBodyBytes: number
+  readonly eventsHeartbeatMs: number
   readonly logFormat: LogFormat
   readonly shutdownTimeoutMs: number
   readonly tracing: Option.Option<TracingSettings>
@@ -183,6 +195,7 @@ export const TesseraConfig: Config.Config<TesseraSettings> = Config.all({
   listen: Listen,
   bootstrapToken: BootstrapToken,
   maxBodyBytes: MaxBodyBytes,
+  eventsHeartbeatMs: EventsHeartbeatMs,
   logFormat: LogFormatConfig,
   shutdownTimeoutMs: ShutdownTimeoutMs,
   tracing: TracingConfig

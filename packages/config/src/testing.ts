@@ -140,6 +140,12 @@ export const misconfigurations: ReadonlyArray<Misconfiguration> = [
     secrets: []
   },
   {
+    name: "TESSERA_EVENTS_HEARTBEAT_MS=5",
+    env: { TESSERA_EVENTS_HEARTBEAT_MS: "5" },
+    line: /^tessera: invalid configuration: TESSERA_EVENTS_HEARTBEAT_MS must be a whole number of milliseconds from 10 to 3600000 \(got "5"\)$/,
+    secrets: []
+  },
+  {
     name: "an unknown TESSERA_LOG_FORMAT",
     env: { TESSERA_LOG_FORMAT: "xml" },
     line: /^tessera: invalid configuration: TESSERA_LOG_FORMAT must be one of json, pretty \(got "xml"\)$/,

@@ -7,7 +7,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { formatToken } from "@tessera/domain"
 import { ConfigProvider, Effect, Either, Option, Redacted } from "effect"
 import { randomBytes } from "node:crypto"
-import { describeConfigError, LogFormatConfig, MaxBodyBytes, ShutdownTimeoutMs, TesseraConfig, TracingConfig } from "../src/index.js"
+import { describeConfigError, EventsHeartbeatMs, LogFormatConfig, MaxBodyBytes, ShutdownTimeoutMs, TesseraConfig, TracingConfig } from "../src/index.js"
 
 const read = <A>(config: Effect.Effect<A, any>, env: Record<string, string>) =>
   config.pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))), Effect.either)
@@ -44,6 +44,20 @@ describe("TesseraConfig", () => {
       for (const bad of ["0", "-1", "1.5", "1e6", "lots", "", "99999999999999999999"]) {
         const error = yield* Effect.flip(read(MaxBodyBytes, { TESSERA_MAX_BODY_BYTES: bad }).pipe(Effect.flatten))
         expect(describeConfigError(error)).toMatch(/^invalid configuration: TESSERA_MAX_BODY_BYTES must be a positive whole number/)
+      }
+    }))
+
+  it.effect("TESSERA_EVENTS_HEARTBEAT_MS is a whole number of milliseconds from 10 to an hour", () =>
+    Effect.gen(function*() {
+      expect(yield* read(EventsHeartbeatMs, {})).toEqual(Either.right(15_000))
+      expect(Either.getOrThrow(yield* read(TesseraConfig, {})).eventsHeartbeatMs).toBe(15_000)
+      expect(yield* read(EventsHeartbeatMs, { TESSERA_EVENTS_HEARTBEAT_MS: "10" })).toEqual(Either.right(10))
+      expect(yield* read(EventsHeartbeatMs, { TESSERA_EVENTS_HEARTBEAT_MS: "3600000" })).toEqual(Either.right(3_600_000))
+      for (const bad of ["", "9", "-1", "1.5", "15s", "1e4", "3600001", "99999999999999999999"]) {
+        const error = yield* Effect.flip(read(TesseraConfig, { TESSERA_EVENTS_HEARTBEAT_MS: bad }).pipe(Effect.flatten))
+        expect(describeConfigError(error)).toBe(
+          `invalid configuration: TESSERA_EVENTS_HEARTBEAT_MS must be a whole number of milliseconds from 10 to 3600000 (got ${JSON.stringify(bad)})`
+        )
       }
     }))
 
