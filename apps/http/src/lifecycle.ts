@@ -4,7 +4,9 @@
  * `X-Request-Id` when it is a plain short value, else a new one), echoed
  * on the response; the responses in flight are counted so that on SIGTERM
  * the server stops accepting connections, lets them finish within the
- * shutdown timeout, and only then lets the store close. It never reads a
+ * shutdown timeout, and only then lets the store close. The signal is also
+ * announced (`drainBegun`), so that the event streams, which would never
+ * finish by themselves, end at once rather than hold the drain. It never reads a
  * header other than `X-Request-Id`, and never accepts as an id a value that
  * looks like a Tessera secret.
  */
@@ -39,6 +41,9 @@ const LINGER_MS = 500
 let draining = false
 /** Whether SIGTERM was received: `/readyz` then answers 503. */
 export const isDraining = () => draining
+let announceDrain: () => void = () => {}
+/** Settles when SIGTERM is received: open event streams then end (`stream.ts`), so that they do not hold the drain. */
+export const drainBegun = new Promise<void>((resolve) => (announceDrain = resolve))
 
 /** The server `NodeHttpServer.layer` serves on, and how it drains. */
 export const makeServer = () => {
@@ -66,6 +71,7 @@ export const makeServer = () => {
   const begin = () => {
     if (draining) return
     draining = true
+    announceDrain()
     onFinished = () => {
       finished++
     }

@@ -16,8 +16,9 @@
  * to be dropped, so the tracer is off).
  *
  * On SIGTERM (docs/operations.md, "Shutdown") the server stops accepting,
- * lets the requests in flight finish within `TESSERA_SHUTDOWN_TIMEOUT`, and
- * only then is the store closed; the process exits 0.
+ * ends its open event streams at once (`stream.ts`), lets the requests in
+ * flight finish within `TESSERA_SHUTDOWN_TIMEOUT`, and only then is the
+ * store closed; the process exits 0.
  */
 import { OtlpSerialization, OtlpTracer } from "@effect/opentelemetry"
 import { HttpApiBuilder, HttpMiddleware, HttpServer } from "@effect/platform"

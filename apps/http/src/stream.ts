@@ -11,12 +11,19 @@
  * `listEvents`, as `GET /v1/events` is, for the caller re-authenticated from
  * their key at that moment. A caller whose key is revoked or who stops being
  * an admin of the workspace gets one `error` frame and the stream ends.
+ *
+ * A stream is a long poll, not work in flight: when the server begins to
+ * drain (SIGTERM, docs/operations.md "Shutdown") every open stream sends a
+ * `: shutdown` comment and ends at once, so that it never holds the drain;
+ * its client reconnects elsewhere with `Last-Event-ID` and loses nothing,
+ * since delivery follows `seq` (docs/events.md).
  */
 import { HttpApiBuilder, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { CurrentPrincipal, TesseraApi } from "@tessera/api"
 import { EventsHeartbeatMs, Settings } from "@tessera/config"
 import { authenticate, Event, EventWakeups, listEvents, readableEvents } from "@tessera/domain"
 import { Chunk, Deferred, Duration, Effect, Option, Queue, Redacted, Schema, Stream } from "effect"
+import { drainBegun } from "./lifecycle.js"
 import { wire } from "./wire.js"
 
 /** Events read per page while catching up. */
@@ -28,6 +35,8 @@ const encodeEvent = Schema.encodeSync(Event)
 const frame = (event: Event) =>
   encoder.encode(`id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(encodeEvent(event))}\n\n`)
 const comment = (text: string) => encoder.encode(`: ${text}\n\n`)
+/** The last frame of a stream the server ends because it stops. */
+const SHUTDOWN = comment("shutdown")
 
 type Step = "read" | "wait" | "end"
 
@@ -87,9 +96,10 @@ export const EventStreamLive = HttpApiBuilder.group(TesseraApi, "eventStream", (
     const context = yield* Effect.context<
       EventWakeups | Effect.Effect.Context<ReturnType<typeof listEvents>> | Effect.Effect.Context<ReturnType<typeof authenticate>>
     >()
-    // open streams end when the server stops, so that closing it does not wait on them
+    // open streams end when the server begins to drain or stops, so that neither waits on them
     const closing = yield* Deferred.make<void>()
     yield* Effect.addFinalizer(() => Deferred.succeed(closing, undefined))
+    yield* Effect.forkScoped(Effect.zipRight(Effect.promise(() => drainBegun), Deferred.succeed(closing, undefined)))
     return handlers.handle("follow", ({ headers, urlParams }) =>
       Effect.gen(function*() {
         const principal = yield* CurrentPrincipal
@@ -101,6 +111,8 @@ export const EventStreamLive = HttpApiBuilder.group(TesseraApi, "eventStream", (
         const start = headers["last-event-id"] ?? urlParams.after ?? (yield* wakeups.newest)
         const body = follow(token, { workspaceId: urlParams.workspace_id, type: urlParams.type }, start, heartbeat).pipe(
           Stream.interruptWhen(Deferred.await(closing)),
+          // ended by the server rather than by the caller's loss of rights: say so, and the client resumes elsewhere
+          Stream.concat(Stream.unwrap(Effect.map(Deferred.isDone(closing), (done) => (done ? Stream.make(SHUTDOWN) : Stream.empty)))),
           Stream.provideContext(context)
         )
         return HttpServerResponse.stream(body, {
