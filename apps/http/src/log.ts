@@ -8,7 +8,8 @@
  * response. If the reader stops altogether the queue is capped and lines
  * are dropped and counted rather than held without bound. The request line
  * says method, route template, path (never the query), status, duration,
- * request id and the principal's id; Effect's own log lines (start-up,
+ * request id and the principal's id, and, when tracing is on, the trace and
+ * span ids of the request's span (absent otherwise); Effect's own log lines (start-up,
  * defects) go the same way. Nothing here ever sees a header other than the
  * request id (`lifecycle.ts`) or a body, so no key, token or digest can
  * reach the log.
@@ -161,7 +162,13 @@ const pathOf = (url: string) => {
   return SECRET_LIKE.test(path) ? path.split("/").map((part) => (SECRET_LIKE.test(part) ? "[redacted]" : part)).join("/") : path
 }
 
-/** Appends the line of a request that took `ms` and was answered `status`. */
+/** The request's span as its log line names it, so that a line leads to its trace (docs/operations.md). */
+interface SpanIds {
+  readonly traceId: string
+  readonly spanId: string
+}
+
+/** Appends the line of a request that took `ms` and was answered `status`; `span` only when it was traced. */
 export const logRequest = (
   method: string,
   route: string,
@@ -169,19 +176,22 @@ export const logRequest = (
   status: number,
   ms: number,
   requestId: string,
-  principal: string | undefined
+  principal: string | undefined,
+  span: SpanIds | undefined
 ) => {
   if (format === "pretty") {
     writeLine(
       `${new Date().toISOString()} INFO ${method} ${route} ${status} ${ms.toFixed(2)}ms path=${JSON.stringify(path)} ` +
-        `request_id=${requestId}${principal === undefined ? "" : ` principal=${principal}`}`
+        `request_id=${requestId}${principal === undefined ? "" : ` principal=${principal}`}` +
+        (span === undefined ? "" : ` trace_id=${span.traceId} span_id=${span.spanId}`)
     )
     return
   }
   writeLine(
     `{"time":"${new Date().toISOString()}","level":"INFO","message":"request","method":${JSON.stringify(method)},` +
       `"route":${JSON.stringify(route)},"path":${JSON.stringify(path)},"status":${status},"ms":${ms.toFixed(2)},` +
-      `"request_id":${JSON.stringify(requestId)}${principal === undefined ? "" : `,"principal":${JSON.stringify(principal)}`}}`
+      `"request_id":${JSON.stringify(requestId)}${principal === undefined ? "" : `,"principal":${JSON.stringify(principal)}`}` +
+      `${span === undefined ? "" : `,"trace_id":${JSON.stringify(span.traceId)},"span_id":${JSON.stringify(span.spanId)}`}}`
   )
 }
 
@@ -208,11 +218,13 @@ export const requestLog = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E,
       : route === "/readyz" && isDraining()
       ? Effect.succeed(notReady)
       : app
-    const span = Context.getOption(fiber.currentContext, Tracer.ParentSpan)
-    if (span._tag === "Some" && span.value._tag === "Span") {
-      // traced (OTEL_EXPORTER_OTLP_ENDPOINT): the request's span says its route and the request id of its log line
-      span.value.attribute("http.route", route)
-      span.value.attribute("http.request_id", requestIdOf(NodeHttpServerRequest.toIncomingMessage(request)))
+    const parent = Context.getOption(fiber.currentContext, Tracer.ParentSpan)
+    // traced (OTEL_EXPORTER_OTLP_ENDPOINT): the request's span says its route and the request id of its log line,
+    // and the line its trace and span ids; untraced, there is no span (`main.ts` turns the platform's off)
+    const span = parent._tag === "Some" && parent.value._tag === "Span" ? parent.value : undefined
+    if (span !== undefined) {
+      span.attribute("http.route", route)
+      span.attribute("http.request_id", requestIdOf(NodeHttpServerRequest.toIncomingMessage(request)))
     }
     const logged = LogLevel.greaterThanEqual(LogLevel.Info, fiber.getFiberRef(FiberRef.currentMinimumLogLevel))
     return Effect.flatMap(Effect.exit(answered), (exit): Exit.Exit<HttpServerResponse.HttpServerResponse, E> => {
@@ -221,7 +233,7 @@ export const requestLog = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E,
       recordRequest(request.method, route, status, ms / 1000)
       if (logged) {
         const incoming = NodeHttpServerRequest.toIncomingMessage(request)
-        logRequest(request.method, route, path, status, ms, requestIdOf(incoming), principalOf(incoming))
+        logRequest(request.method, route, path, status, ms, requestIdOf(incoming), principalOf(incoming), span)
       }
       return exit
     })

@@ -3,7 +3,8 @@
 // request log in which every line parses, each request line carries route template, status, duration, request id and
 // principal, and no key, invite or link token nor any digest appears; X-Request-Id is echoed or generated; /metrics
 // answers Prometheus text; and with OTEL_EXPORTER_OTLP_ENDPOINT set, a request's span reaches an OTLP receiver run by
-// the test with its use case's span under it and SQL statements' spans under that.
+// the test with its use case's span under it and SQL statements' spans under that, and every request line carries the
+// trace and span ids of its request's span (those of the exported span); a server without the endpoint logs neither.
 import { describe, expect, it } from "@effect/vitest"
 import { HttpApi } from "@effect/platform"
 import { TesseraApi } from "@tessera/api"
@@ -146,7 +147,7 @@ describe("logs, traces and metrics of the server process", () => {
         const env = yield* store.open
         const receiver = yield* otlpReceiver
         const adminKey = formatToken("tsk", randomBytes(32))
-        const [port] = yield* freePorts(1)
+        const [port, untracedPort] = yield* freePorts(2)
         const server = yield* serverProcess(port!, {
           ...env,
           TESSERA_BOOTSTRAP_TOKEN: adminKey,
@@ -232,10 +233,30 @@ describe("logs, traces and metrics of the server process", () => {
           method: "GET",
           route: "/v1/workspaces",
           status: 200,
-          principal: expect.stringMatching(/^usr_/)
+          principal: expect.stringMatching(/^usr_/),
+          // the line leads to its trace: the ids of the request span the receiver got
+          trace_id: found!.requestSpan.traceId,
+          span_id: found!.requestSpan.spanId
         })
+        for (const line of requests) {
+          expect(line).toMatchObject({ trace_id: expect.stringMatching(/^[0-9a-f]{32}$/), span_id: expect.stringMatching(/^[0-9a-f]{16}$/) })
+        }
         expect(requests.some((e) => typeof e["principal"] === "string" && (e["principal"] as string).startsWith("share_link:"))).toBe(true)
         expect(requests.some((e) => e["route"] === "/v1/resources/:id")).toBe(true)
+
+        // without OTEL_EXPORTER_OTLP_ENDPOINT no span is built, and the request line names none
+        const untraced = yield* serverProcess(untracedPort!, { ...env, TESSERA_BOOTSTRAP_TOKEN: adminKey, TESSERA_LOG_FORMAT: "json" })
+        const plain = yield* Effect.promise(() =>
+          fetch(`${untraced.baseUrl}/v1/workspaces`, { headers: { authorization: `Bearer ${adminKey}`, "x-request-id": "untraced-1" } })
+        )
+        expect(plain.status).toBe(200)
+        while (!untraced.output().includes("untraced-1") && Date.now() < deadline + 30_000) yield* Effect.sleep("100 millis")
+        const untracedLines = untraced.output().split("\n").filter((line) => line.includes('"message":"request"')).map((line) => JSON.parse(line))
+        expect(untracedLines.find((e) => e["request_id"] === "untraced-1")).toMatchObject({ route: "/v1/workspaces", status: 200 })
+        for (const line of untracedLines) {
+          expect(line).not.toHaveProperty("trace_id")
+          expect(line).not.toHaveProperty("span_id")
+        }
       })), { timeout: 300_000 })
   }
 })
