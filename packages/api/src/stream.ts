@@ -32,7 +32,8 @@ const EventType = Schema.String.pipe(
 const frames = "Each event is one frame: `id: <seq>`, `event: <type>` and `data: <the event as JSON, as `GET /v1/events` " +
   "lists it>`. Comment lines (`: …`) keep the connection alive: one when the stream is ready, then a heartbeat every " +
   "15 seconds of silence. Should the caller lose the right to read (key revoked, no longer an admin of the " +
-  "workspace), one `event: error` frame with `{ error, message }` is sent and the stream ends."
+  "workspace), one `event: error` frame with `{ error, message }` is sent and the stream ends. When the server " +
+  "shuts down, a `: shutdown` comment is sent and the stream ends: reconnect with `Last-Event-ID` and nothing is lost."
 
 export class EventStreamGroup extends HttpApiGroup.make("eventStream")
   .add(

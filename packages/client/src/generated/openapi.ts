@@ -608,7 +608,7 @@ export interface paths {
         };
         /**
          * Follow events live
-         * @description Every event committed after the starting point, in `seq` order, each once, then new events as they commit in any server process, until the client disconnects. Start after `Last-Event-ID` (what an EventSource resends on reconnecting), else after `after`, else from now. A system admin reads every event; anyone else names with `workspace_id` a workspace they administer and reads its events. `workspace_id` and `type` keep only matching events. Each event is one frame: `id: <seq>`, `event: <type>` and `data: <the event as JSON, as `GET /v1/events` lists it>`. Comment lines (`: …`) keep the connection alive: one when the stream is ready, then a heartbeat every 15 seconds of silence. Should the caller lose the right to read (key revoked, no longer an admin of the workspace), one `event: error` frame with `{ error, message }` is sent and the stream ends.
+         * @description Every event committed after the starting point, in `seq` order, each once, then new events as they commit in any server process, until the client disconnects. Start after `Last-Event-ID` (what an EventSource resends on reconnecting), else after `after`, else from now. A system admin reads every event; anyone else names with `workspace_id` a workspace they administer and reads its events. `workspace_id` and `type` keep only matching events. Each event is one frame: `id: <seq>`, `event: <type>` and `data: <the event as JSON, as `GET /v1/events` lists it>`. Comment lines (`: …`) keep the connection alive: one when the stream is ready, then a heartbeat every 15 seconds of silence. Should the caller lose the right to read (key revoked, no longer an admin of the workspace), one `event: error` frame with `{ error, message }` is sent and the stream ends. When the server shuts down, a `: shutdown` comment is sent and the stream ends: reconnect with `Last-Event-ID` and nothing is lost.
          */
         get: operations["eventStream.follow"];
         put?: never;
@@ -4447,7 +4447,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Server-Sent Events. Each event is one frame: `id: <seq>`, `event: <type>` and `data: <the event as JSON, as `GET /v1/events` lists it>`. Comment lines (`: …`) keep the connection alive: one when the stream is ready, then a heartbeat every 15 seconds of silence. Should the caller lose the right to read (key revoked, no longer an admin of the workspace), one `event: error` frame with `{ error, message }` is sent and the stream ends. */
+            /** @description Server-Sent Events. Each event is one frame: `id: <seq>`, `event: <type>` and `data: <the event as JSON, as `GET /v1/events` lists it>`. Comment lines (`: …`) keep the connection alive: one when the stream is ready, then a heartbeat every 15 seconds of silence. Should the caller lose the right to read (key revoked, no longer an admin of the workspace), one `event: error` frame with `{ error, message }` is sent and the stream ends. When the server shuts down, a `: shutdown` comment is sent and the stream ends: reconnect with `Last-Event-ID` and nothing is lost. */
             200: {
                 headers: {
                     [name: string]: unknown;
