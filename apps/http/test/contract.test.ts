@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url"
 import { promisify } from "node:util"
 import { Effect, Either, Option, Schema } from "effect"
 import { createResource, people, registered } from "./fixtures/people.js"
-import { as, asAdmin, http, type Reply, send, Served, served, storeOf, type StoreName } from "./harness.js"
+import { as, asAdmin, byAdmin, http, type Reply, send, Served, served, storeOf, type StoreName } from "./harness.js"
 
 const spec = OpenApi.fromApi(TesseraApi) as any
 
@@ -182,8 +182,8 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
     it.effect("cancelling a redeemed invite is 409 invite_already_redeemed", () =>
       Effect.gen(function*() {
         const user = yield* registered
-        const invites = (yield* asAdmin("GET", "/v1/invites?status=redeemed")).body.invites as ReadonlyArray<any>
-        const redeemed = invites.find((invite) => invite.redeemed_by === user.id)
+        const { invites } = yield* byAdmin((admin) => admin.GET("/v1/invites", { params: { query: { status: "redeemed" } } }))
+        const redeemed = invites.find((invite) => invite.redeemed_by === user.id)!
         expect(redeemed).toBeDefined()
         const reply = expectDeclared("DELETE", `/v1/invites/${redeemed.id}`, yield* asAdmin("DELETE", `/v1/invites/${redeemed.id}`))
         expect({ status: reply.status, body: reply.body }).toEqual({

@@ -7,7 +7,7 @@
 import { expect, layer } from "@effect/vitest"
 import { publicKeys } from "@tessera/store-contract"
 import { ConfigProvider, Effect, Layer, List, Logger, LogLevel } from "effect"
-import { asAdmin, type Reply, send, served, Served, storeOf, type StoreName } from "./harness.js"
+import { asAdmin, byAdmin, eventsSince, type Reply, send, served, Served, storeOf, type StoreName } from "./harness.js"
 
 const MiB = 1024 * 1024
 
@@ -27,17 +27,9 @@ const handle = () => `h${Date.now().toString(36)}${(counter++).toString(36)}`
 
 /** Everything a refused request could have changed: the event log, the users and the admin's workspaces. */
 const snapshot = Effect.gen(function*() {
-  const events: Array<unknown> = []
-  let after = 0
-  for (;;) {
-    const page = yield* asAdmin("GET", `/v1/events?after=${after}&limit=1000`)
-    expect(page.status).toBe(200)
-    events.push(...page.body.events)
-    if (page.body.events.length < 1000) break
-    after = page.body.next_after
-  }
-  const users = (yield* asAdmin("GET", "/v1/users")).body
-  const workspaces = (yield* asAdmin("GET", "/v1/workspaces")).body
+  const events = yield* eventsSince(0)
+  const users = yield* byAdmin((admin) => admin.GET("/v1/users"))
+  const workspaces = yield* byAdmin((admin) => admin.GET("/v1/workspaces"))
   return JSON.stringify({ events, users, workspaces })
 })
 
@@ -83,11 +75,20 @@ const json = { "content-type": "application/json" }
 
 /** A registration invite and fresh public keys: a request that would succeed if sent as JSON. */
 const registration = Effect.gen(function*() {
-  const minted = yield* asAdmin("POST", "/v1/invites", { kind: "registration", handle: handle() })
-  expect(minted.status).toBe(201)
+  const minted = yield* byAdmin((admin) => admin.POST("/v1/invites", { body: { kind: "registration", handle: handle() } }))
   const keys = publicKeys()
-  return { token: minted.body.token as string, sign_pub: keys.signPub, kex_pub: keys.kexPub }
+  return { token: minted.token, sign_pub: keys.signPub, kex_pub: keys.kexPub }
 })
+
+/** A team workspace of the admin's, through the SDK; its id. */
+const adminTeam = (name: string) => Effect.map(byAdmin((admin) => admin.POST("/v1/workspaces", { body: { name } })), (w) => w.id)
+
+/** A root resource in one of the admin's workspaces, through the SDK; its id. */
+const adminResource = (workspaceId: string, title: string) =>
+  Effect.map(
+    byAdmin((admin) => admin.POST("/v1/workspaces/{id}/resources", { params: { path: { id: workspaceId } }, body: { title } })),
+    (r) => r.id
+  )
 
 for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>) {
   layer(served(storeOf(store)).pipe(Layer.provide(capturedLogs)), { timeout: "180 seconds", excludeTestServices: true })(
@@ -118,7 +119,7 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
           workspaceForm.append("name", "form")
           yield* refused(415, "unsupported_media_type", send("POST", "/v1/workspaces", { key, body: workspaceForm }))
           yield* refused(415, "unsupported_media_type", send("POST", "/v1/workspaces", { key, body: new URLSearchParams({ name: "form" }) }))
-          const team = (yield* asAdmin("POST", "/v1/workspaces", { name: "media" })).body.id as string
+          const team = yield* adminTeam("media")
           yield* refused(415, "unsupported_media_type", send("PATCH", `/v1/workspaces/${team}`, { key, body: new URLSearchParams({ name: "renamed" }) }))
           yield* refused(415, "unsupported_media_type", send("POST", `/v1/workspaces/${team}/resources`, { key, body: workspaceForm }))
 
@@ -227,7 +228,7 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
             yield* refused(400, "invalid_request", send("POST", "/v1/workspaces", { key, headers: json, body }))
             yield* refused(400, "invalid_request", send("POST", "/v1/register", { headers: json, body }))
           }
-          const team = (yield* asAdmin("POST", "/v1/workspaces", { name: "shapes" })).body.id as string
+          const team = yield* adminTeam("shapes")
           for (const body of ["", "null", "[]", "[1]"]) {
             yield* refused(400, "invalid_request", send("PATCH", `/v1/workspaces/${team}`, { key, headers: json, body }))
           }
@@ -236,8 +237,8 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
       it.effect("NUL and control characters in path ids and query filters are 400", () =>
         Effect.gen(function*() {
           const key = yield* adminKey
-          const team = (yield* asAdmin("POST", "/v1/workspaces", { name: "ids" })).body.id as string
-          const resource = (yield* asAdmin("POST", `/v1/workspaces/${team}/resources`, { title: "doc" })).body.id as string
+          const team = yield* adminTeam("ids")
+          const resource = yield* adminResource(team, "doc")
           for (const bad of ["a%00b", "acc_%00", "acc_0%01", `acc_${"0".repeat(31)}%00`, "%7F", "a%0Ab"]) {
             yield* refused(400, "invalid_request", send("DELETE", `/v1/resources/${resource}/accesses/${bad}`, { key }))
             yield* refused(
@@ -271,8 +272,8 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
       it.effect("NUL in body text (names, titles, about, keys, list items) is 400 and nothing is stored", () =>
         Effect.gen(function*() {
           const key = yield* adminKey
-          const team = (yield* asAdmin("POST", "/v1/workspaces", { name: "text" })).body.id as string
-          const resource = (yield* asAdmin("POST", `/v1/workspaces/${team}/resources`, { title: "doc" })).body.id as string
+          const team = yield* adminTeam("text")
+          const resource = yield* adminResource(team, "doc")
           for (
             const [method, path, body, at] of [
               ["POST", "/v1/workspaces", { name: "a\u0000b" }, "name"],
@@ -293,8 +294,8 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
       it.effect("other control characters in names, titles and about are 400 and nothing is stored", () =>
         Effect.gen(function*() {
           const key = yield* adminKey
-          const team = (yield* asAdmin("POST", "/v1/workspaces", { name: "control" })).body.id as string
-          const resource = (yield* asAdmin("POST", `/v1/workspaces/${team}/resources`, { title: "doc" })).body.id as string
+          const team = yield* adminTeam("control")
+          const resource = yield* adminResource(team, "doc")
           for (const bad of ["a\u0001b", "a\u001bb", "a\u007fb"]) {
             yield* refused(400, "invalid_request", send("POST", "/v1/workspaces", { key, headers: json, body: JSON.stringify({ name: bad }) }))
             yield* refused(400, "invalid_request", send("POST", `/v1/workspaces/${team}/resources`, { key, headers: json, body: JSON.stringify({ title: bad }) }))

@@ -3,24 +3,15 @@
 import { expect, layer } from "@effect/vitest"
 import { publicKeys } from "@tessera/store-contract"
 import { Effect } from "effect"
-import { handle } from "./fixtures/people.js"
-import { asAdmin, http, Served, served, storeOf, type StoreName } from "./harness.js"
+import { handle, registered } from "./fixtures/people.js"
+import { asAdmin, byAdmin, http, Served, served, storeOf, type StoreName } from "./harness.js"
 
-const mint = (body: Record<string, unknown> = {}) =>
-  Effect.map(asAdmin("POST", "/v1/invites", { kind: "registration", handle: handle(), ...body }), (reply) => {
-    expect(reply.status).toBe(201)
-    return reply.body as { invite: { id: string; handle: string; role: string }; token: string }
-  })
+/** A registration invite the admin mints through the SDK. */
+const mint = (body: { readonly ttl_seconds?: number } = {}) =>
+  byAdmin((admin) => admin.POST("/v1/invites", { body: { kind: "registration", handle: handle(), ...body } }))
 
 const registerWith = (token: string, keys = publicKeys(), extra: Record<string, unknown> = {}) =>
   http("POST", "/v1/register", { json: { token, sign_pub: keys.signPub, kex_pub: keys.kexPub, ...extra } })
-
-const registered = Effect.gen(function*() {
-  const { token, invite } = yield* mint()
-  const reply = yield* registerWith(token)
-  expect(reply.status).toBe(201)
-  return { invite, ...(reply.body as { api_key: string; user: { id: string; handle: string } }) }
-})
 
 for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>) {
   layer(served(storeOf(store)), { timeout: "120 seconds", excludeTestServices: true })(`identity over HTTP (${store})`, (it) => {
@@ -148,9 +139,9 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
         expect((yield* http("GET", "/v1/me")).body.error).toBe("unauthenticated")
         expect((yield* http("GET", "/v1/me", { key: "tsk_nope" })).status).toBe(401)
         const member = yield* registered
-        const users = yield* http("GET", "/v1/users", { key: member.api_key })
+        const users = yield* http("GET", "/v1/users", { key: member.key })
         expect([users.status, users.body.error]).toEqual([403, "forbidden"])
-        const mintAsMember = yield* http("POST", "/v1/invites", { key: member.api_key, json: { kind: "registration", handle: handle() } })
+        const mintAsMember = yield* http("POST", "/v1/invites", { key: member.key, json: { kind: "registration", handle: handle() } })
         expect(mintAsMember.status).toBe(403)
         const missing = yield* asAdmin("GET", "/v1/users/usr_00000000000000000000000000000000")
         expect([missing.status, missing.body.error]).toEqual([404, "not_found"])
@@ -159,20 +150,20 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
     it.effect("a revoked user's API key is refused on the very next request", () =>
       Effect.gen(function*() {
         const member = yield* registered
-        expect((yield* http("GET", "/v1/me", { key: member.api_key })).status).toBe(200)
-        const revoke = yield* asAdmin("POST", `/v1/users/${member.user.id}/revoke`)
+        expect((yield* http("GET", "/v1/me", { key: member.key })).status).toBe(200)
+        const revoke = yield* asAdmin("POST", `/v1/users/${member.id}/revoke`)
         expect(revoke.body.user.status).toBe("revoked")
-        const next = yield* http("GET", "/v1/me", { key: member.api_key })
+        const next = yield* http("GET", "/v1/me", { key: member.key })
         expect([next.status, next.body.error]).toEqual([401, "unauthenticated"])
       }))
 
     it.effect("deleting a user reports what went; the last system admin stays", () =>
       Effect.gen(function*() {
         const member = yield* registered
-        const report = yield* asAdmin("DELETE", `/v1/users/${member.user.id}`)
+        const report = yield* asAdmin("DELETE", `/v1/users/${member.id}`)
         expect(report.status).toBe(200)
-        expect(report.body).toMatchObject({ user_id: member.user.id, personal_workspaces_deleted: 1, api_keys_deleted: 1 })
-        expect((yield* http("GET", "/v1/me", { key: member.api_key })).status).toBe(401)
+        expect(report.body).toMatchObject({ user_id: member.id, personal_workspaces_deleted: 1, api_keys_deleted: 1 })
+        expect((yield* http("GET", "/v1/me", { key: member.key })).status).toBe(401)
         const me = (yield* asAdmin("GET", "/v1/me")).body.user
         const self = yield* asAdmin("DELETE", `/v1/users/${me.id}`)
         expect([self.status, self.body.error]).toEqual([409, "last_system_admin"])

@@ -5,34 +5,18 @@
 // workspace.* events of the mutations.
 import { expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
-import { handle, people, registered } from "./fixtures/people.js"
-import { as, asAdmin, eventsSince, http, mark, type Reply, served, storeOf, type StoreName } from "./harness.js"
+import type { Schemas } from "@tessera/client"
+import { handle, people, registered, type User } from "./fixtures/people.js"
+import { answers, as, asAdmin, eventsSince, http, mark, type Reply, served, storeOf, type StoreName } from "./harness.js"
 
-interface Workspace {
-  readonly id: string
-  readonly name: string
-  readonly about: string
-  readonly custom_instructions: string
-  readonly bundles: ReadonlyArray<string>
-  readonly is_personal: boolean
-  readonly owner_user_id: string | null
-  readonly members: ReadonlyArray<{ readonly user_id: string; readonly role: string }>
-  readonly created_at: string
-  readonly updated_at: string
-}
+type Workspace = Schemas["Workspace"]
 
-/** A team workspace created by the holder of `key`. */
-const team = (key: string, body: Record<string, unknown> = {}) =>
-  Effect.map(as(key, "POST", "/v1/workspaces", { name: `team ${handle()}`, ...body }), (reply) => {
-    expect(reply.status).toBe(201)
-    return reply.body as Workspace
-  })
+/** A team workspace created by `user`, answered 201. */
+const team = (user: User, body: { readonly about?: string; readonly bundles?: Array<string> } = {}) =>
+  answers(201, () => user.client.POST("/v1/workspaces", { body: { name: `team ${handle()}`, ...body } }))
 
-const show = (key: string, id: string) =>
-  Effect.map(as(key, "GET", `/v1/workspaces/${id}`), (reply) => {
-    expect(reply.status).toBe(200)
-    return reply.body as Workspace
-  })
+/** A workspace as `user` is shown it, answered 200. */
+const show = (user: User, id: string) => answers(200, () => user.client.GET("/v1/workspaces/{id}", { params: { path: { id } } }))
 
 /** The 422 of docs/domain.md#workspaces / docs/http.md, with exactly these keys. */
 const expectInvariant = (reply: Reply, workspaceId: string | undefined, reason: string) => {
@@ -64,7 +48,7 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
       Effect.gen(function*() {
         const [owner, other] = yield* people(2)
         const id = owner.personal
-        const before = yield* show(owner.key, id)
+        const before = yield* show(owner, id)
         expect(before.members).toEqual([{ user_id: owner.id, role: "admin" }])
         const since = yield* mark
 
@@ -90,7 +74,7 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
         expectInvariant(yield* asAdmin("DELETE", `/v1/workspaces/${id}/members/${owner.id}`), id, "members_mutation")
         expectInvariant(yield* asAdmin("PATCH", `/v1/workspaces/${id}`, { members: [{ user_id: other.id, role: "admin" }] }), id, "members_mutation")
 
-        expect(yield* show(owner.key, id)).toEqual(before)
+        expect(yield* show(owner, id)).toEqual(before)
         expect((yield* as(other.key, "GET", `/v1/workspaces/${id}`)).status).toBe(404)
         expect(yield* eventsSince(since, id)).toEqual([])
       }))
@@ -98,8 +82,8 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
     it.effect("is_personal_frozen: either direction by PATCH, and creating a personal workspace through the API", () =>
       Effect.gen(function*() {
         const owner = yield* registered
-        const mine = yield* team(owner.key)
-        const personalBefore = yield* show(owner.key, owner.personal)
+        const mine = yield* team(owner)
+        const personalBefore = yield* show(owner, owner.personal)
         const listBefore = (yield* as(owner.key, "GET", "/v1/workspaces")).body
         const since = yield* mark
 
@@ -112,8 +96,8 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
         expectInvariant(createdWithOwner, undefined, "is_personal_frozen")
         expectInvariant(yield* asAdmin("POST", "/v1/workspaces", { name: "for someone", is_personal: true, owner_user_id: owner.id }), undefined, "is_personal_frozen")
 
-        expect(yield* show(owner.key, owner.personal)).toEqual(personalBefore)
-        expect(yield* show(owner.key, mine.id)).toEqual(mine)
+        expect(yield* show(owner, owner.personal)).toEqual(personalBefore)
+        expect(yield* show(owner, mine.id)).toEqual(mine)
         expect((yield* as(owner.key, "GET", "/v1/workspaces")).body).toEqual(listBefore)
         expect(yield* workspaceEventsSince(since)).toEqual([])
       }))
@@ -121,8 +105,8 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
     it.effect("owner_user_id_frozen on a personal workspace, owner_user_id_on_non_personal on a team workspace", () =>
       Effect.gen(function*() {
         const [owner, other] = yield* people(2)
-        const mine = yield* team(owner.key)
-        const personalBefore = yield* show(owner.key, owner.personal)
+        const mine = yield* team(owner)
+        const personalBefore = yield* show(owner, owner.personal)
         const listBefore = (yield* as(owner.key, "GET", "/v1/workspaces")).body
         const since = yield* mark
 
@@ -147,8 +131,8 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
           "owner_user_id_on_non_personal"
         )
 
-        expect(yield* show(owner.key, owner.personal)).toEqual(personalBefore)
-        expect(yield* show(owner.key, mine.id)).toEqual(mine)
+        expect(yield* show(owner, owner.personal)).toEqual(personalBefore)
+        expect(yield* show(owner, mine.id)).toEqual(mine)
         expect((yield* as(owner.key, "GET", "/v1/workspaces")).body).toEqual(listBefore)
         expect(yield* workspaceEventsSince(since)).toEqual([])
       }))
@@ -156,11 +140,11 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
     it.effect("personal_workspace_delete, for the owner and for a system admin", () =>
       Effect.gen(function*() {
         const owner = yield* registered
-        const before = yield* show(owner.key, owner.personal)
+        const before = yield* show(owner, owner.personal)
         const since = yield* mark
         expectInvariant(yield* as(owner.key, "DELETE", `/v1/workspaces/${owner.personal}`), owner.personal, "personal_workspace_delete")
         expectInvariant(yield* asAdmin("DELETE", `/v1/workspaces/${owner.personal}`), owner.personal, "personal_workspace_delete")
-        expect(yield* show(owner.key, owner.personal)).toEqual(before)
+        expect(yield* show(owner, owner.personal)).toEqual(before)
         expect((yield* as(owner.key, "GET", "/v1/me/workspace")).body).toEqual(before)
         expect(yield* eventsSince(since, owner.personal)).toEqual([])
       }))
@@ -168,7 +152,7 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
     it.effect("a patch breaking several rules reports the first of is_personal, owner_user_id, then members", () =>
       Effect.gen(function*() {
         const [owner, other] = yield* people(2)
-        const mine = yield* team(owner.key)
+        const mine = yield* team(owner)
         const p = owner.personal
         const members = [{ user_id: other.id, role: "admin" }]
         expectInvariant(yield* as(owner.key, "PATCH", `/v1/workspaces/${p}`, { members, owner_user_id: other.id, is_personal: false }), p, "is_personal_frozen")
@@ -176,15 +160,15 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
         expectInvariant(yield* as(owner.key, "PATCH", `/v1/workspaces/${mine.id}`, { is_personal: true, owner_user_id: other.id }), mine.id, "is_personal_frozen")
         // the team rule is checked before the last-admin rule of the members list
         expectInvariant(yield* as(owner.key, "PATCH", `/v1/workspaces/${mine.id}`, { owner_user_id: other.id, members: [] }), mine.id, "owner_user_id_on_non_personal")
-        expect(yield* show(owner.key, mine.id)).toEqual(mine)
+        expect(yield* show(owner, mine.id)).toEqual(mine)
       }))
 
     it.effect("a rejected patch that also carried valid fields changed nothing", () =>
       Effect.gen(function*() {
         const [owner, other] = yield* people(2)
-        const mine = yield* team(owner.key, { about: "before", bundles: ["a"] })
+        const mine = yield* team(owner, { about: "before", bundles: ["a"] })
         const valid = { name: "renamed", about: "changed", custom_instructions: "be brief", bundles: ["x", "y"] }
-        const personalBefore = yield* show(owner.key, owner.personal)
+        const personalBefore = yield* show(owner, owner.personal)
         const since = yield* mark
 
         const rejected: Array<[string, Record<string, unknown>, string]> = [
@@ -200,8 +184,8 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
         // a team patch whose members would leave no admin is refused whole too
         expectLastAdmin(yield* as(owner.key, "PATCH", `/v1/workspaces/${mine.id}`, { ...valid, members: [{ user_id: owner.id, role: "member" }] }), mine.id)
 
-        expect(yield* show(owner.key, owner.personal)).toEqual(personalBefore)
-        expect(yield* show(owner.key, mine.id)).toEqual(mine)
+        expect(yield* show(owner, owner.personal)).toEqual(personalBefore)
+        expect(yield* show(owner, mine.id)).toEqual(mine)
         expect(yield* workspaceEventsSince(since)).toEqual([])
       }))
 
@@ -229,7 +213,7 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
           members: [{ user_id: owner.id, role: "admin" }],
           created_at: owner.personalWorkspace.created_at
         })
-        expect(yield* show(owner.key, id)).toEqual(edited.body)
+        expect(yield* show(owner, id)).toEqual(edited.body)
 
         // one field at a time, including back to empty values; the others stay
         const cleared = yield* as(owner.key, "PATCH", `/v1/workspaces/${id}`, { about: "", bundles: [] })
@@ -240,7 +224,7 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
         // a system admin may edit them too
         const byAdmin = yield* asAdmin("PATCH", `/v1/workspaces/${id}`, { custom_instructions: "" })
         expect(byAdmin.status).toBe(200)
-        const after = yield* show(owner.key, id)
+        const after = yield* show(owner, id)
         expect(after).toMatchObject({
           name: "Notes",
           about: "",
@@ -305,14 +289,14 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
         expect([again.status, again.body.error]).toEqual([409, "already_member"])
         const ghost = yield* as(alice.key, "POST", `${path}/members`, { user_id: UNKNOWN_USER, role: "member" })
         expect([ghost.status, ghost.body.error]).toEqual([404, "not_found"])
-        expect((yield* show(bob.key, ws.id)).members).toEqual(
+        expect((yield* show(bob, ws.id)).members).toEqual(
           expect.arrayContaining([{ user_id: alice.id, role: "admin" }, { user_id: bob.id, role: "member" }])
         )
-        expect((yield* show(bob.key, ws.id)).members).toHaveLength(2)
+        expect((yield* show(bob, ws.id)).members).toHaveLength(2)
         expect((yield* as(bob.key, "GET", "/v1/workspaces")).body.workspaces.map((w: Workspace) => w.id)).toContain(ws.id)
 
         // a member who is not an admin may look but not change: 403
-        const beforeForbidden = yield* show(alice.key, ws.id)
+        const beforeForbidden = yield* show(alice, ws.id)
         for (
           const [method, sub, body] of [
             ["PATCH", "", { name: "bob's" }],
@@ -326,7 +310,7 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
           const reply = yield* as(bob.key, method, path + sub, body)
           expect([method, sub, reply.status, reply.body.error]).toEqual([method, sub, 403, "forbidden"])
         }
-        expect(yield* show(alice.key, ws.id)).toEqual(beforeForbidden)
+        expect(yield* show(alice, ws.id)).toEqual(beforeForbidden)
 
         // the sole admin can neither demote nor remove themself, nor patch the members to no admin
         expectLastAdmin(yield* as(alice.key, "PATCH", `${path}/members/${alice.id}`, { role: "member" }), ws.id)
@@ -336,7 +320,7 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
           ws.id
         )
         expectLastAdmin(yield* as(alice.key, "PATCH", path, { members: [] }), ws.id)
-        expect(yield* show(alice.key, ws.id)).toEqual(beforeForbidden)
+        expect(yield* show(alice, ws.id)).toEqual(beforeForbidden)
 
         // re-role: bob becomes admin, then alice may step down
         const promoted = yield* as(alice.key, "PATCH", `${path}/members/${bob.id}`, { role: "admin" })
@@ -358,7 +342,7 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
         expect([left.status, left.body]).toEqual([200, { workspace_id: ws.id, user_id: alice.id, removed: true }])
         expect((yield* as(alice.key, "GET", path)).status).toBe(404)
         expect((yield* as(alice.key, "GET", "/v1/workspaces")).body.workspaces.map((w: Workspace) => w.id)).not.toContain(ws.id)
-        expect((yield* show(bob.key, ws.id)).members).toEqual([{ user_id: bob.id, role: "admin" }])
+        expect((yield* show(bob, ws.id)).members).toEqual([{ user_id: bob.id, role: "admin" }])
 
         // an admin removes a member
         expect((yield* as(bob.key, "POST", `${path}/members`, { user_id: carol.id, role: "member" })).status).toBe(201)
@@ -372,7 +356,7 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
           members: [{ user_id: bob.id, role: "admin" }, { user_id: carol.id, role: "admin" }]
         })
         expect(replaced.status).toBe(200)
-        expect((yield* show(carol.key, ws.id)).members).toEqual(
+        expect((yield* show(carol, ws.id)).members).toEqual(
           [{ user_id: bob.id, role: "admin" }, { user_id: carol.id, role: "admin" }].sort((a, b) => a.user_id.localeCompare(b.user_id))
         )
 
@@ -405,7 +389,7 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
     it.effect("a system admin may administer a team workspace they do not belong to", () =>
       Effect.gen(function*() {
         const [alice, bob] = yield* people(2)
-        const ws = yield* team(alice.key)
+        const ws = yield* team(alice)
         expect((yield* asAdmin("GET", `/v1/workspaces/${ws.id}`)).status).toBe(200)
         const added = yield* asAdmin("POST", `/v1/workspaces/${ws.id}/members`, { user_id: bob.id, role: "member" })
         expect(added.status).toBe(201)
@@ -417,14 +401,14 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
     it.effect("a members patch on a team workspace is refused for a user who does not exist", () =>
       Effect.gen(function*() {
         const alice = yield* registered
-        const ws = yield* team(alice.key)
+        const ws = yield* team(alice)
         const since = yield* mark
         const reply = yield* as(alice.key, "PATCH", `/v1/workspaces/${ws.id}`, {
           members: [{ user_id: alice.id, role: "admin" }, { user_id: UNKNOWN_USER, role: "member" }]
         })
         // as POST /members does: a member must be an existing, active user
         expect([reply.status, reply.body.error]).toEqual([404, "not_found"])
-        expect(yield* show(alice.key, ws.id)).toEqual(ws)
+        expect(yield* show(alice, ws.id)).toEqual(ws)
         expect(yield* eventsSince(since, ws.id)).toEqual([])
       }))
 
@@ -450,13 +434,13 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
         expectInvariant(registration, owner.personal, "members_mutation")
         expect((yield* asAdmin("GET", `/v1/invites?workspace_id=${owner.personal}`)).body.invites).toEqual([])
         expect(yield* eventsSince(since)).toEqual([])
-        expect((yield* show(owner.key, owner.personal)).members).toEqual([{ user_id: owner.id, role: "admin" }])
+        expect((yield* show(owner, owner.personal)).members).toEqual([{ user_id: owner.id, role: "admin" }])
       }))
 
     it.effect("a grant invite for a team workspace makes its redeemer a member, once", () =>
       Effect.gen(function*() {
         const [alice, bob, carol] = yield* people(3)
-        const ws = yield* team(alice.key)
+        const ws = yield* team(alice)
         const since = yield* mark
 
         const minted = yield* as(alice.key, "POST", "/v1/invites", { kind: "grant", workspace_id: ws.id, workspace_role: "member" })
@@ -467,7 +451,7 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
         const redeemed = yield* as(bob.key, "POST", "/v1/invites/redeem", { token: minted.body.token })
         expect(redeemed.status).toBe(200)
         expect(redeemed.body.invite).toMatchObject({ id: minted.body.invite.id, status: "redeemed", redeemed_by: bob.id })
-        const after = yield* show(bob.key, ws.id)
+        const after = yield* show(bob, ws.id)
         expect(after.members).toHaveLength(2)
         expect(after.members).toEqual(expect.arrayContaining([{ user_id: alice.id, role: "admin" }, { user_id: bob.id, role: "member" }]))
         // the role is the one fixed at mint time: bob may not administer
@@ -478,7 +462,7 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
         const replay = yield* as(bob.key, "POST", "/v1/invites/redeem", { token: minted.body.token })
         expect([replay.status, replay.body.error]).toEqual([409, "invite_already_redeemed"])
         expect((yield* as(carol.key, "GET", `/v1/workspaces/${ws.id}`)).status).toBe(404)
-        expect((yield* show(alice.key, ws.id)).members).toHaveLength(2)
+        expect((yield* show(alice, ws.id)).members).toHaveLength(2)
 
         const events = yield* eventsSince(since, ws.id)
         expect(events.map((e) => e.type)).toEqual(["invite.minted", "invite.redeemed", "workspace.member_added"])
@@ -512,8 +496,8 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
     it.effect("unknown fields and invalid values are invalid_request and change nothing", () =>
       Effect.gen(function*() {
         const owner = yield* registered
-        const ws = yield* team(owner.key)
-        const personalBefore = yield* show(owner.key, owner.personal)
+        const ws = yield* team(owner)
+        const personalBefore = yield* show(owner, owner.personal)
         const since = yield* mark
         for (const id of [ws.id, owner.personal]) {
           const unknown = yield* as(owner.key, "PATCH", `/v1/workspaces/${id}`, { name: "valid", color: "red" })
@@ -538,8 +522,8 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
         expect([badPath.status, badPath.body.error]).toEqual([400, "invalid_request"])
         const missing = yield* as(owner.key, "GET", `/v1/workspaces/${UNKNOWN_WORKSPACE}`)
         expect([missing.status, missing.body.error]).toEqual([404, "not_found"])
-        expect(yield* show(owner.key, ws.id)).toEqual(ws)
-        expect(yield* show(owner.key, owner.personal)).toEqual(personalBefore)
+        expect(yield* show(owner, ws.id)).toEqual(ws)
+        expect(yield* show(owner, owner.personal)).toEqual(personalBefore)
         expect(yield* workspaceEventsSince(since)).toEqual([])
       }))
   })

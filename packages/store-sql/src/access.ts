@@ -97,22 +97,25 @@ export const AccessQueriesLive = Layer.effect(AccessQueries, Effect.gen(function
     const keyset: Fragment = after === null ? sql`1 = 1` : sql`(rank < ${afterRank} OR (rank = ${afterRank} AND user_id > ${after.userId}))`
     const none = (type: "TEXT" | "INTEGER") => sql.literal(`CAST(NULL AS ${type})`)
     const [t, i] = [none("TEXT"), none("INTEGER")]
+    // Candidates are found from the path by index (IN, a scalar subquery, EXISTS), never by a join
+    // the planner may turn around: SQLite plans without statistics, and a join with the path's
+    // CTE read resource_accesses, workspace_members and users whole (docs/http.md, "Paging").
     return sql`WITH RECURSIVE ${pathOf(resourceId)},
         target (workspace_id) AS (SELECT workspace_id FROM path WHERE depth = 0),
         live (ok) AS (SELECT CASE WHEN EXISTS (SELECT 1 FROM path WHERE revoked_at IS NOT NULL) THEN 0 ELSE 1 END),
         candidates (user_id, rank) AS (
-          SELECT x.user_id, ${sql.literal(rankOf("x.role"))} FROM resource_accesses x JOIN path p ON x.resource_id = p.id
+          SELECT x.user_id, ${sql.literal(rankOf("x.role"))} FROM resource_accesses x WHERE x.resource_id IN (SELECT id FROM path)
           UNION ALL
-          SELECT m.user_id, ${sql.literal(String(ROLE_ORDER.indexOf("administrator")))} FROM workspace_members m JOIN target w ON m.workspace_id = w.workspace_id
-          WHERE m.role = 'admin'
+          SELECT m.user_id, ${sql.literal(String(ROLE_ORDER.indexOf("administrator")))} FROM workspace_members m
+          WHERE m.workspace_id = (SELECT workspace_id FROM target) AND m.role = 'admin'
           UNION ALL
           SELECT m.user_id, l.rank FROM workspace_members m JOIN target w ON m.workspace_id = w.workspace_id
           JOIN (SELECT MAX(${sql.literal(rankOf("link_role"))}) AS rank FROM path WHERE link_reach = 'workspace') l ON l.rank IS NOT NULL
         ),
         ranked (user_id, rank) AS (
           SELECT c.user_id, MAX(c.rank) FROM candidates c
-          JOIN users u ON u.id = c.user_id AND u.status = 'active'
           JOIN live ON live.ok = 1
+          WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = c.user_id AND u.status = 'active')
           GROUP BY c.user_id
         ),
         page (user_id, rank) AS (SELECT user_id, rank FROM ranked WHERE ${keyset} ORDER BY rank DESC, user_id LIMIT ${limit})

@@ -169,7 +169,7 @@ export const InviteStoreLive = Layer.effect(InviteStore, Effect.gen(function*() 
     page: (query, after, limit) => {
       const pending = sql`(status = 'pending' AND expires_at > ${query.now} AND ${wellFormedTime(sql, "expires_at")})`
       const clauses = [
-        ...(after === null ? [] : [sql`(created_at > ${after[0]} OR (created_at = ${after[0]} AND id > ${after[1]}))`]),
+        ...(after === null ? [] : [sql`(created_at, id) > (${after[0]}, ${after[1]})`]),
         ...(query.workspaceId !== undefined ? [sql`workspace_id = ${query.workspaceId}`] : []),
         ...(query.resourceId !== undefined ? [sql`resource_id = ${query.resourceId}`] : []),
         ...(query.createdBy !== undefined ? [sql`created_by = ${query.createdBy}`] : []),

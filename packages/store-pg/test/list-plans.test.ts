@@ -1,0 +1,62 @@
+// Runs the list plans contract on a fresh PostgreSQL database: every list's page statements, explained with EXPLAIN (FORMAT
+// JSON) and their own parameters after ANALYZE, with sequential scans priced out (`enable_seqscan = off`: a table that
+// still gets a Seq Scan has no index the statement can use), show no Seq Scan of a table, and a keyset page no Sort.
+import { SqlClient } from "@effect/sql"
+import * as Statement from "@effect/sql/Statement"
+import { listPlansContract, PlanProbe, type StatementPlan, TABLES } from "@tessera/store-contract/listPlans"
+import { Effect, Layer } from "effect"
+import { probedPgStore } from "./fixtures/store-sql.js"
+
+interface PlanNode {
+  readonly "Node Type": string
+  readonly "Relation Name"?: string
+  readonly Plans?: ReadonlyArray<PlanNode>
+}
+
+const nodesOf = (node: PlanNode): ReadonlyArray<PlanNode> => [node, ...(node.Plans ?? []).flatMap(nodesOf)]
+
+const tables = new Set<string>(TABLES)
+
+const probe = Layer.effect(
+  PlanProbe,
+  Effect.map(SqlClient.SqlClient, (sql) => {
+    const planOf = (text: string, params: ReadonlyArray<unknown>): Effect.Effect<StatementPlan> =>
+      sql.withTransaction(
+        Effect.zipRight(
+          sql.unsafe("SET LOCAL enable_seqscan = off"),
+          sql.unsafe<Record<string, unknown>>(`EXPLAIN (FORMAT JSON) ${text}`, params as Array<unknown>)
+        )
+      ).pipe(
+        Effect.map((rows) => {
+          const raw = rows[0]!["QUERY PLAN"]
+          const [root] = (typeof raw === "string" ? JSON.parse(raw) : raw) as ReadonlyArray<{ readonly Plan: PlanNode }>
+          const nodes = nodesOf(root!.Plan)
+          return {
+            text,
+            fullScans: nodes.flatMap((n) => n["Node Type"] === "Seq Scan" && tables.has(n["Relation Name"] ?? "") ? [n["Relation Name"]!] : []),
+            sorts: nodes.filter((n) => n["Node Type"].includes("Sort")).length
+          }
+        }),
+        Effect.orDie
+      )
+    return PlanProbe.of({
+      run: (statement) => Effect.orDie(sql.unsafe(statement)),
+      analyze: Effect.orDie(sql.unsafe("ANALYZE")),
+      plansOf: (program) =>
+        Effect.suspend(() => {
+          const ran: Array<readonly [string, ReadonlyArray<unknown>]> = []
+          return Statement.withTransformer(program, (statement) =>
+            Effect.sync(() => {
+              ran.push(statement.compile())
+              return statement
+            })).pipe(
+              Effect.flatMap((result) =>
+                Effect.map(Effect.forEach(ran, ([text, params]) => planOf(text, params)), (plans) => ({ result, plans }))
+              )
+            )
+        })
+    })
+  })
+)
+
+listPlansContract("pg", probe.pipe(Layer.provideMerge(probedPgStore())))
