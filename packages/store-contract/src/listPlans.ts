@@ -1,5 +1,5 @@
 /**
- * Every list's page reads its rows from an index (docs/http.md, "Paging"):
+ * Every list's page reads its rows from an index (docs/http.md, "Paging parameters"):
  * on a store seeded with thousands of users, workspaces, invites, resources,
  * accesses and events, each page statement a list runs is planned by the
  * store itself (`PlanProbe.plansOf`: the statements the program ran, each

@@ -1,4 +1,4 @@
--- Every list pages by keyset (docs/http.md, "Paging"): a page is the first rows after the
+-- Every list pages by keyset (docs/http.md, "Paging parameters"): a page is the first rows after the
 -- previous page's last key, in the list's order. These indexes hold each list in its order,
 -- so a page reads its rows from an index and stops, instead of sorting the whole table (PostgreSQL).
 --

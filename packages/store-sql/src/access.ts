@@ -99,7 +99,7 @@ export const AccessQueriesLive = Layer.effect(AccessQueries, Effect.gen(function
     const [t, i] = [none("TEXT"), none("INTEGER")]
     // Candidates are found from the path by index (IN, a scalar subquery, EXISTS), never by a join
     // the planner may turn around: SQLite plans without statistics, and a join with the path's
-    // CTE read resource_accesses, workspace_members and users whole (docs/http.md, "Paging").
+    // CTE read resource_accesses, workspace_members and users whole (docs/http.md, "Paging parameters").
     return sql`WITH RECURSIVE ${pathOf(resourceId)},
         target (workspace_id) AS (SELECT workspace_id FROM path WHERE depth = 0),
         live (ok) AS (SELECT CASE WHEN EXISTS (SELECT 1 FROM path WHERE revoked_at IS NOT NULL) THEN 0 ELSE 1 END),
