@@ -5,6 +5,7 @@
 // an admin; no live root resource without a direct owner.
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
+import { createClient, unwrap } from "@tessera/client"
 import { formatToken } from "@tessera/domain"
 import { publicKeys } from "@tessera/store-contract/fixtures"
 import * as Pg from "@tessera/store-pg"
@@ -30,11 +31,6 @@ interface Doomed {
   readonly root: string
 }
 
-/** Fails with every reply that did not have the expected status. */
-const expectStatus = (reply: Reply, status: number) => {
-  if (reply.status !== status) throw new Error(`${reply.method} ${reply.path}: expected ${status}, got ${reply.status} ${JSON.stringify(reply.body)}`)
-  return reply.body
-}
 
 /**
  * Every stored row that refers to a missing user, and every broken invariant a deletion could leave (docs/domain.md#users-and-credentials,
@@ -67,30 +63,35 @@ const errorLogs = (servers: ReadonlyArray<ServerProcess>) =>
     )
   )
 
-/** Registers a user through the admin's registration invite and gives them a team, a root in it, and one in their personal workspace. */
-const setUpUser = async (base: string, adminKey: string, n: string): Promise<Doomed> => {
-  const minted = expectStatus(await request(base, "POST", "/v1/invites", { key: adminKey, json: { kind: "registration", handle: `doomed-${n}` } }), 201)
+/**
+ * Registers a user through the admin's registration invite and gives them a team, a root in it, and one in their personal workspace
+ * (through the SDK: a failed step throws its `TesseraError`).
+ */
+const setUpUser = async (baseUrl: string, adminKey: string, n: string): Promise<Doomed> => {
+  const admin = createClient({ baseUrl, apiKey: adminKey })
+  const minted = await unwrap(admin.POST("/v1/invites", { body: { kind: "registration", handle: `doomed-${n}` } }))
   const keys = publicKeys()
-  const registered = expectStatus(
-    await request(base, "POST", "/v1/register", { json: { token: minted.token, sign_pub: keys.signPub, kex_pub: keys.kexPub } }),
-    201
+  const registered = await unwrap(
+    createClient({ baseUrl }).POST("/v1/register", { body: { token: minted.token, sign_pub: keys.signPub, kex_pub: keys.kexPub } })
   )
-  const key = registered.api_key as string
-  const team = expectStatus(await request(base, "POST", "/v1/workspaces", { key, json: { name: `team ${n}` } }), 201).id as string
-  const root = expectStatus(await request(base, "POST", `/v1/workspaces/${team}/resources`, { key, json: { title: `root ${n}`, kind: "folder" } }), 201)
-    .id as string
-  const personal = registered.personal_workspace.id as string
-  expectStatus(await request(base, "POST", `/v1/workspaces/${personal}/resources`, { key, json: { title: `mine ${n}` } }), 201)
+  const key = registered.api_key
+  const user = createClient({ baseUrl, apiKey: key })
+  const team = (await unwrap(user.POST("/v1/workspaces", { body: { name: `team ${n}` } }))).id
+  const root = (await unwrap(user.POST("/v1/workspaces/{id}/resources", { params: { path: { id: team } }, body: { title: `root ${n}`, kind: "folder" } })))
+    .id
+  const personal = registered.personal_workspace.id
+  await unwrap(user.POST("/v1/workspaces/{id}/resources", { params: { path: { id: personal } }, body: { title: `mine ${n}` } }))
   return { id: registered.user.id, key, personal, team, root }
 }
 
 /** Ties the users to each other: the next one is a member of this one's team, an editor of its root, and there is a pending grant invite for it. */
-const connect = async (base: string, users: ReadonlyArray<Doomed>) => {
+const connect = async (baseUrl: string, users: ReadonlyArray<Doomed>) => {
   for (const [i, u] of users.entries()) {
     const next = users[(i + 1) % users.length]!
-    expectStatus(await request(base, "POST", `/v1/workspaces/${u.team}/members`, { key: u.key, json: { user_id: next.id, role: "member" } }), 201)
-    expectStatus(await request(base, "POST", `/v1/resources/${u.root}/accesses`, { key: u.key, json: { user_id: next.id, role: "editor" } }), 201)
-    expectStatus(await request(base, "POST", "/v1/invites", { key: u.key, json: { kind: "grant", resource_id: u.root, resource_role: "reader" } }), 201)
+    const user = createClient({ baseUrl, apiKey: u.key })
+    await unwrap(user.POST("/v1/workspaces/{id}/members", { params: { path: { id: u.team } }, body: { user_id: next.id, role: "member" } }))
+    await unwrap(user.POST("/v1/resources/{id}/accesses", { params: { path: { id: u.root } }, body: { user_id: next.id, role: "editor" } }))
+    await unwrap(user.POST("/v1/invites", { body: { kind: "grant", resource_id: u.root, resource_role: "reader" } }))
   }
 }
 
@@ -144,7 +145,7 @@ describe("two server processes on one store, users deleted while they write", ()
           })
           const sql = Context.get(yield* Layer.build(client), SqlClient.SqlClient)
           const [a, b] = servers.map((s) => s.baseUrl) as [string, string]
-          const adminId = expectStatus(yield* Effect.promise(() => request(a, "GET", "/v1/me", { key: adminKey })), 200).user.id as string
+          const adminId = (yield* Effect.promise(() => unwrap(createClient({ baseUrl: a, apiKey: adminKey }).GET("/v1/me")))).user.id
 
           const replies: Array<Reply> = []
           const problems: Array<unknown> = []

@@ -7,6 +7,7 @@
 // returned, not one request sent after that moment may succeed; and no
 // request anywhere may fail with a 5xx or a broken connection.
 import { describe, expect, it } from "@effect/vitest"
+import { createClient, unwrap } from "@tessera/client"
 import { formatToken } from "@tessera/domain"
 import { publicKeys } from "@tessera/store-contract/fixtures"
 import { freshDatabase } from "@tessera/store-pg/testing"
@@ -16,7 +17,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { performance } from "node:perf_hooks"
 import { Effect, Redacted } from "effect"
-import { freePorts, type Reply, request, serverProcess, type ServerProcess } from "./fixtures/servers.js"
+import { freePorts, request, serverProcess, type ServerProcess } from "./fixtures/servers.js"
 
 const CLIENTS = 16
 const ROUNDS = 3
@@ -26,11 +27,6 @@ const ROUNDS = 3
  */
 const READS = 6
 const WAIT_MS = 30_000
-
-const expectStatus = (reply: Reply, status: number) => {
-  if (reply.status !== status) throw new Error(`${reply.method} ${reply.path}: expected ${status}, got ${reply.status} ${JSON.stringify(reply.body)}`)
-  return reply.body
-}
 
 /** One read as a client made it: which credential, to which server, when it was sent, and the answer. */
 interface Read {
@@ -50,41 +46,38 @@ const errorLogs = (servers: ReadonlyArray<ServerProcess>) =>
     )
   )
 
-const register = async (base: string, adminKey: string, handle: string) => {
-  const minted = expectStatus(await request(base, "POST", "/v1/invites", { key: adminKey, json: { kind: "registration", handle } }), 201)
+/** A user registered through the SDK with the admin's registration invite (a failed step throws its `TesseraError`). */
+const register = async (baseUrl: string, adminKey: string, handle: string) => {
+  const minted = await unwrap(createClient({ baseUrl, apiKey: adminKey }).POST("/v1/invites", { body: { kind: "registration", handle } }))
   const keys = publicKeys()
-  const registered = expectStatus(
-    await request(base, "POST", "/v1/register", { json: { token: minted.token, sign_pub: keys.signPub, kex_pub: keys.kexPub } }),
-    201
+  const registered = await unwrap(
+    createClient({ baseUrl }).POST("/v1/register", { body: { token: minted.token, sign_pub: keys.signPub, kex_pub: keys.kexPub } })
   )
-  return { id: registered.user.id as string, key: registered.api_key as string }
+  return { id: registered.user.id, key: registered.api_key, client: createClient({ baseUrl, apiKey: registered.api_key }) }
 }
 
-/** A root with a child, opened by a share link, a reader grant and a redeemed grant invite. */
-const setUp = async (base: string, adminKey: string, round: number) => {
+/** A root with a child, opened by a share link, a reader grant and a redeemed grant invite, set up through the SDK. */
+const setUp = async (baseUrl: string, adminKey: string, round: number) => {
   const tag = `${round}-${randomBytes(3).toString("hex")}`
-  const owner = await register(base, adminKey, `owner-${tag}`)
-  const reader = await register(base, adminKey, `reader-${tag}`)
-  const redeemer = await register(base, adminKey, `redeemer-${tag}`)
-  const ws = expectStatus(await request(base, "POST", "/v1/workspaces", { key: owner.key, json: { name: `team ${tag}` } }), 201).id
-  const root = expectStatus(await request(base, "POST", `/v1/workspaces/${ws}/resources`, { key: owner.key, json: { title: "room", kind: "room" } }), 201).id
-  const child = expectStatus(
-    await request(base, "POST", `/v1/workspaces/${ws}/resources`, { key: owner.key, json: { title: "doc", parent_id: root } }),
-    201
-  ).id
-  const link = expectStatus(await request(base, "PUT", `/v1/resources/${root}/share-link`, { key: owner.key, json: { role: "reader" } }), 201).token
-  expectStatus(await request(base, "POST", `/v1/resources/${root}/accesses`, { key: owner.key, json: { user_id: reader.id, role: "reader" } }), 201)
-  const invite = expectStatus(
-    await request(base, "POST", "/v1/invites", { key: owner.key, json: { kind: "grant", resource_id: root, resource_role: "reader" } }),
-    201
-  )
-  expectStatus(await request(base, "POST", "/v1/invites/redeem", { key: redeemer.key, json: { token: invite.token } }), 200)
+  const owner = await register(baseUrl, adminKey, `owner-${tag}`)
+  const reader = await register(baseUrl, adminKey, `reader-${tag}`)
+  const redeemer = await register(baseUrl, adminKey, `redeemer-${tag}`)
+  const ws = (await unwrap(owner.client.POST("/v1/workspaces", { body: { name: `team ${tag}` } }))).id
+  const create = (body: { title: string; kind?: string; parent_id?: string }) =>
+    unwrap(owner.client.POST("/v1/workspaces/{id}/resources", { params: { path: { id: ws } }, body }))
+  const root = (await create({ title: "room", kind: "room" })).id
+  const child = (await create({ title: "doc", parent_id: root })).id
+  const at = { params: { path: { id: root } } }
+  const link = (await unwrap(owner.client.PUT("/v1/resources/{id}/share-link", { ...at, body: { role: "reader" } }))).token
+  await unwrap(owner.client.POST("/v1/resources/{id}/accesses", { ...at, body: { user_id: reader.id, role: "reader" } }))
+  const invite = await unwrap(owner.client.POST("/v1/invites", { body: { kind: "grant", resource_id: root, resource_role: "reader" } }))
+  await unwrap(redeemer.client.POST("/v1/invites/redeem", { body: { token: invite.token } }))
   const credentials = [
-    ["share link", link as string],
+    ["share link", link],
     ["reader grant", reader.key],
     ["redeemed invite", redeemer.key]
   ] as const
-  return { owner, root: root as string, child: child as string, credentials }
+  return { owner, root, child, credentials }
 }
 
 const storeCases = [
