@@ -1,18 +1,24 @@
 /**
- * SQL implementation of the event log. `seq` comes from a one-row counter
- * updated inside the writer's transaction: the row lock it takes is held to
- * commit, so sequence order is commit order and a reader paging by `seq`
- * never skips an event that commits later with a smaller number. Many
- * events are inserted a bounded batch per statement. On PostgreSQL the
- * append also queues a `NOTIFY` on `EVENTS_CHANNEL`, which the server
- * delivers at commit (and never for a rollback): live readers in every
- * process wake on it (`wakeups.ts`).
+ * SQL implementation of the event log (docs/events.md, "Ordering"): `seq`
+ * order is the order events become visible, so a reader paging by `seq`
+ * never skips an event that commits later with a smaller number.
+ *
+ * - PostgreSQL: an append queues its events unnumbered in `event_queue`,
+ *   taking no lock another writer needs, and queues a `NOTIFY` on
+ *   `EVENTS_CHANNEL`, delivered at commit (never for a rollback): live
+ *   readers in every process wake on it (`wakeups.ts`). `newestSeq` numbers
+ *   what is queued and committed (`tessera_sequence_events`, migration
+ *   0006): the transactor after a transaction that appended, every reader
+ *   before it reads.
+ * - SQLite: writers are serialised by the database, so an append numbers
+ *   its events from the one-row counter in its own transaction.
+ *
+ * Many events are inserted a bounded batch per statement.
  */
 import { SqlClient } from "@effect/sql"
 import { Event, EventLog, writing } from "@tessera/domain"
-import { Effect, Layer, Schema } from "effect"
+import { Context, Effect, Layer, Option, Schema } from "effect"
 import { DbInt } from "./rows.js"
-import { EVENTS_CHANNEL } from "./wakeups.js"
 
 const EventRow = Schema.Struct({
   ...Event.fields,
@@ -22,20 +28,64 @@ const EventRow = Schema.Struct({
 const decodeRows = Schema.decodeUnknown(Schema.Array(EventRow))
 const SeqRow = Schema.Struct({ last_seq: DbInt })
 
+/** The PostgreSQL notification channel of committed appends (`wakeups.ts`); its payload says nothing but "read the log". */
+export const EVENTS_CHANNEL = "tessera_events"
+const QUEUED = "queued"
+
+/**
+ * The newest `seq` in the log. On PostgreSQL it first moves every committed
+ * queued event into the log (`tessera_sequence_events`, migration 0006), so a
+ * caller reads at least every event committed before it asked; nothing
+ * queued costs one probe and no lock. SQLite numbers at append: the counter.
+ */
+export const newestSeq = (sql: SqlClient.SqlClient) =>
+  sql.onDialectOrElse({
+    pg: () => sql`SELECT tessera_sequence_events() AS last_seq`,
+    orElse: () => sql`SELECT last_seq FROM event_counter WHERE id = 1`
+  }).pipe(
+    Effect.flatMap((rows) => Schema.decodeUnknown(SeqRow)(rows[0])),
+    Effect.map((row) => row.last_seq)
+  )
+
+/**
+ * Set by an append inside a transaction that `TransactorLive` runs: once that
+ * transaction commits, the transactor numbers what it queued
+ * (`newestSeq`), so the writer's events are in the log when its use case
+ * answers, whoever reads next.
+ */
+export class EventsQueued extends Context.Tag("@tessera/store-sql/EventsQueued")<EventsQueued, { value: boolean }>() {}
+
 /** Events per `INSERT`: seven parameters each, so a statement binds at most 700 however many a writer appends. */
 export const EVENTS_PER_INSERT = 100
 
 export const EventLogLive = Layer.effect(EventLog, Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
+  type Row = Omit<typeof EventRow.Encoded, "seq" | "data"> & { readonly data: string }
+  /** SQLite: numbered from the counter in the writer's transaction (its writers are serialised anyway). */
+  const numbered = (rows: ReadonlyArray<Row>) =>
+    Effect.gen(function*() {
+      const [counter] = yield* sql`UPDATE event_counter SET last_seq = last_seq + ${rows.length} WHERE id = 1 RETURNING last_seq`
+      const first = (yield* Schema.decodeUnknown(SeqRow)(counter)).last_seq - rows.length + 1
+      const all = rows.map((row, i) => ({ seq: first + i, ...row }))
+      for (let from = 0; from < all.length; from += EVENTS_PER_INSERT) {
+        yield* sql`INSERT INTO events ${sql.insert(all.slice(from, from + EVENTS_PER_INSERT))}`
+      }
+    })
+  /** PostgreSQL: queued unnumbered; the last statement also queues the `NOTIFY`, delivered at commit. */
+  const queue = (rows: ReadonlyArray<Row>) =>
+    Effect.gen(function*() {
+      for (let from = 0; from < rows.length; from += EVENTS_PER_INSERT) {
+        const batch = sql`INSERT INTO event_queue ${sql.insert(rows.slice(from, from + EVENTS_PER_INSERT))}`
+        yield* from + EVENTS_PER_INSERT < rows.length
+          ? batch
+          : sql`WITH queued AS (${batch} RETURNING id) SELECT pg_notify(${EVENTS_CHANNEL}, ${QUEUED})`
+      }
+    })
   return EventLog.of({
     append: (at, events) =>
       writing(Effect.gen(function*() {
         if (events.length === 0) return
-        const [counter] = yield* sql`UPDATE event_counter SET last_seq = last_seq + ${events.length} WHERE id = 1 RETURNING last_seq`
-        const last = (yield* Schema.decodeUnknown(SeqRow)(counter)).last_seq
-        const first = last - events.length + 1
-        const rows = events.map((event, i) => ({
-          seq: first + i,
+        const rows = events.map((event) => ({
           type: event.type,
           at,
           actor: event.actor,
@@ -43,19 +93,18 @@ export const EventLogLive = Layer.effect(EventLog, Effect.gen(function*() {
           resource_id: event.resource_id ?? null,
           data: JSON.stringify(event.data)
         }))
-        for (let from = 0; from < rows.length; from += EVENTS_PER_INSERT) {
-          yield* sql`INSERT INTO events ${sql.insert(rows.slice(from, from + EVENTS_PER_INSERT))}`
-        }
         yield* sql.onDialectOrElse({
-          pg: () => sql`SELECT pg_notify(${EVENTS_CHANNEL}, ${String(last)})`,
-          orElse: () => Effect.void
+          pg: () => queue(rows),
+          orElse: () => numbered(rows)
         })
+        const queued = yield* Effect.serviceOption(EventsQueued)
+        if (Option.isSome(queued)) queued.value.value = true
       }).pipe(Effect.orDie)),
     list: ({ after, limit, type, workspaceId }) =>
-      sql`SELECT seq, type, at, actor, workspace_id, resource_id, data FROM events
+      sql.onDialectOrElse({ pg: () => Effect.asVoid(newestSeq(sql)), orElse: () => Effect.void }).pipe(Effect.zipRight(sql`SELECT seq, type, at, actor, workspace_id, resource_id, data FROM events
           WHERE seq > ${after} ${workspaceId !== undefined ? sql`AND workspace_id = ${workspaceId}` : sql``}
           ${type !== undefined ? sql`AND type = ${type}` : sql``}
-          ORDER BY seq LIMIT ${limit}`.pipe(
+          ORDER BY seq LIMIT ${limit}`),
         Effect.flatMap(decodeRows),
         Effect.map((rows) => rows.map((row) => new Event(row))),
         Effect.orDie

@@ -12,10 +12,17 @@
  * run again from the start, at most `ATTEMPTS` times: the rerun reads the
  * winner's committed state, so it decides afresh instead of answering 500.
  * Nested calls join the outer transaction and never retry on their own.
+ *
+ * On PostgreSQL a transaction's appends are queued, not numbered
+ * (`events.ts`; docs/events.md): after the outermost transaction that
+ * appended commits, it numbers the queue (`newestSeq`) before answering. A
+ * failure there is ignored: the events are committed, and every reader
+ * numbers the queue before it reads.
  */
 import { SqlClient } from "@effect/sql"
 import { InTransaction, Transactor } from "@tessera/domain"
 import { Cause, Effect, Layer, Option, Predicate } from "effect"
+import { EventsQueued, newestSeq } from "./events.js"
 
 export const ATTEMPTS = 4
 
@@ -46,11 +53,19 @@ export const TransactorLive = Layer.effect(
             : Effect.failCause(cause)
         })
       )
+    const numberQueued = sql.onDialectOrElse({ pg: () => Effect.ignore(newestSeq(sql)), orElse: () => Effect.void })
+    const outermost = <A, E, R>(program: Effect.Effect<A, E, R>) =>
+      Effect.suspend(() => {
+        const queued = { value: false }
+        return attempt(Effect.provideService(program, EventsQueued, queued), ATTEMPTS).pipe(
+          Effect.tap(() => (queued.value ? numberQueued : Effect.void))
+        )
+      })
     return Transactor.of({
       run: <A, E, R>(program: Effect.Effect<A, E, R>) =>
         Effect.serviceOption(InTransaction).pipe(
           Effect.flatMap((outer) =>
-            Option.isSome(outer) ? (program as Effect.Effect<A, E, Exclude<R, InTransaction>>) : attempt(program, ATTEMPTS)
+            Option.isSome(outer) ? (program as Effect.Effect<A, E, Exclude<R, InTransaction>>) : outermost(program)
           )
         )
     })

@@ -11,9 +11,9 @@
  *   notification of its own, so a reader that reads the log after
  *   subscribing cannot miss a later commit. Should that proof fail, the
  *   process polls as SQLite does.
- * - SQLite: no notifications cross processes; `event_counter.last_seq` is
- *   read every `POLL_INTERVAL` while someone subscribes, and each change
- *   wakes the readers.
+ * - SQLite: no notifications cross processes; the newest `seq`
+ *   (`newestSeq`, events.ts) is read every `POLL_INTERVAL` while someone
+ *   subscribes, and each change wakes the readers.
  *
  * A wake-up never carries an event: it only says "read the log", so one that
  * is lost or doubled costs latency, never an event.
@@ -22,11 +22,10 @@ import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import { EventWakeups } from "@tessera/domain"
 import { Deferred, Duration, Effect, Layer, PubSub, RcRef, Schedule, type Scope, Stream } from "effect"
+import { EVENTS_CHANNEL, newestSeq } from "./events.js"
 
-/** The PostgreSQL notification channel of committed appends; its payload is the last `seq` appended. */
-export const EVENTS_CHANNEL = "tessera_events"
 
-/** How often SQLite's counter is read while a reader waits. */
+/** How often the newest `seq` is read while a reader waits, when nothing notifies. */
 export const POLL_INTERVAL = Duration.millis(100)
 
 /** How long the source stays up after its last subscriber leaves. */
@@ -44,12 +43,6 @@ const canListen = (sql: SqlClient.SqlClient): sql is SqlClient.SqlClient & Liste
   typeof (sql as Partial<Listening>).listen === "function"
 
 const READY = "ready:"
-
-/** The counter's value: appends are serialised on it, so every `seq` up to it is committed and none above. */
-const newestSeq = (sql: SqlClient.SqlClient) =>
-  sql<{ last_seq: unknown }>`SELECT last_seq FROM event_counter WHERE id = 1`.pipe(
-    Effect.map((rows) => Number(rows[0]?.last_seq ?? 0))
-  )
 
 /** Reads the counter every `POLL_INTERVAL`, waking on each change (and on the first read, which is harmless). */
 const polling = (sql: SqlClient.SqlClient, wake: Effect.Effect<unknown>): Effect.Effect<void, never, Scope.Scope> => {
