@@ -7,7 +7,8 @@ import { expectRefused, misconfigurations, runMisconfigured } from "@tessera/con
 import { describe, it } from "vitest"
 
 describe("pnpm migrate up with invalid configuration", () => {
-  it.each(misconfigurations)(
+  // each refusal is its own process in its own directory: they run side by side
+  it.concurrent.each(misconfigurations)(
     "$name: one line naming the variable, exit status 1, no store file",
     async (misconfiguration) => {
       expectRefused(await runMisconfigured("apps/migrator/src/bin.ts", ["up"], misconfiguration), misconfiguration)
