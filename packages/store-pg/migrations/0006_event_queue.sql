@@ -18,6 +18,9 @@ CREATE TABLE event_queue (
 
 -- Returns the newest seq in the log after moving what was queued and committed
 -- when it looked. Nothing queued: one index probe and one read, no lock, no write.
+-- A move that numbered events notifies tessera_events (delivered at its commit):
+-- writers do not notify, since PostgreSQL serialises the commits of notifying
+-- transactions, and moves are serialised already.
 -- Each statement of this (volatile) function reads a fresh snapshot, so the move
 -- after the lock sees every event committed before it, including the moves of
 -- whoever held the lock before.
@@ -37,7 +40,9 @@ DECLARE newest BIGINT; BEGIN
       RETURNING seq
     )
     UPDATE event_counter SET last_seq = last_seq + (SELECT count(*) FROM inserted)
-    WHERE id = 1 AND EXISTS (SELECT 1 FROM inserted); END IF
+    WHERE id = 1 AND EXISTS (SELECT 1 FROM inserted) RETURNING last_seq INTO newest
+    ; IF newest IS NOT NULL THEN PERFORM pg_notify('tessera_events', newest::text)
+    ; END IF; END IF
   ; SELECT last_seq INTO newest FROM event_counter WHERE id = 1; RETURN newest
 ; END
 $$;

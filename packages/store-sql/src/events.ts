@@ -4,12 +4,11 @@
  * never skips an event that commits later with a smaller number.
  *
  * - PostgreSQL: an append queues its events unnumbered in `event_queue`,
- *   taking no lock another writer needs, and queues a `NOTIFY` on
- *   `EVENTS_CHANNEL`, delivered at commit (never for a rollback): live
- *   readers in every process wake on it (`wakeups.ts`). `newestSeq` numbers
- *   what is queued and committed (`tessera_sequence_events`, migration
- *   0006): the transactor after a transaction that appended, every reader
- *   before it reads.
+ *   taking no lock another writer needs. `newestSeq` numbers what is queued
+ *   and committed (`tessera_sequence_events`, migration 0006): the
+ *   transactor after a transaction that appended, every reader before it
+ *   reads. Numbering queues a `NOTIFY` on `EVENTS_CHANNEL`, delivered at its
+ *   commit: live readers in every process wake on it (`wakeups.ts`).
  * - SQLite: writers are serialised by the database, so an append numbers
  *   its events from the one-row counter in its own transaction.
  *
@@ -28,9 +27,11 @@ const EventRow = Schema.Struct({
 const decodeRows = Schema.decodeUnknown(Schema.Array(EventRow))
 const SeqRow = Schema.Struct({ last_seq: DbInt })
 
-/** The PostgreSQL notification channel of committed appends (`wakeups.ts`); its payload says nothing but "read the log". */
+/**
+ * The PostgreSQL notification channel on which `tessera_sequence_events`
+ * announces the newest `seq` each time it numbers events (`wakeups.ts`).
+ */
 export const EVENTS_CHANNEL = "tessera_events"
-const QUEUED = "queued"
 
 /**
  * The newest `seq` in the log. On PostgreSQL it first moves every committed
@@ -71,14 +72,11 @@ export const EventLogLive = Layer.effect(EventLog, Effect.gen(function*() {
         yield* sql`INSERT INTO events ${sql.insert(all.slice(from, from + EVENTS_PER_INSERT))}`
       }
     })
-  /** PostgreSQL: queued unnumbered; the last statement also queues the `NOTIFY`, delivered at commit. */
+  /** PostgreSQL: queued unnumbered; numbering them notifies. */
   const queue = (rows: ReadonlyArray<Row>) =>
     Effect.gen(function*() {
       for (let from = 0; from < rows.length; from += EVENTS_PER_INSERT) {
-        const batch = sql`INSERT INTO event_queue ${sql.insert(rows.slice(from, from + EVENTS_PER_INSERT))}`
-        yield* from + EVENTS_PER_INSERT < rows.length
-          ? batch
-          : sql`WITH queued AS (${batch} RETURNING id) SELECT pg_notify(${EVENTS_CHANNEL}, ${QUEUED})`
+        yield* sql`INSERT INTO event_queue ${sql.insert(rows.slice(from, from + EVENTS_PER_INSERT))}`
       }
     })
   return EventLog.of({

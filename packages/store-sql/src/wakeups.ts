@@ -4,8 +4,9 @@
  * only while someone subscribes (and `KEEP_OPEN` after the last one leaves,
  * so readers that come and go do not reopen it each time).
  *
- * - PostgreSQL: the append's `pg_notify` (`events.ts`) is delivered at commit
- *   to every session listening on `EVENTS_CHANNEL`; the process holds one
+ * - PostgreSQL: the `pg_notify` of each move that numbers queued events
+ *   (`newestSeq`, `events.ts`) is delivered at its commit, when those events
+ *   become visible, to every session listening on `EVENTS_CHANNEL`; the process holds one
  *   dedicated listening connection (the client's `listen`). Before the first
  *   subscriber is answered, the listener proves it is live by hearing a
  *   notification of its own, so a reader that reads the log after
