@@ -16,6 +16,7 @@ import { loadMigrations, migrationsOf, type MigrationDialect, PortsLive, PoolUsa
 import { mkdirSync } from "node:fs"
 import { dirname } from "node:path"
 import { Context, Effect, Layer, Schema } from "effect"
+import { checkpointer } from "./checkpoints.js"
 import { turns } from "./transactor.js"
 
 export const migrationsDir = migrationsOf(import.meta.url)
@@ -55,6 +56,9 @@ export const dialect: MigrationDialect = {
 
 export const BUSY_TIMEOUT_MS = 15_000
 
+/** SQLite's default automatic checkpoint, restored on the connection if the checkpoint worker fails. */
+const AUTOCHECKPOINT_PAGES = 1000
+
 /**
  * A `SqlClient` on `filename` whose transactions begin `IMMEDIATE`. Its one
  * connection is taken by statements and transactions in arrival order
@@ -68,6 +72,10 @@ export const clientLayer = (filename: string): Layer.Layer<SqlClient.SqlClient |
       yield* base.unsafe(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`)
       yield* base.unsafe("PRAGMA foreign_keys = ON")
       yield* base.unsafe("PRAGMA synchronous = NORMAL")
+      // checkpoints run on a worker, never inside a commit (checkpoints.ts); should the worker fail, SQLite's own come back
+      let fallBack = (_reason: string) => {}
+      const checkpoints = filename === ":memory:" ? undefined : yield* checkpointer(filename, (reason) => fallBack(reason))
+      if (checkpoints !== undefined) yield* base.unsafe("PRAGMA wal_autocheckpoint = 0")
       // held for the client's lifetime: from here on `turns` alone decides who runs on it
       const { take, usage } = turns(yield* base.reserve)
       const client = yield* SqlClient.make({
@@ -77,6 +85,11 @@ export const clientLayer = (filename: string): Layer.Layer<SqlClient.SqlClient |
         spanAttributes: [["db.system.name", "sqlite"]],
         beginTransaction: "BEGIN IMMEDIATE"
       })
+      fallBack = (reason) =>
+        Effect.runFork(Effect.zipRight(
+          Effect.logWarning(`SQLite checkpoints: the worker failed (${reason}); the connection checkpoints on commit again`),
+          Effect.ignore(client.unsafe(`PRAGMA wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`))
+        ))
       return Context.make(SqlClient.SqlClient, client).pipe(Context.add(PoolUsage, {
         read: () => {
           const { busy, waiting } = usage()
