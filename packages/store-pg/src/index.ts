@@ -14,7 +14,7 @@
 import { SqlClient } from "@effect/sql"
 import { SqlError } from "@effect/sql/SqlError"
 import { PgClient } from "@effect/sql-pg"
-import { loadMigrations, migrationsOf, type MigrationDialect, PortsLive, PoolUsage } from "@tessera/store-sql"
+import { DirectStatements, loadMigrations, migrationsOf, type MigrationDialect, PortsLive, PoolUsage } from "@tessera/store-sql"
 import { Duration, Effect, Layer, Redacted } from "effect"
 import pg from "pg"
 
@@ -108,11 +108,47 @@ const pool = (options: PgOptions) =>
     return opened
   })
 
-/** A `SqlClient` on the PostgreSQL database at `url`, and the usage of its pool (`PoolUsage`). */
-export const clientLayer = (options: PgOptions): Layer.Layer<SqlClient.SqlClient | PoolUsage> =>
+/**
+ * One statement on a pooled connection, as `PgClient` runs it outside a
+ * transaction (the same pool and `PreparingClient`, so a marked text is still
+ * named; a failed statement returns its connection to the pool, a broken
+ * connection is dropped) without the span, scope and connection wrapper
+ * @effect/sql adds; `hotStatement` (store-sql) says when that is allowed.
+ * An interrupted statement runs to its end and then frees its connection:
+ * the only user is the check's walk, which is short.
+ */
+const direct = (opened: pg.Pool) => ({
+  run: (text: string, params: ReadonlyArray<unknown>) =>
+    Effect.async<ReadonlyArray<Record<string, unknown>>, SqlError>((resume) => {
+      opened.connect((cause, client, release) => {
+        if (cause !== undefined || client === undefined) {
+          return resume(Effect.fail(new SqlError({ cause: cause ?? new Error("No client returned"), message: "Failed to acquire connection" })))
+        }
+        let done = false
+        const onError = (cause: Error) => {
+          if (done) return
+          done = true
+          release(cause)
+          resume(Effect.fail(new SqlError({ cause, message: "Connection error" })))
+        }
+        client.once("error", onError)
+        client.query(text, params as Array<unknown>, (cause: Error | null, result: pg.QueryResult) => {
+          client.off("error", onError)
+          if (done) return
+          done = true
+          release()
+          resume(cause === null ? Effect.succeed(result.rows) : Effect.fail(new SqlError({ cause, message: "Failed to execute statement" })))
+        })
+      })
+    })
+})
+
+/** A `SqlClient` on the PostgreSQL database at `url`, the usage of its pool (`PoolUsage`) and `DirectStatements` on it. */
+export const clientLayer = (options: PgOptions): Layer.Layer<SqlClient.SqlClient | PoolUsage | DirectStatements> =>
   Layer.unwrapScoped(Effect.map(pool(options), (opened) =>
-    Layer.merge(
+    Layer.mergeAll(
       PgClient.layerFromPool({ acquire: Effect.succeed(opened), applicationName: "tessera" }),
+      Layer.succeed(DirectStatements, direct(opened)),
       Layer.succeed(PoolUsage, {
         read: () => ({
           max: opened.options.max ?? 10,

@@ -1,9 +1,13 @@
 /**
  * What a store's connections are doing, for the server's `/metrics`: each
  * store provides it beside its `SqlClient`. Reading it costs a few field
- * reads; it never touches a connection.
+ * reads; it never touches a connection. And a store's shortcut to its
+ * connections for the hottest statement (`DirectStatements`).
  */
-import { Context } from "effect"
+import { SqlClient } from "@effect/sql"
+import type { SqlError } from "@effect/sql/SqlError"
+import * as Statement from "@effect/sql/Statement"
+import { Context, Effect, FiberRef, type Option } from "effect"
 
 export interface PoolUsageSnapshot {
   /** Connections the store may open. */
@@ -17,3 +21,34 @@ export interface PoolUsageSnapshot {
 }
 
 export class PoolUsage extends Context.Tag("Tessera/PoolUsage")<PoolUsage, { readonly read: () => PoolUsageSnapshot }>() {}
+
+/**
+ * A store's own way to run one statement straight on a pooled connection,
+ * for the permission check's walk (`hotStatement`). Provided by the
+ * PostgreSQL store; without it every statement goes through `SqlClient`.
+ */
+export class DirectStatements extends Context.Tag("Tessera/DirectStatements")<DirectStatements, {
+  readonly run: (text: string, params: ReadonlyArray<unknown>) => Effect.Effect<ReadonlyArray<Record<string, unknown>>, SqlError>
+}>() {}
+
+/**
+ * Runs `text` with `params` as `sql.unsafe` would, but through the store's
+ * `DirectStatements` when nothing would see the difference: outside a
+ * transaction (inside one it must run on the transaction's connection),
+ * with the tracer off (on, it keeps its `sql.execute` span,
+ * docs/operations.md#logs-traces-and-metrics) and no statement transformer
+ * (`meterStatements` counts every statement). @effect/sql's own path builds
+ * a span, a scope and a connection wrapper per statement even then, which
+ * was most of Tessera's time per check beyond the driver's
+ * (docs/performance.md#the-check-path).
+ */
+export const hotStatement = (sql: SqlClient.SqlClient, direct: Option.Option<Context.Tag.Service<DirectStatements>>) =>
+  direct._tag === "None"
+    ? (text: string, params: ReadonlyArray<unknown>) => sql.unsafe<Record<string, unknown>>(text, params)
+    : (text: string, params: ReadonlyArray<unknown>) =>
+      Effect.withFiberRuntime<ReadonlyArray<Record<string, unknown>>, SqlError>((fiber) =>
+        fiber.getFiberRef(FiberRef.currentTracerEnabled) || fiber.getFiberRef(Statement.currentTransformer)._tag === "Some" ||
+          Context.getOption(fiber.currentContext, SqlClient.TransactionConnection)._tag === "Some"
+          ? sql.unsafe<Record<string, unknown>>(text, params)
+          : direct.value.run(text, params)
+      )

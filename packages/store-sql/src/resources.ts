@@ -34,6 +34,7 @@ import {
   type WorkspaceId
 } from "@tessera/domain"
 import { Effect, Layer, Option, Schema, type Types } from "effect"
+import { DirectStatements, hotStatement } from "./pool.js"
 import { DbInt, lockRow, transactional } from "./rows.js"
 
 /**
@@ -220,8 +221,9 @@ export const ResourceStoreLive = Layer.effect(ResourceStore, Effect.gen(function
     whole: { one: checkStatement(true, true), many: checkStatement(true, false) },
     chunk: { one: checkStatement(false, true), many: checkStatement(false, false) }
   }
+  const run = hotStatement(sql, yield* Effect.serviceOption(DirectStatements))
   const checkFacts = (requests: ReadonlyArray<RoleFactsRequest>, whole: boolean) =>
-    sql.unsafe<Record<string, unknown>>(
+    run(
       checkTexts[whole ? "whole" : "chunk"][requests.length === 1 ? "one" : "many"],
       requests.length === 1
         ? [requests[0]!.resourceId, requests[0]!.userId, MAX_DEPTH]
@@ -284,10 +286,12 @@ export const ResourceStoreLive = Layer.effect(ResourceStore, Effect.gen(function
         Effect.orDie
       ),
     roleFactsBatch: (requests) =>
-      Effect.forEach(chunksOf(requests, CHECK_CHUNK), (chunk) => checkFacts(chunk, false)).pipe(
-        Effect.map((chunks) => chunks.flat()),
-        Effect.orDie
-      ),
+      requests.length > 0 && requests.length <= CHECK_CHUNK
+        ? Effect.orDie(checkFacts(requests, false))
+        : Effect.forEach(chunksOf(requests, CHECK_CHUNK), (chunk) => checkFacts(chunk, false)).pipe(
+          Effect.map((chunks) => chunks.flat()),
+          Effect.orDie
+        ),
     lock: (id) => lockRow(sql, "resources", id),
     lockWorkspaceResources: (workspaceId) =>
       sql.onDialectOrElse({
