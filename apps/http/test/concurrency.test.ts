@@ -5,10 +5,10 @@ import { expect, layer } from "@effect/vitest"
 import { publicKeys } from "@tessera/store-contract"
 import { Effect } from "effect"
 import { createTeam, mintGrant, people } from "./fixtures/people.js"
-import { byAdmin, pgStore, Served, served, sqliteStore, type StoreName } from "./harness.js"
+import { byAdmin, pgStore, type SdkResult, Served, served, sqliteStore, type StoreName } from "./harness.js"
 
 /** Each reply's status and body (its data or its error), as the SDK received it. */
-const settled = <R extends { readonly data?: unknown; readonly error?: unknown; readonly response: Response }>(calls: ReadonlyArray<Promise<R>>) =>
+const settled = <R extends SdkResult>(calls: ReadonlyArray<Promise<R>>) =>
   Effect.promise(() =>
     Promise.all(calls.map((call) => call.then((r) => ({ status: r.response.status, body: (r.data ?? r.error) as any }))))
   )

@@ -98,7 +98,7 @@ const toReply = async (response: Response): Promise<Reply> => {
 }
 
 /** Sends one request with `fetch`; `key` becomes the bearer. */
-export const call = (
+const call = (
   base: string,
   method: string,
   path: string,
@@ -149,20 +149,14 @@ export const as = (key: string, method: string, path: string, json?: unknown) =>
 export const asAdmin = (method: string, path: string, json?: unknown) =>
   Effect.flatMap(Served, ({ adminKey }) => as(adminKey, method, path, json))
 
-/** Sends one request as the holder of `key` and insists on the status; returns the body (a setup step). */
-export const ok = (status: number, key: string, method: string, path: string, json?: unknown) =>
-  Effect.map(as(key, method, path, json), (reply) => {
-    expect({ status: reply.status, body: reply.body }).toEqual({ status, body: expect.anything() })
-    return reply.body
-  })
+/** What an SDK call resolves to: its data or its error, and the response. */
+export type SdkResult = { readonly data?: unknown; readonly error?: unknown; readonly response: Response }
 
 /** A setup step through the SDK: its data, or the test fails with the `TesseraError` (status and body) it threw. */
-export const sdk = <R extends { readonly data?: unknown; readonly error?: unknown; readonly response: Response }>(
-  call: () => Promise<R>
-) => Effect.promise(() => unwrap(call()))
+export const sdk = <R extends SdkResult>(call: () => Promise<R>) => Effect.promise(() => unwrap(call()))
 
 /** A request through the SDK answered with exactly `status` (a test's subject, not only its setup): its typed data. */
-export const answers = <R extends { readonly data?: unknown; readonly error?: unknown; readonly response: Response }>(
+export const answers = <R extends SdkResult>(
   status: number,
   call: () => Promise<R>
 ) =>
@@ -173,12 +167,11 @@ export const answers = <R extends { readonly data?: unknown; readonly error?: un
   })
 
 /** A setup step as the bootstrapped system admin, through the SDK. */
-export const byAdmin = <R extends { readonly data?: unknown; readonly error?: unknown; readonly response: Response }>(
-  call: (admin: TesseraClient) => Promise<R>
-) => Effect.flatMap(Served, ({ admin }) => sdk(() => call(admin)))
+export const byAdmin = <R extends SdkResult>(call: (admin: TesseraClient) => Promise<R>) =>
+  Effect.flatMap(Served, ({ admin }) => sdk(() => call(admin)))
 
 /** One entry of the event log as the API lists it. */
-export type Event = Schemas["Event"]
+type Event = Schemas["Event"]
 
 /** Every event after `since`, optionally only those of one workspace, as the admin pages through the log. */
 export const eventsSince = (since: number, workspaceId?: string) =>

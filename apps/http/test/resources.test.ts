@@ -8,7 +8,7 @@ import { expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import type { Schemas, TesseraClient } from "@tessera/client"
 import { createResource, createTeam, people, registered, type User } from "./fixtures/people.js"
-import { answers, as, asAdmin, eventsSince, http, mark, type Reply, Served, served, storeOf, type StoreName } from "./harness.js"
+import { answers, as, asAdmin, eventsSince, http, mark, type Reply, type SdkResult, Served, served, storeOf, type StoreName } from "./harness.js"
 
 const ROLES = ["reader", "commenter", "editor", "administrator", "owner"] as const
 type Role = typeof ROLES[number]
@@ -29,7 +29,7 @@ const grant = (by: User, resourceId: string, user: User, role: Role) =>
   answers(201, () => by.client.POST("/v1/resources/{id}/accesses", { params: { path: { id: resourceId } }, body: { user_id: user.id, role } }))
 
 /** What the system admin reads through the SDK, answered 200. */
-const asSystem = <R extends { readonly data?: unknown; readonly error?: unknown; readonly response: Response }>(
+const asSystem = <R extends SdkResult>(
   call: (admin: TesseraClient) => Promise<R>
 ) => Effect.flatMap(Served, ({ admin }) => answers(200, () => call(admin)))
 
