@@ -1,9 +1,10 @@
 /**
  * The permission check against the one-query comparator, on one store (run by `run.ts` for each): Tessera's
- * `check` use case in process (one check at depth 1, 8 and 32; a batch of 100 mixed checks) beside one
- * hand-written recursive-CTE query that answers the same question — is the user active, and what is their role
- * on the resource — through the same driver (better-sqlite3, node-postgres with a named statement) on the same
- * data (`check-data.ts`). Each workload runs with tinybench, Tessera and the comparator alternated, `reps` times;
+ * `check` use case in process (one check at depth 1, 8 and 32; a batch of 100 mixed checks), with the tracer off
+ * as the server has it unless an exporter is set, beside one hand-written recursive-CTE query that answers the
+ * same question — is the user active, and what is their role on the resource — through the same driver
+ * (better-sqlite3; node-postgres through a pool as large as Tessera's, with a named statement) on the same data
+ * (`check-data.ts`). Each workload runs with tinybench, Tessera and the comparator alternated, `reps` times;
  * the median throughput is kept. Before anything is timed, every pair is asked both ways and the answers must be
  * equal. Returns rows for the report; asserts nothing about speed.
  */
@@ -41,6 +42,8 @@ export interface BenchOptions {
   readonly reps: number
   /** Also run PostgreSQL's workloads with unnamed statements (how every statement was sent before). */
   readonly unnamed: boolean
+  /** The stores to run on; both unless given. */
+  readonly stores?: ReadonlyArray<"sqlite" | "pg">
 }
 
 /** What the comparator answers in one statement: status, revocation on the path and the best of each grant kind. */
@@ -63,15 +66,20 @@ export const sqliteComparator = (file: string): Comparator => {
   }
 }
 
-export const pgComparator = async (url: string): Promise<Comparator> => {
-  const client = new pg.Client({ connectionString: url })
-  await client.connect()
+/**
+ * The comparator on PostgreSQL runs as Tessera's store does: through a node-postgres pool of the same size
+ * (`connections`, Tessera's default), a connection checked out and returned per query, the statement named so
+ * that each connection parses and plans it once.
+ */
+export const pgComparator = async (url: string, connections: number): Promise<Comparator> => {
+  const pool = new pg.Pool({ connectionString: url, max: connections })
+  await pool.query("SELECT 1")
   const text = comparatorSql("pg")
   return {
     sync: false,
     role: async (c) =>
-      comparatorRole((await client.query<ComparatorRow>({ name: "bench_comparator", text, values: [c.resource_id, c.user_id] })).rows[0]),
-    close: () => client.end()
+      comparatorRole((await pool.query<ComparatorRow>({ name: "bench_comparator", text, values: [c.resource_id, c.user_id] })).rows[0]),
+    close: () => pool.end()
   }
 }
 
@@ -129,7 +137,8 @@ export const checkBench = async <E>(
   users: number,
   options: BenchOptions
 ): Promise<ReadonlyArray<CheckRow>> => {
-  const runtime = ManagedRuntime.make(layer)
+  // the tracer off for the whole runtime, as the server runs without an exporter (docs/operations.md#logs-traces-and-metrics)
+  const runtime = ManagedRuntime.make(Layer.merge(layer, Layer.setTracerEnabled(false)))
   try {
     const ask = (checks: ReadonlyArray<CheckRequest>) => runtime.runPromise(check(SystemActor, checks))
     const rows: Array<CheckRow> = []
@@ -177,36 +186,53 @@ export const checkBench = async <E>(
   }
 }
 
-/** Both stores, each filled with the same `users` users: SQLite in a temporary file, PostgreSQL in a fresh database. */
-export const checkWorkloads = (users: number, options: BenchOptions) =>
+/** SQLite in a temporary file filled with `users` users. */
+const sqliteChecks = (users: number, options: BenchOptions) =>
   Effect.gen(function*() {
-    const rows: Array<CheckRow> = []
     const dir = mkdtempSync(join(tmpdir(), "tessera-check-bench-"))
     const file = join(dir, "checks.db")
     yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
     yield* Effect.provide(Effect.zipRight(migrateUp(Sqlite.migrations(), Sqlite.dialect), fillCheckData(users)), Layer.fresh(Sqlite.layer(file)))
-    rows.push(...(yield* Effect.promise(async () => {
+    return yield* Effect.promise(async () => {
       const comparator = sqliteComparator(file)
       try {
         return await checkBench("sqlite", Sqlite.layer(file), comparator, users, options)
       } finally {
         await comparator.close()
       }
-    })))
+    })
+  })
 
+/** Connections in Tessera's pool and the comparator's alike: the store's default. */
+const PG_CONNECTIONS = 10
+
+/** PostgreSQL in a fresh database filled with `users` users, named statements and (with `unnamed`) unnamed. */
+const pgChecks = (users: number, options: BenchOptions) =>
+  Effect.gen(function*() {
+    const rows: Array<CheckRow> = []
     const url = yield* freshDatabase
     yield* Effect.provide(Effect.zipRight(migrateUp(Pg.migrations(), Pg.dialect), fillCheckData(users)), Layer.fresh(Pg.layer({ url })))
     // with the store's named statements, then (unless `named` only) as every statement went before: unnamed
     for (const preparedStatements of options.unnamed ? [true, false] : [true]) {
       rows.push(...(yield* Effect.promise(async () => {
-        const comparator = await pgComparator(Redacted.value(url))
+        const comparator = await pgComparator(Redacted.value(url), PG_CONNECTIONS)
         try {
           const label = preparedStatements ? "pg" : "pg, unnamed statements"
-          return await checkBench(label, Pg.layer({ url, preparedStatements }), comparator, users, options)
+          return await checkBench(label, Pg.layer({ url, preparedStatements, maxConnections: PG_CONNECTIONS }), comparator, users, options)
         } finally {
           await comparator.close()
         }
       })))
     }
+    return rows
+  })
+
+/** Both stores (or those `options.stores` names), each filled with the same `users` users. */
+export const checkWorkloads = (users: number, options: BenchOptions) =>
+  Effect.gen(function*() {
+    const rows: Array<CheckRow> = []
+    const stores = options.stores ?? ["sqlite", "pg"]
+    if (stores.includes("sqlite")) rows.push(...(yield* sqliteChecks(users, options)))
+    if (stores.includes("pg")) rows.push(...(yield* pgChecks(users, options)))
     return rows
   }).pipe(Effect.scoped, Effect.orDie)
