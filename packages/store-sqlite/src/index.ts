@@ -13,8 +13,6 @@ import { SqlClient } from "@effect/sql"
 import * as Statement from "@effect/sql/Statement"
 import { SqliteClient } from "@effect/sql-sqlite-node"
 import { loadMigrations, migrationsOf, type MigrationDialect, PortsLive, PoolUsage } from "@tessera/store-sql"
-import { Crypto } from "@tessera/domain"
-import { createHash } from "node:crypto"
 import { mkdirSync } from "node:fs"
 import { dirname } from "node:path"
 import { Context, Effect, Layer, Schema } from "effect"
@@ -101,16 +99,5 @@ export const clientLayer = (filename: string): Layer.Layer<SqlClient.SqlClient |
     }).pipe(Effect.orDie)
   ).pipe(Layer.provide(Reactivity.layer))
 
-/**
- * The Crypto port with SHA-256 computed in place (`node:crypto`). Web Crypto's digest is a round trip to the
- * thread pool, and a redemption digests its token inside its transaction: on this store that transaction holds
- * the process's one connection, so every waiting transaction waited for the round trip too (and on a loaded
- * machine for the pool's thread to be scheduled). Hashing a token in place takes microseconds.
- */
-export const InPlaceDigest = Layer.succeed(Crypto, Crypto.of({
-  randomBytes: (length) => Effect.sync(() => globalThis.crypto.getRandomValues(new Uint8Array(length))),
-  sha256Hex: (input) => Effect.sync(() => createHash("sha256").update(input).digest("hex"))
-}))
-
 /** Every port on the SQLite file, plus its `SqlClient`. */
-export const layer = (filename: string) => Layer.merge(PortsLive.pipe(Layer.provideMerge(clientLayer(filename))), InPlaceDigest)
+export const layer = (filename: string) => PortsLive.pipe(Layer.provideMerge(clientLayer(filename)))

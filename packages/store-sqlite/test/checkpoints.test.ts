@@ -1,19 +1,16 @@
 // WAL checkpoints off the commit path (src/checkpoints.ts): the client's connection never checkpoints on commit,
 // a worker does, so the WAL is copied into the database file and starts again instead of growing without bound;
-// a worker that cannot run is reported. And the SQLite layer's SHA-256 is computed in place (no thread-pool hop
-// inside a transaction). Live clock: the worker runs on real time.
+// a worker that cannot run is reported. Live clock: the worker runs on real time.
 import { expect, it } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
-import { Crypto } from "@tessera/domain"
 import * as Reactivity from "@effect/experimental/Reactivity"
 import { SqliteClient } from "@effect/sql-sqlite-node"
-import { createHash } from "node:crypto"
 import { mkdtempSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect, Layer } from "effect"
 import { checkpointer } from "../src/checkpoints.js"
-import { clientLayer, layer } from "../src/index.js"
+import { clientLayer } from "../src/index.js"
 
 const fresh = (name: string) => join(mkdtempSync(join(tmpdir(), "tessera-checkpoints-")), name)
 
@@ -101,11 +98,3 @@ it.scopedLive("a worker that cannot open the file is reported, so the caller can
     yield* eventually("the failure reported", () => failures.length > 0)
     expect(failures[0]).toMatch(/unable to open|does not exist|SQLITE_CANTOPEN/i)
   }))
-
-it.effect("the SQLite layer digests in place: SHA-256 runs synchronously and matches node:crypto", () =>
-  Effect.gen(function*() {
-    const crypto = yield* Crypto
-    // runSync throws on an asynchronous effect: a thread-pool round trip would fail here
-    const digest = Effect.runSync(crypto.sha256Hex("tsi_example"))
-    expect(digest).toBe(createHash("sha256").update("tsi_example").digest("hex"))
-  }).pipe(Effect.provide(Layer.fresh(layer(fresh("digest.db"))))))
