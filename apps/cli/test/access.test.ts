@@ -26,22 +26,35 @@ describe.each([["SQLite", sqliteStore], ["PostgreSQL", pgStore]] as const)("expl
   const cli = (...args: Array<string>) => tessera(store.env, ...args)
 
   it("explain prints the decisive grants, or the reason for no role", async () => {
-    const bob = jsonOf(await cli("explain", ids["bob"]!, ids["child"]!, "--json"))
+    const [bobRun, carolChild, carolRoot, daveRoot, aliceGone, humanRun] = await Promise.all([
+      cli("explain", ids["bob"]!, ids["child"]!, "--json"),
+      cli("explain", ids["carol"]!, ids["child"]!, "--json"),
+      cli("explain", ids["carol"]!, ids["root"]!, "--json"),
+      cli("explain", ids["dave"]!, ids["root"]!, "--json"),
+      cli("explain", ids["alice"]!, ids["gone"]!, "--json"),
+      cli("explain", ids["bob"]!, ids["child"]!)
+    ])
+    const bob = jsonOf(bobRun)
     expect(bob.role).toBe("editor")
     expect(bob.because).toEqual([{ kind: "inherited", resource_id: ids["root"], access_id: expect.stringMatching(/^acc_/), role: "editor" }])
-    expect(jsonOf(await cli("explain", ids["carol"]!, ids["child"]!, "--json")).because)
-      .toEqual([{ kind: "workspace_link", resource_id: ids["child"], role: "reader" }])
-    expect(jsonOf(await cli("explain", ids["carol"]!, ids["root"]!, "--json")).because).toEqual([{ kind: "no_grant" }])
-    expect(jsonOf(await cli("explain", ids["dave"]!, ids["root"]!, "--json")).because).toEqual([{ kind: "not_member" }])
-    expect(jsonOf(await cli("explain", ids["alice"]!, ids["gone"]!, "--json")).because).toEqual([{ kind: "revoked", resource_id: ids["gone"] }])
-    const human = textOf(await cli("explain", ids["bob"]!, ids["child"]!))
+    expect(jsonOf(carolChild).because).toEqual([{ kind: "workspace_link", resource_id: ids["child"], role: "reader" }])
+    expect(jsonOf(carolRoot).because).toEqual([{ kind: "no_grant" }])
+    expect(jsonOf(daveRoot).because).toEqual([{ kind: "not_member" }])
+    expect(jsonOf(aliceGone).because).toEqual([{ kind: "revoked", resource_id: ids["gone"] }])
+    const human = textOf(humanRun)
     expect(human).toContain(`${ids["bob"]} on ${ids["child"]}: editor`)
     expect(human).toContain(`inherited editor from ${ids["root"]}`)
   }, 300_000)
 
   it("principals lists every user with a role, role first, with grants and share links, page by page", async () => {
-    for (const pageSize of ["1", "500"]) {
-      const listed = jsonOf(await cli("resources", "principals", ids["child"]!, "--page-size", pageSize, "--json"))
+    const [byOne, by500, humanRun, goneRun] = await Promise.all([
+      cli("resources", "principals", ids["child"]!, "--page-size", "1", "--json"),
+      cli("resources", "principals", ids["child"]!, "--page-size", "500", "--json"),
+      cli("resources", "principals", ids["child"]!),
+      cli("resources", "principals", ids["gone"]!)
+    ])
+    for (const run of [byOne, by500]) {
+      const listed = jsonOf(run)
       expect(listed.principals.map((p: { user_id: string; role: string }) => [p.user_id, p.role])).toEqual([
         [ids["alice"], "owner"],
         [ids["bob"], "editor"],
@@ -49,20 +62,28 @@ describe.each([["SQLite", sqliteStore], ["PostgreSQL", pgStore]] as const)("expl
       ])
       expect(listed.share_links).toEqual([{ id: ids["link"], resource_id: ids["root"], role: "reader" }])
     }
-    const human = textOf(await cli("resources", "principals", ids["child"]!))
+    const human = textOf(humanRun)
     expect(human).toContain(ids["link"])
     expect(human.split("\n")[0]).toContain(ids["alice"])
-    expectFailure(await cli("resources", "principals", ids["gone"]!), /revoked/i)
+    expectFailure(goneRun, /revoked/i)
   }, 300_000)
 
   it("reachable lists every live resource the user can act on", async () => {
     const reach = (user: string, ...more: Array<string>) =>
       cli("resources", "reachable", ids[user]!, ...more, "--json").then(jsonOf).then((r) => r.resources.map((x: { id: string }) => x.id).sort())
-    expect(await reach("bob")).toEqual([ids["root"], ids["child"]].sort())
-    expect(await reach("bob", "--action", "administer")).toEqual([])
-    expect(await reach("carol")).toEqual([ids["child"]])
-    expect(await reach("alice", "--action", "own", "--workspace-id", ids["team"]!, "--page-size", "1")).toEqual([ids["root"], ids["child"]].sort())
-    expect(textOf(await cli("resources", "reachable", ids["dave"]!))).toContain("can read nothing")
-    expectFailure(await cli("resources", "reachable", "usr_0000000000000000000000000000dead"), /UserNotFound|user/i)
+    const [bob, bobAdminister, carol, aliceOwn, dave, unknown] = await Promise.all([
+      reach("bob"),
+      reach("bob", "--action", "administer"),
+      reach("carol"),
+      reach("alice", "--action", "own", "--workspace-id", ids["team"]!, "--page-size", "1"),
+      cli("resources", "reachable", ids["dave"]!),
+      cli("resources", "reachable", "usr_0000000000000000000000000000dead")
+    ])
+    expect(bob).toEqual([ids["root"], ids["child"]].sort())
+    expect(bobAdminister).toEqual([])
+    expect(carol).toEqual([ids["child"]])
+    expect(aliceOwn).toEqual([ids["root"], ids["child"]].sort())
+    expect(textOf(dave)).toContain("can read nothing")
+    expectFailure(unknown, /UserNotFound|user/i)
   }, 300_000)
 })

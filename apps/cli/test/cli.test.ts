@@ -203,12 +203,18 @@ describe.each(stores)("tessera on %s", (_, makeStore) => {
 
     const report = jsonOf(await cli("users", "delete", user.id, "--json"))
     expect(report).toMatchObject({ user_id: user.id, personal_workspaces_deleted: 1, api_keys_deleted: 1 })
-    expectFailure(await cli("users", "show", user.id), /no user/)
-    expectJsonFailure(await cli("users", "show", user.id, "--json"), "not_found", /no user/)
+    const [gone, goneJson] = await Promise.all([cli("users", "show", user.id), cli("users", "show", user.id, "--json")])
+    expectFailure(gone, /no user/)
+    expectJsonFailure(goneJson, "not_found", /no user/)
   })
 
   it("events tail pages the log in seq order and holds no secret", async () => {
-    const all = jsonOf(await cli("events", "tail", "--limit", "1000", "--json"))
+    const [allRun, pageRun, tableRun] = await Promise.all([
+      cli("events", "tail", "--limit", "1000", "--json"),
+      cli("events", "tail", "--after", "2", "--limit", "2", "--json"),
+      cli("events", "tail", "--limit", "3")
+    ])
+    const all = jsonOf(allRun)
     const seqs: Array<number> = all.events.map((e: { seq: number }) => e.seq)
     expect(seqs[0]).toBe(1)
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b))
@@ -222,10 +228,10 @@ describe.each(stores)("tessera on %s", (_, makeStore) => {
     expect(all.events.find((e: { type: string }) => e.type === "invite.minted").actor).toBe("system")
     expect(JSON.stringify(all)).not.toMatch(/ts[ki]_[0-9a-f]{72}/)
 
-    const page = jsonOf(await cli("events", "tail", "--after", "2", "--limit", "2", "--json"))
+    const page = jsonOf(pageRun)
     expect(page.events.map((e: { seq: number }) => e.seq)).toEqual([3, 4])
     expect(page.next_after).toBe(4)
-    const table = textOf(await cli("events", "tail", "--limit", "3")).trimEnd().split("\n")
+    const table = textOf(tableRun).trimEnd().split("\n")
     expect(table[0]).toMatch(/^SEQ\s+AT\s+TYPE\s+ACTOR/)
     expect(table.slice(1, 4).map((line) => line.split(/\s+/)[0])).toEqual(["1", "2", "3"])
     expect(table[4]).toBe("next page: --after 3")

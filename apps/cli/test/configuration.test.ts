@@ -11,7 +11,8 @@ import { afterEach, describe, expect, it } from "vitest"
 import { execute, expectFailure, expectJsonFailure, onStore, pgStore, sqliteStore, tessera, type TestStore, textOf } from "./support.js"
 
 describe("tessera reads its whole configuration before it opens a store", () => {
-  it.each(misconfigurations)(
+  // each refusal is its own process in its own directory: they run side by side
+  it.concurrent.each(misconfigurations)(
     "$name: one line naming the variable, exit status 1, no store file and no key",
     async (misconfiguration) => {
       expectRefused(await runMisconfigured("apps/cli/src/bin.ts", ["admin", "bootstrap"], misconfiguration), misconfiguration)

@@ -25,11 +25,11 @@ describe.each([["SQLite", sqliteStore], ["PostgreSQL", pgStore]] as const)("doct
   const cli = (...args: Array<string>) => tessera(store.env, ...args)
 
   it("a store written by use cases is clean: exit 0", async () => {
-    const human = await cli("doctor")
+    const [human, json] = await Promise.all([cli("doctor"), cli("doctor", "--json")])
     expect(human.stderr).toBe("")
     expect(human.code).toBe(0)
     expect(human.stdout).toMatch(/^no violations\nchecked: 3 users, 3 api keys, 4 workspaces, 4 memberships, 2 resources, 2 accesses,/)
-    const report = jsonOf(await cli("doctor", "--json"))
+    const report = jsonOf(json)
     expect(report).toMatchObject({ ok: true, violations: [], truncated: false })
     expect(report.checked).toMatchObject({ users: 3, workspaces: 4, resources: 2, accesses: 2 })
   }, TIMEOUT)
@@ -49,7 +49,7 @@ describe.each([["SQLite", sqliteStore], ["PostgreSQL", pgStore]] as const)("doct
     await execute(store.env, (sql) => sql`UPDATE resource_accesses SET role = 'administrator' WHERE resource_id = ${ids["root"]!} AND role = 'owner'`)
     const before = await snapshot(store.env)
 
-    const report = await cli("doctor", "--json")
+    const [report, human] = await Promise.all([cli("doctor", "--json"), cli("doctor")])
     expect(report.code).toBe(2)
     expect(JSON.parse(report.stderr)).toEqual({ error: "violations_found", message: "doctor found 1 violation" })
     const parsed = JSON.parse(report.stdout)
@@ -61,7 +61,6 @@ describe.each([["SQLite", sqliteStore], ["PostgreSQL", pgStore]] as const)("doct
       message: expect.stringContaining(ids["root"]!)
     }])
 
-    const human = await cli("doctor")
     expect(human.code).toBe(2)
     const lines = human.stdout.trimEnd().split("\n")
     expect(lines[0]).toMatch(/^CHECK\s+IDS\s+PROBLEM$/)

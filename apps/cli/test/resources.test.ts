@@ -22,25 +22,30 @@ describe.each([["SQLite", sqliteStore], ["PostgreSQL", pgStore]] as const)("reso
   const cli = (...args: Array<string>) => tessera(store.env, ...args)
 
   it("resources tree prints the indented tree with direct accesses", async () => {
-    const run = await cli("resources", "tree", ids["team"]!)
+    const [run, json] = await Promise.all([cli("resources", "tree", ids["team"]!), cli("resources", "tree", ids["team"]!, "--json")])
     expect(run.code).toBe(0)
     const lines = run.stdout.trimEnd().split("\n")
     expect(lines[0]).toMatch(new RegExp(`^Handbook \\(${ids["root"]}, folder\\)  ${ids["alice"]}:owner$`))
     expect(lines[1]).toMatch(new RegExp(`^  Onboarding \\(${ids["child"]}, document\\)  ${ids["bob"]}:editor$`))
     expect(lines[2]).toMatch(/^Second /)
-    const tree = jsonOf(await cli("resources", "tree", ids["team"]!, "--json"))
+    const tree = jsonOf(json)
     expect(tree.resources.map((n: { resource: { title: string } }) => n.resource.title)).toEqual(["Handbook", "Second"])
     expect(tree.resources[0].children[0].accesses).toEqual([{ user_id: ids["bob"], role: "editor" }])
   })
 
   it("check answers with the effective role", async () => {
-    const inherited = jsonOf(await cli("check", ids["bob"]!, ids["child"]!, "edit", "--json"))
-    expect(inherited).toMatchObject({ allowed: true, role: "editor" })
-    expect(jsonOf(await cli("check", ids["bob"]!, ids["child"]!, "administer", "--json"))).toMatchObject({ allowed: false, role: "editor" })
-    expect(jsonOf(await cli("check", ids["bob"]!, ids["root"]!, "read", "--json"))).toMatchObject({ allowed: false, role: null })
-    const human = await cli("check", ids["alice"]!, ids["child"]!, "own")
+    const [inherited, administer, root, human, fly] = await Promise.all([
+      cli("check", ids["bob"]!, ids["child"]!, "edit", "--json"),
+      cli("check", ids["bob"]!, ids["child"]!, "administer", "--json"),
+      cli("check", ids["bob"]!, ids["root"]!, "read", "--json"),
+      cli("check", ids["alice"]!, ids["child"]!, "own"),
+      cli("check", ids["alice"]!, ids["child"]!, "fly")
+    ])
+    expect(jsonOf(inherited)).toMatchObject({ allowed: true, role: "editor" })
+    expect(jsonOf(administer)).toMatchObject({ allowed: false, role: "editor" })
+    expect(jsonOf(root)).toMatchObject({ allowed: false, role: null })
     expect(human.code).toBe(0)
     expect(human.stdout).toContain("allowed")
-    expect((await cli("check", ids["alice"]!, ids["child"]!, "fly")).code).not.toBe(0)
+    expect(fly.code).not.toBe(0)
   })
 })

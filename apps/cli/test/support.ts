@@ -148,11 +148,18 @@ export const sqliteStore = async (): Promise<TestStore> => {
 
 const pgServer = process.env["TESSERA_TEST_PG_URL"] ?? "postgres://postgres@127.0.0.1:5432/test"
 
-/** A new, empty PostgreSQL database on the test server; an unreachable server fails the suite. */
+/**
+ * A new, empty PostgreSQL database on the test server; an unreachable server fails the suite.
+ * Like `freshDatabase` of `@tessera/store-pg/testing`, it commits without waiting for the disk
+ * when the vitest settings ask for it (docs/testing.md).
+ */
 export const pgStore = async (): Promise<TestStore> => {
   const name = `tessera_cli_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`
   const server = { TESSERA_STORE: "pg", DATABASE_URL: pgServer }
-  await execute(server, (s) => s.unsafe(`CREATE DATABASE ${name}`))
+  const durability = process.env["TESSERA_TEST_PG_SYNCHRONOUS_COMMIT"] === "off"
+    ? [`ALTER DATABASE ${name} SET synchronous_commit = off`]
+    : []
+  await execute(server, (s) => Effect.forEach([`CREATE DATABASE ${name}`, ...durability], (statement) => s.unsafe(statement)))
   const url = new URL(pgServer)
   url.pathname = `/${name}`
   return {
@@ -172,8 +179,8 @@ export interface Registered {
 /**
  * The enclosing `describe`'s own store, made before its tests and dropped
  * after them: the admin bootstrapped by the binary, one user registered per
- * handle through an invite the binary mints, then `setUp` run. `env` and
- * `users` are filled in by then.
+ * handle through an invite the binary mints (all minted by concurrent runs),
+ * then `setUp` run. `env` and `users` are filled in by then.
  */
 export const storeWithUsers = (
   makeStore: () => Promise<TestStore>,
@@ -187,8 +194,12 @@ export const storeWithUsers = (
     store = await makeStore()
     suite.env = store.env
     jsonOf(await tessera(suite.env, "admin", "bootstrap", "--json"))
-    for (const handle of handles) {
-      const { token } = jsonOf(await tessera(suite.env, "invites", "mint", "--kind", "registration", "--handle", handle, "--json"))
+    // the binary mints every invite at once; the users then register one after another, in `handles` order
+    const minted = await Promise.all(handles.map((handle) =>
+      tessera(suite.env, "invites", "mint", "--kind", "registration", "--handle", handle, "--json")
+    ))
+    for (const [i, handle] of handles.entries()) {
+      const { token } = jsonOf(minted[i]!)
       const r = await onStore(suite.env, register({ token: Redacted.make(token), ...publicKeys() }))
       const principal = await onStore(suite.env, authenticate(r.apiKey))
       suite.users[handle] = { id: r.user.id, apiKey: Redacted.value(r.apiKey), personal: r.personalWorkspace.id, principal }

@@ -23,8 +23,10 @@ describe.each(stores)("workspaces and cleanup on %s", (_, makeStore) => {
     store = await makeStore()
     env = store.env
     jsonOf(await cli("admin", "bootstrap", "--json"))
-    for (const handle of ["alice", "bob", "carol"]) {
-      const { token } = jsonOf(await cli("invites", "mint", "--kind", "registration", "--handle", handle, "--json"))
+    const handles = ["alice", "bob", "carol"]
+    const minted = await Promise.all(handles.map((handle) => cli("invites", "mint", "--kind", "registration", "--handle", handle, "--json")))
+    for (const [i, handle] of handles.entries()) {
+      const { token } = jsonOf(minted[i]!)
       const r = await onStore(env, register({ token: Redacted.make(token), ...publicKeys() }))
       users[handle] = { id: r.user.id, personal: r.personalWorkspace.id, apiKey: Redacted.value(r.apiKey) }
     }
@@ -36,14 +38,18 @@ describe.each(stores)("workspaces and cleanup on %s", (_, makeStore) => {
       authenticate(Redacted.make(users["alice"]!.apiKey)),
       (alice) => createWorkspace(alice, { name: "design" })
     ))
-    const listed = jsonOf(await cli("workspaces", "list", "--json")).workspaces as Array<{ id: string }>
+    const [listRun, shownRun, human, missing] = await Promise.all([
+      cli("workspaces", "list", "--json"),
+      cli("workspaces", "show", team.id, "--json"),
+      cli("workspaces", "show", team.id),
+      cli("workspaces", "show", "ws_" + "f".repeat(32))
+    ])
+    const listed = jsonOf(listRun).workspaces as Array<{ id: string }>
     expect(listed.map((w) => w.id)).toEqual(expect.arrayContaining([users["alice"]!.personal, users["bob"]!.personal, team.id]))
-    const shown = jsonOf(await cli("workspaces", "show", team.id, "--json"))
+    const shown = jsonOf(shownRun)
     expect(shown).toMatchObject({ id: team.id, name: "design", is_personal: false, members: [{ user_id: users["alice"]!.id, role: "admin" }] })
-    const human = await cli("workspaces", "show", team.id)
     expect(human.code).toBe(0)
     expect(human.stdout).toContain(`members: ${users["alice"]!.id}:admin`)
-    const missing = await cli("workspaces", "show", "ws_" + "f".repeat(32))
     expect(missing.code).not.toBe(0)
   })
 
@@ -75,9 +81,13 @@ describe.each(stores)("workspaces and cleanup on %s", (_, makeStore) => {
       expect.objectContaining({ workspace_id: alice.personal, status: "repaired" }),
       expect.objectContaining({ workspace_id: ghost, status: "missing_owner" })
     ]))
-    const repaired = jsonOf(await cli("workspaces", "show", alice.personal, "--json"))
+    const [repairedRun, untouchedRun] = await Promise.all([
+      cli("workspaces", "show", alice.personal, "--json"),
+      cli("workspaces", "show", ghost, "--json")
+    ])
+    const repaired = jsonOf(repairedRun)
     expect(repaired.members).toEqual([{ user_id: alice.id, role: "admin" }])
-    const untouched = jsonOf(await cli("workspaces", "show", ghost, "--json"))
+    const untouched = jsonOf(untouchedRun)
     expect(untouched).toMatchObject({ owner_user_id: null, members: [{ user_id: users["bob"]!.id, role: "member" }] })
 
     const afterFirst = await snapshot(env)
