@@ -3,10 +3,11 @@
  * the system. Events never hold a secret, and this command only reads.
  */
 import { Command, Options } from "@effect/cli"
-import { DEFAULT_EVENT_PAGE, Event, listEvents, MAX_EVENT_PAGE, SystemActor } from "@tessera/domain"
+import { EventsCursor } from "@tessera/api"
+import { Event, listEvents, SystemActor } from "@tessera/domain"
 import { Effect, Option, Schema } from "effect"
 import { table } from "./output.js"
-import { json, present } from "./shared.js"
+import { cursor, decodeCursor, json, limit, present } from "./shared.js"
 
 const encodeEvent = (event: Event) => Schema.encodeSync(Event)(event)
 
@@ -16,23 +17,21 @@ const after = Options.integer("after").pipe(
   Options.withDescription("only events with a seq greater than this")
 )
 
-const limit = Options.integer("limit").pipe(
-  Options.withSchema(Schema.Int.pipe(Schema.between(1, MAX_EVENT_PAGE))),
-  Options.optional,
-  Options.withDescription(`page size, 1 to ${MAX_EVENT_PAGE} (default ${DEFAULT_EVENT_PAGE})`)
-)
-
 const workspaceId = Options.text("workspace-id").pipe(Options.optional, Options.withDescription("only this workspace's events"))
 
-const tail = Command.make("tail", { after, limit, workspaceId, json }, (query) =>
+const tail = Command.make("tail", { after, limit, cursor, workspaceId, json }, (query) =>
   Effect.gen(function*() {
-    const { events, nextAfter } = yield* listEvents(SystemActor, {
-      after: query.after,
-      limit: Option.getOrUndefined(query.limit),
+    const { events, more, nextAfter } = yield* listEvents(SystemActor, {
+      after: (yield* decodeCursor(EventsCursor, query.cursor)) ?? query.after,
+      limit: query.limit,
       workspaceId: Option.getOrUndefined(query.workspaceId)
     })
     yield* present(query.json, {
-      data: () => ({ events: events.map(encodeEvent), next_after: nextAfter }),
+      data: () => ({
+        events: events.map(encodeEvent),
+        next_after: nextAfter,
+        ...(more ? { next_cursor: Schema.encodeSync(EventsCursor)(nextAfter) } : {})
+      }),
       human: () =>
         table(
           ["SEQ", "AT", "TYPE", "ACTOR", "WORKSPACE", "RESOURCE", "DATA"],
@@ -40,7 +39,7 @@ const tail = Command.make("tail", { after, limit, workspaceId, json }, (query) =
           `no events after ${query.after}`
         ) + (events.length > 0 ? `\nnext page: --after ${nextAfter}` : "")
     })
-  })).pipe(Command.withDescription("print a page of events after --after, oldest first"))
+  })).pipe(Command.withDescription("print a page of events after --after (or after the page that printed --cursor's next_cursor), oldest first"))
 
 export const events = Command.make("events").pipe(
   Command.withDescription("read the audit log"),

@@ -6,6 +6,7 @@
  * store page by page and never holds every invite it finds.
  */
 import { Args, Command, Options } from "@effect/cli"
+import { InvitesCursor } from "@tessera/api"
 import {
   cancelInvite,
   DEFAULT_PAGE,
@@ -15,7 +16,7 @@ import {
   InviteKind,
   InviteStatus,
   InviteTerms,
-  listInvites,
+  listInvitesPage,
   mintInvite,
   purgeExpiredInvitesPages,
   ResourceRole,
@@ -25,7 +26,18 @@ import {
 } from "@tessera/domain"
 import { Console, Effect, Option, Redacted, Schema, Stream } from "effect"
 import { fields, table } from "./output.js"
-import { decodeFlags, givenFlags, json, present, presentJsonPages, terminalProgress } from "./shared.js"
+import {
+  cursor,
+  decodeCursor,
+  decodeFlags,
+  givenFlags,
+  json,
+  limit,
+  present,
+  presentJsonPages,
+  presentPage,
+  terminalProgress
+} from "./shared.js"
 
 const encodeInvite = (invite: Invite) => Schema.encodeSync(Invite)(invite)
 
@@ -86,19 +98,18 @@ const list = Command.make("list", {
   status: Options.choice("status", InviteStatus.literals).pipe(Options.optional),
   workspaceId: Options.text("workspace-id").pipe(Options.optional),
   resourceId: Options.text("resource-id").pipe(Options.optional),
+  limit,
+  cursor,
   json
 }, (query) =>
   Effect.gen(function*() {
-    const invites = yield* listInvites(SystemActor, {
+    const page = yield* listInvitesPage(SystemActor, {
       status: Option.getOrUndefined(query.status),
       workspaceId: Option.getOrUndefined(query.workspaceId),
       resourceId: Option.getOrUndefined(query.resourceId)
-    })
-    yield* present(query.json, {
-      data: () => ({ invites: invites.map(encodeInvite) }),
-      human: () => inviteTable(invites, "no invites")
-    })
-  })).pipe(Command.withDescription("list invites with their current state"))
+    }, { after: yield* decodeCursor(InvitesCursor, query.cursor), limit: query.limit })
+    yield* presentPage(query.json, "invites", page, InvitesCursor, encodeInvite, (invites) => inviteTable(invites, "no invites"))
+  })).pipe(Command.withDescription("list invites with their current state, oldest first, a page at a time (--limit, --cursor)"))
 
 const show = Command.make("show", { inviteId, json }, ({ inviteId, json }) =>
   Effect.flatMap(getInvite(SystemActor, inviteId), showInvite(json)))

@@ -1,13 +1,30 @@
 /**
  * `tessera resources tree <workspace>` (an indented tree with each node's
- * direct accesses) and `tessera check <user> <resource> <action>` (the
- * permission check as the kernel computes it), read as the system.
+ * direct accesses), `tessera resources roots|children|accesses` (one page of
+ * a list, as the HTTP API's, docs/cli.md "Paging") and `tessera check <user>
+ * <resource> <action>` (the permission check as the kernel computes it),
+ * read as the system.
  */
-import { Args, Command } from "@effect/cli"
-import { Access, Action, check, ResourceId, ResourceStore, Resource, SystemActor, WorkspaceId, getWorkspace } from "@tessera/domain"
+import { Args, Command, Options } from "@effect/cli"
+import { AccessesCursor, ChildrenCursor, RootsCursor } from "@tessera/api"
+import {
+  Access,
+  Action,
+  check,
+  getWorkspace,
+  listAccessesPage,
+  listChildrenPage,
+  listRootsPage,
+  ResourceId,
+  ResourceStore,
+  Resource,
+  SystemActor,
+  WorkspaceId
+} from "@tessera/domain"
 import { Effect, Schema } from "effect"
 import { accessSubcommands } from "./access.js"
-import { InvalidArguments, json, present, resolveUser, userArg } from "./shared.js"
+import { table } from "./output.js"
+import { cursor, decodeCursor, InvalidArguments, json, limit, present, presentPage, resolveUser, userArg } from "./shared.js"
 
 interface Node {
   readonly resource: typeof Resource.Encoded
@@ -45,13 +62,39 @@ const tree = Command.make("tree", { workspaceId, json }, ({ json, workspaceId })
     })
   })).pipe(Command.withDescription("print a workspace's resources as an indented tree with each node's direct accesses"))
 
+const encodeResource = (resource: Resource) => Schema.encodeSync(Resource)(resource)
+const resourceTable = (resources: ReadonlyArray<Resource>, empty: string) =>
+  table(["ID", "KIND", "TITLE", "PARENT"], resources.map((r) => [r.id, r.kind, r.title, r.parent_id]), empty)
+
+const resourceId = Args.text({ name: "resource-id" }).pipe(Args.withSchema(ResourceId))
+
+const roots = Command.make("roots", { workspaceId, limit, cursor, json }, ({ cursor, json, limit, workspaceId }) =>
+  Effect.gen(function*() {
+    const page = yield* listRootsPage(SystemActor, workspaceId, { after: yield* decodeCursor(RootsCursor, cursor), limit })
+    yield* presentPage(json, "resources", page, RootsCursor, encodeResource, (items) => resourceTable(items, "no resources"))
+  })).pipe(Command.withDescription("a workspace's live roots in sibling order, a page at a time (--limit, --cursor)"))
+
+const children = Command.make("children", { resourceId, limit, cursor, json }, ({ cursor, json, limit, resourceId }) =>
+  Effect.gen(function*() {
+    const page = yield* listChildrenPage(SystemActor, resourceId, { after: yield* decodeCursor(ChildrenCursor, cursor), limit })
+    yield* presentPage(json, "resources", page, ChildrenCursor, encodeResource, (items) => resourceTable(items, "no children"))
+  })).pipe(Command.withDescription("a resource's live children in sibling order, a page at a time (--limit, --cursor)"))
+
+const inherited = Options.boolean("inherited").pipe(Options.withDescription("also the accesses on the resource's ancestors"))
+
+const accesses = Command.make("accesses", { resourceId, inherited, limit, cursor, json }, ({ cursor, inherited, json, limit, resourceId }) =>
+  Effect.gen(function*() {
+    const page = yield* listAccessesPage(SystemActor, resourceId, inherited, { after: yield* decodeCursor(AccessesCursor, cursor), limit })
+    yield* presentPage(json, "accesses", page, AccessesCursor, (a: Access) => Schema.encodeSync(Access)(a), (items) =>
+      table(["ID", "RESOURCE", "USER", "ROLE"], items.map((a) => [a.id, a.resource_id, a.user_id, a.role]), "no accesses"))
+  })).pipe(Command.withDescription("the direct accesses on a resource (--inherited: and on its ancestors) in access id order, a page at a time (--limit, --cursor)"))
+
 export const resources = Command.make("resources").pipe(
-  Command.withDescription("read resource trees, who has access to a resource, and what a user can reach"),
-  Command.withSubcommands([tree, ...accessSubcommands])
+  Command.withDescription("read resource trees and lists, who has access to a resource, and what a user can reach"),
+  Command.withSubcommands([tree, roots, children, accesses, ...accessSubcommands])
 )
 
 const user = userArg()
-const resourceId = Args.text({ name: "resource-id" }).pipe(Args.withSchema(ResourceId))
 const action = Args.choice(Action.literals.map((a) => [a, a] as const), { name: "action" })
 
 export const checkCommand = Command.make("check", { user, resourceId, action, json }, ({ action, json, resourceId, user }) =>

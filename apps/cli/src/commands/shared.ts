@@ -5,7 +5,7 @@
  * readable failure. It prints only what a command hands it.
  */
 import { Args, Options } from "@effect/cli"
-import { Handle, NotFound, UserId, UserStore } from "@tessera/domain"
+import { DEFAULT_LIST_PAGE, Handle, MAX_PAGE, NotFound, type Page, UserId, UserStore } from "@tessera/domain"
 import { Console, Effect, Option, ParseResult, Schema, Stream } from "effect"
 
 /**
@@ -120,3 +120,49 @@ export const decodeFlags = <A, I>(schema: Schema.Schema<A, I>, flags: Record<str
 /** The options that were given, by field name, for decoding as one record. */
 export const givenFlags = (flags: Record<string, Option.Option<unknown>>): Record<string, unknown> =>
   Object.fromEntries(Object.entries(flags).flatMap(([name, value]) => Option.isSome(value) ? [[name, value.value]] : []))
+
+/**
+ * A list's page options, as the HTTP API's `limit` and `cursor`
+ * (docs/cli.md, "Paging"): one page per run, the next one asked for with
+ * the `next_cursor` the run printed.
+ */
+export const limit = Options.integer("limit").pipe(
+  Options.withSchema(Schema.Int.pipe(Schema.between(1, MAX_PAGE)).annotations({ message: () => `--limit must be from 1 to ${MAX_PAGE}` })),
+  Options.withDefault(DEFAULT_LIST_PAGE),
+  Options.withDescription(`items per page, 1 to ${MAX_PAGE} (default ${DEFAULT_LIST_PAGE})`)
+)
+
+export const cursor = Options.text("cursor").pipe(
+  Options.optional,
+  Options.withDescription("start after the page that printed this next_cursor (pass it back as it came)")
+)
+
+/**
+ * The place `--cursor` names in the list whose cursor is `schema` (one of
+ * @tessera/api's list cursors, the HTTP API's own); a cursor of another
+ * list, or text no page printed, is `invalid_request` naming `--cursor`.
+ */
+export const decodeCursor = <K>(schema: Schema.Schema<K, string>, given: Option.Option<string>) =>
+  Option.isNone(given)
+    ? Effect.succeed(undefined)
+    : Effect.map(decodeFlags(Schema.Struct({ cursor: schema }), { cursor: given.value }), (flags) => flags.cursor)
+
+/**
+ * Prints one page of a list: under `--json` `{field: items, next_cursor}`
+ * as the HTTP API answers it (`next_cursor` only when more follow), else
+ * `human(items)` and, when more follow, the option that reads the next page.
+ */
+export const presentPage = <A, K>(
+  json: boolean,
+  field: string,
+  page: Page<A, K>,
+  cursorSchema: Schema.Schema<K, string>,
+  encodeItem: (item: A) => unknown,
+  human: (items: ReadonlyArray<A>) => string
+) => {
+  const next = page.next === undefined ? undefined : Schema.encodeSync(cursorSchema)(page.next)
+  return present(json, {
+    data: () => ({ [field]: page.items.map(encodeItem), ...(next === undefined ? {} : { next_cursor: next }) }),
+    human: () => human(page.items) + (next === undefined ? "" : `\nnext page: --cursor ${next}`)
+  })
+}

@@ -4,10 +4,11 @@
  * only), so nothing here can print one.
  */
 import { Command, Options } from "@effect/cli"
-import { deleteUser, getUser, listUsers, revokeUser, SystemActor, User } from "@tessera/domain"
+import { UsersCursor } from "@tessera/api"
+import { deleteUser, getUser, listUsersPage, revokeUser, SystemActor, User } from "@tessera/domain"
 import { Effect, Option, Schema } from "effect"
 import { fields, table } from "./output.js"
-import { json, present, resolveUser, userArg } from "./shared.js"
+import { cursor, decodeCursor, json, limit, present, presentPage, resolveUser, userArg } from "./shared.js"
 
 const user = userArg()
 
@@ -16,19 +17,16 @@ const encodeUser = (user: User) => Schema.encodeSync(User)(user)
 const showUser = (json: boolean) => (user: User) =>
   present(json, { data: () => ({ user: encodeUser(user) }), human: () => fields(encodeUser(user)) })
 
-const list = Command.make("list", { json }, ({ json }) =>
+const list = Command.make("list", { limit, cursor, json }, ({ cursor, json, limit }) =>
   Effect.gen(function*() {
-    const users = yield* listUsers(SystemActor)
-    yield* present(json, {
-      data: () => ({ users: users.map(encodeUser) }),
-      human: () =>
-        table(
-          ["ID", "HANDLE", "ROLE", "STATUS", "CREATED_AT"],
-          users.map((u) => [u.id, u.handle, u.role, u.status, u.created_at]),
-          "no users"
-        )
-    })
-  })).pipe(Command.withDescription("list every user"))
+    const page = yield* listUsersPage(SystemActor, { after: yield* decodeCursor(UsersCursor, cursor), limit })
+    yield* presentPage(json, "users", page, UsersCursor, encodeUser, (users) =>
+      table(
+        ["ID", "HANDLE", "ROLE", "STATUS", "CREATED_AT"],
+        users.map((u) => [u.id, u.handle, u.role, u.status, u.created_at]),
+        "no users"
+      ))
+  })).pipe(Command.withDescription("list users in id order, a page at a time (--limit, --cursor)"))
 
 const show = Command.make("show", { user, json }, ({ json, user }) =>
   resolveUser(user).pipe(Effect.flatMap((id) => getUser(SystemActor, id)), Effect.flatMap(showUser(json))))

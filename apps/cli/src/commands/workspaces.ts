@@ -7,11 +7,12 @@
  * workspaces prints a million lines in the memory of one page.
  */
 import { Args, Command, Options } from "@effect/cli"
+import { WorkspacesCursor } from "@tessera/api"
 import {
   cleanupPersonalWorkspaceMembersPages,
   DEFAULT_PAGE,
   getWorkspace,
-  listWorkspaces,
+  listWorkspacesPage,
   type PersonalRepair,
   SystemActor,
   Workspace,
@@ -19,7 +20,7 @@ import {
 } from "@tessera/domain"
 import { Effect, Schema, Stream } from "effect"
 import { fields, table } from "./output.js"
-import { json, present, presentJsonPages, write } from "./shared.js"
+import { cursor, decodeCursor, json, limit, present, presentJsonPages, presentPage, write } from "./shared.js"
 
 /** Personal workspaces with no owner: listed, left untouched, and the run fails (`missing_owner`). */
 class MissingOwner extends Schema.TaggedError<MissingOwner>()("MissingOwner", { message: Schema.String }) {}
@@ -28,19 +29,16 @@ const encode = (workspace: Workspace) => Schema.encodeSync(Workspace)(workspace)
 const memberList = (members: ReadonlyArray<{ readonly user_id: string; readonly role: string }>) =>
   members.length === 0 ? "(none)" : members.map((m) => `${m.user_id}:${m.role}`).join(", ")
 
-const list = Command.make("list", { json }, ({ json }) =>
+const list = Command.make("list", { limit, cursor, json }, ({ cursor, json, limit }) =>
   Effect.gen(function*() {
-    const workspaces = yield* listWorkspaces(SystemActor)
-    yield* present(json, {
-      data: () => ({ workspaces: workspaces.map(encode) }),
-      human: () =>
-        table(
-          ["ID", "NAME", "PERSONAL", "OWNER", "MEMBERS"],
-          workspaces.map((w) => [w.id, w.name, w.is_personal ? "yes" : "no", w.owner_user_id ?? "", String(w.members.length)]),
-          "no workspaces"
-        )
-    })
-  })).pipe(Command.withDescription("list every workspace"))
+    const page = yield* listWorkspacesPage(SystemActor, { after: yield* decodeCursor(WorkspacesCursor, cursor), limit })
+    yield* presentPage(json, "workspaces", page, WorkspacesCursor, encode, (workspaces) =>
+      table(
+        ["ID", "NAME", "PERSONAL", "OWNER", "MEMBERS"],
+        workspaces.map((w) => [w.id, w.name, w.is_personal ? "yes" : "no", w.owner_user_id ?? "", String(w.members.length)]),
+        "no workspaces"
+      ))
+  })).pipe(Command.withDescription("list workspaces in id order with their members, a page at a time (--limit, --cursor)"))
 
 const workspaceId = Args.text({ name: "workspace-id" }).pipe(Args.withSchema(WorkspaceId))
 
