@@ -12,98 +12,22 @@
  * killed when the test ends, also when it fails.
  */
 import { randomBytes } from "node:crypto"
-import { type ChildProcess, spawn } from "node:child_process"
 import { access, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises"
 import { createRequire } from "node:module"
-import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { formatToken } from "@tessera/domain"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+// By path: plain JavaScript with its declarations, no workspace dependency.
+import { codeBlockAfter, MINUTE, run, startServer, stopAll, succeeded } from "../../../tooling/packed.js"
 
 const packageDir = fileURLToPath(new URL("..", import.meta.url))
 const domainDir = fileURLToPath(new URL("../../domain", import.meta.url))
-const repoRoot = fileURLToPath(new URL("../../..", import.meta.url))
 const repoTsc = createRequire(import.meta.url).resolve("typescript/bin/tsc")
-/**
- * The HTTP service as `pnpm start` runs it: its compiled entry point under
- * plain node, the workspace packages resolved to their compiled output
- * (built by `pnpm build`; this package's turbo.json builds it before this test).
- */
-const serverArgs = ["--conditions=tessera-dist", join(repoRoot, "apps/http/dist/src/main.js")]
 
-const MINUTE = 60_000
 /** npm install from the registry on a loaded machine: generous, but bounded. */
 const INSTALL_TIMEOUT_MS = 5 * MINUTE
-/** Migrations and bootstrap on a fresh store, on a loaded machine. */
-const SERVER_START_TIMEOUT_MS = 2 * MINUTE
-
-interface Run {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
-
-const children = new Set<ChildProcess>()
-
-/** Runs `command` to its end in `cwd`; killed (and reported with code `null`) after `timeoutMs`. */
-const run = (
-  command: string,
-  args: ReadonlyArray<string>,
-  options: { readonly cwd: string; readonly timeoutMs: number; readonly env?: Readonly<Record<string, string>> }
-): Promise<Run> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd: options.cwd,
-      env: { ...process.env, ...options.env },
-      stdio: ["ignore", "pipe", "pipe"]
-    })
-    children.add(child)
-    let stdout = ""
-    let stderr = ""
-    child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk))
-    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk))
-    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs)
-    child.on("error", (error) => {
-      clearTimeout(timer)
-      children.delete(child)
-      reject(error)
-    })
-    child.on("close", (code) => {
-      clearTimeout(timer)
-      children.delete(child)
-      resolve({ code, stdout, stderr })
-    })
-  })
-
-const succeeded = async (what: string, running: Promise<Run>): Promise<Run> => {
-  const result = await running
-  if (result.code !== 0) {
-    throw new Error(`${what} exited with ${result.code ?? "a kill after its time"}:\n${result.stdout}\n${result.stderr}`)
-  }
-  return result
-}
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as { port: number }).port
-      server.close(() => resolve(port))
-    })
-  })
-
-/** The first ```ts block after `marker` in a Markdown file. */
-const codeBlockAfter = async (file: string, marker: string) => {
-  const text = await readFile(file, "utf8")
-  const from = text.indexOf(marker)
-  expect(from, `${file} has no "${marker}"`).toBeGreaterThanOrEqual(0)
-  const block = /```ts\n([\s\S]*?)```/.exec(text.slice(from))
-  expect(block, `${file} has no \`\`\`ts block after "${marker}"`).not.toBeNull()
-  return block![1]!
-}
 
 const packageJson = async (dir: string) => JSON.parse(await readFile(join(dir, "package.json"), "utf8")) as Record<string, any>
 
@@ -214,23 +138,13 @@ async function packAndInstall(work: string): Promise<string> {
 
 describe("@tessera/api, packed and installed into an empty Effect application", () => {
   let work: string
-  let server: ChildProcess | undefined
-  let serverOutput = ""
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), "tessera-api-"))
   })
 
   afterAll(async () => {
-    for (const child of [...children, ...(server ? [server] : [])]) {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((resolve) => child.once("exit", resolve))
-        child.kill("SIGTERM")
-        const killer = setTimeout(() => child.kill("SIGKILL"), 10_000)
-        await exited
-        clearTimeout(killer)
-      }
-    }
+    await stopAll()
     await rm(work, { recursive: true, force: true })
   }, MINUTE)
 
@@ -238,30 +152,12 @@ describe("@tessera/api, packed and installed into an empty Effect application", 
     "registers a user from an invite, creates a workspace and a document, and narrows not_found and last_admin with Effect.catchTag",
     async () => {
       // The server first: it starts (migrations, bootstrap) while the packages are built, packed and installed.
-      await access(serverArgs[1]!).catch(() => {
-        throw new Error(`${serverArgs[1]} is missing: run \`pnpm build\` first`)
-      })
-      const port = await freePort()
       const adminKey = formatToken("tsk", randomBytes(32))
-      const baseUrl = `http://127.0.0.1:${port}`
-      server = spawn(process.execPath, serverArgs, {
-        cwd: repoRoot,
-        env: {
-          ...withoutConfiguration(),
-          TESSERA_STORE: "sqlite",
-          TESSERA_SQLITE_PATH: join(work, "tessera.db"),
-          TESSERA_BOOTSTRAP_TOKEN: adminKey,
-          HOST: "127.0.0.1",
-          PORT: String(port)
-        },
-        stdio: ["ignore", "pipe", "pipe"]
-      })
-      server.stdout!.setEncoding("utf8").on("data", (chunk: string) => (serverOutput += chunk))
-      server.stderr!.setEncoding("utf8").on("data", (chunk: string) => (serverOutput += chunk))
+      const { baseUrl, ready } = await startServer({ sqlitePath: join(work, "tessera.db"), adminKey })
       // Both at once; a server that fails to start fails the test at once.
       const installing = packAndInstall(work)
       installing.catch(() => undefined) // reported through Promise.all, not as an unhandled rejection
-      const [, app] = await Promise.all([waitReady(server, baseUrl), installing])
+      const [, app] = await Promise.all([ready, installing])
 
       // Run against the live server.
       const example = await succeeded("the example", run(process.execPath, [join(app, "out/example.js")], {
@@ -283,28 +179,4 @@ describe("@tessera/api, packed and installed into an empty Effect application", 
     15 * MINUTE
   )
 
-  /** The environment without any of Tessera's variables: the server sees only those given here. */
-  function withoutConfiguration(): Record<string, string> {
-    return Object.fromEntries(
-      Object.entries(process.env).filter((entry): entry is [string, string] =>
-        entry[1] !== undefined && !entry[0].startsWith("TESSERA_") && !["DATABASE_URL", "PORT", "HOST"].includes(entry[0])
-      )
-    )
-  }
-
-  async function waitReady(child: ChildProcess, baseUrl: string) {
-    const deadline = Date.now() + SERVER_START_TIMEOUT_MS
-    for (;;) {
-      if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(`the server exited (${child.exitCode ?? child.signalCode}):\n${serverOutput}`)
-      }
-      try {
-        if ((await fetch(`${baseUrl}/readyz`)).status === 200) return
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline) throw new Error(`the server did not answer /readyz within ${SERVER_START_TIMEOUT_MS} ms:\n${serverOutput}`)
-      await new Promise((resolve) => setTimeout(resolve, 250))
-    }
-  }
 })
