@@ -7,7 +7,6 @@
  */
 import { SqlClient } from "@effect/sql"
 import { type ConfiguredStore, StoreLive } from "@tessera/config"
-import { entryPointArgs } from "@tessera/config/testing"
 import { authenticate, type Principal, register } from "@tessera/domain"
 import { publicKeys } from "@tessera/store-contract/fixtures"
 import { ConfigProvider, Effect, Redacted } from "effect"
@@ -27,7 +26,8 @@ export interface Run {
 }
 
 const repoRoot = fileURLToPath(new URL("../../..", import.meta.url))
-const bin = entryPointArgs("apps/cli/src/bin.ts")
+/** `tessera` as `pnpm tessera` runs it: the bundled compiled CLI (`pnpm build`; docs/cli.md, "Start-up"). */
+const bin = [join(repoRoot, "apps/cli/dist/tessera.mjs")]
 
 // The child sees only the store configuration a test gives it.
 const inherited = Object.fromEntries(
