@@ -33,3 +33,16 @@ export declare const startServer: (options: { readonly sqlitePath: string; reado
 
 /** Stops every child process started here (SIGTERM, then SIGKILL after 10 s). */
 export declare const stopAll: () => Promise<void>
+
+/** An empty application in `work/app` with a package.json and two TypeScript configurations (see packed.js); its folder. */
+export declare const emptyApp: (work: string, options: { readonly name: string; readonly lib: ReadonlyArray<string> }) => Promise<string>
+
+/** Type-checks the application with its own installed TypeScript, under both configurations. */
+export declare const typecheckApp: (app: string) => Promise<void>
+
+/** The server started while `install` prepares the application (its folder), then the application's `out/example.js` run against it. */
+export declare const exampleAgainstServer: (options: {
+  readonly work: string
+  readonly adminKey: string
+  readonly install: () => Promise<string>
+}) => Promise<Run>

@@ -5,7 +5,7 @@
 // JavaScript with its declarations beside it (`packed.d.ts`), so that any
 // package's tests import it by path without depending on a workspace package.
 import { spawn } from "node:child_process"
-import { access, readFile } from "node:fs/promises"
+import { access, mkdir, readFile, writeFile } from "node:fs/promises"
 import { createServer } from "node:net"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -132,4 +132,67 @@ export const stopAll = async () => {
     }
     children.delete(child)
   }
+}
+
+/**
+ * An empty application in `work/app` that knows nothing of this repository:
+ * a package.json and two TypeScript configurations, NodeNext under strict
+ * with exact optional properties (compiling to `out/`) with `lib`, and
+ * Bundler resolution (ES2022 and DOM, no output).
+ */
+export const emptyApp = async (work, { name, lib }) => {
+  const app = join(work, "app")
+  await mkdir(app)
+  await writeFile(join(app, "package.json"), JSON.stringify({ name, private: true, type: "module" }, null, 2))
+  const config = (compilerOptions) => JSON.stringify({ compilerOptions, include: ["*.ts"] }, null, 2)
+  await writeFile(join(app, "tsconfig.json"), config({
+    target: "ES2022",
+    lib,
+    module: "NodeNext",
+    moduleResolution: "NodeNext",
+    types: ["node"],
+    strict: true,
+    exactOptionalPropertyTypes: true,
+    noUncheckedIndexedAccess: true,
+    skipLibCheck: false,
+    outDir: "out"
+  }))
+  await writeFile(join(app, "tsconfig.bundler.json"), config({
+    target: "ES2022",
+    lib: ["ES2022", "DOM"],
+    module: "ESNext",
+    moduleResolution: "Bundler",
+    types: ["node"],
+    strict: true,
+    skipLibCheck: false,
+    noEmit: true
+  }))
+  return app
+}
+
+/** Type-checks the application with its own installed TypeScript, under both configurations of `emptyApp`. */
+export const typecheckApp = async (app) => {
+  const tsc = join(app, "node_modules/typescript/bin/tsc")
+  await succeeded("tsc in the app", run(process.execPath, [tsc, "-p", "."], { cwd: app, timeoutMs: 3 * MINUTE }))
+  await succeeded("tsc in the app, bundler resolution", run(process.execPath, [tsc, "-p", "tsconfig.bundler.json"], {
+    cwd: app,
+    timeoutMs: 3 * MINUTE
+  }))
+}
+
+/**
+ * Starts the server (migrations, bootstrap) while `install` builds, packs and
+ * installs the application — a server that fails to start fails at once —
+ * then runs the application's compiled `out/example.js` against it.
+ */
+export const exampleAgainstServer = async ({ work, adminKey, install }) => {
+  const { baseUrl, ready } = await startServer({ sqlitePath: join(work, "tessera.db"), adminKey })
+  const installing = install()
+  installing.catch(() => undefined) // reported through Promise.all, not as an unhandled rejection
+  const [, app] = await Promise.all([ready, installing])
+  return succeeded("the example", run(process.execPath, [join(app, "out/example.js")], {
+    cwd: app,
+    timeoutMs: 3 * MINUTE,
+    env: { TESSERA_URL: baseUrl, TESSERA_ADMIN_KEY: adminKey }
+  }))
 }

@@ -10,7 +10,7 @@ import { type ConfiguredStore, StoreLive } from "@tessera/config"
 import { authenticate, type Principal, register } from "@tessera/domain"
 import { publicKeys } from "@tessera/store-contract/fixtures"
 import { ConfigProvider, Effect, Redacted } from "effect"
-import { spawn } from "node:child_process"
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process"
 import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -34,10 +34,9 @@ const inherited = Object.fromEntries(
   Object.entries(process.env).filter(([name]) => !name.startsWith("TESSERA_") && name !== "DATABASE_URL")
 )
 
-/** Runs `tessera <args>` from the repository root with `env` as its configuration. */
-export const tessera = (env: Env, ...args: ReadonlyArray<string>): Promise<Run> =>
+/** A child's whole output and its exit code, once it has closed. */
+const completion = (child: ChildProcessWithoutNullStreams): Promise<Run> =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...bin, ...args], { cwd: repoRoot, env: { ...inherited, ...env } })
     let stdout = ""
     let stderr = ""
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk))
@@ -46,23 +45,20 @@ export const tessera = (env: Env, ...args: ReadonlyArray<string>): Promise<Run> 
     child.on("close", (code) => resolve({ code, stdout, stderr }))
   })
 
+/** Runs `tessera <args>` from the repository root with `env` as its configuration. */
+export const tessera = (env: Env, ...args: ReadonlyArray<string>): Promise<Run> =>
+  completion(spawn(process.execPath, [...bin, ...args], { cwd: repoRoot, env: { ...inherited, ...env } }))
+
 /**
  * Runs `tessera <args>` on a pseudo-terminal (`script` from util-linux), as
  * an operator at a terminal would: stdout and stderr are both the terminal,
  * so the run's `stdout` holds everything it printed, in order.
  */
-export const tesseraOnTerminal = (env: Env, ...args: ReadonlyArray<string>): Promise<Run> =>
-  new Promise((resolve, reject) => {
-    const quote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`
-    const command = [process.execPath, ...bin, ...args].map(quote).join(" ")
-    const child = spawn("script", ["-qec", command, "/dev/null"], { cwd: repoRoot, env: { ...inherited, ...env } })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk))
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk))
-    child.on("error", reject)
-    child.on("close", (code) => resolve({ code, stdout, stderr }))
-  })
+export const tesseraOnTerminal = (env: Env, ...args: ReadonlyArray<string>): Promise<Run> => {
+  const quote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`
+  const command = [process.execPath, ...bin, ...args].map(quote).join(" ")
+  return completion(spawn("script", ["-qec", command, "/dev/null"], { cwd: repoRoot, env: { ...inherited, ...env } }))
+}
 
 /** Asserts a successful run and returns its stdout parsed as JSON. */
 export const jsonOf = (run: Run): any => {

@@ -20,7 +20,7 @@ import { fileURLToPath } from "node:url"
 import { formatToken } from "@tessera/domain"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 // By path: plain JavaScript with its declarations, no workspace dependency.
-import { codeBlockAfter, MINUTE, run, startServer, stopAll, succeeded } from "../../../tooling/packed.js"
+import { codeBlockAfter, emptyApp, exampleAgainstServer, MINUTE, run, stopAll, succeeded, typecheckApp } from "../../../tooling/packed.js"
 
 const packageDir = fileURLToPath(new URL("..", import.meta.url))
 const domainDir = fileURLToPath(new URL("../../domain", import.meta.url))
@@ -52,45 +52,8 @@ async function packAndInstall(work: string): Promise<string> {
   expect(Object.keys(peers).sort()).toEqual(["@effect/platform", "effect"])
 
   // An empty application that knows nothing of this repository.
-  const app = join(work, "app")
-  await mkdir(app)
-  await writeFile(join(app, "package.json"), JSON.stringify({ name: "tessera-effect-example", private: true, type: "module" }, null, 2))
   // `DOM` because @effect/platform's own declarations name web types (`Storage`, `MessagePort`), in any application of it.
-  await writeFile(
-    join(app, "tsconfig.json"),
-    JSON.stringify({
-      compilerOptions: {
-        target: "ES2022",
-        lib: ["ES2022", "DOM"],
-        module: "NodeNext",
-        moduleResolution: "NodeNext",
-        types: ["node"],
-        strict: true,
-        exactOptionalPropertyTypes: true,
-        noUncheckedIndexedAccess: true,
-        skipLibCheck: false,
-        outDir: "out"
-      },
-      include: ["*.ts"]
-    }, null, 2)
-  )
-  // And as a bundled application would see it.
-  await writeFile(
-    join(app, "tsconfig.bundler.json"),
-    JSON.stringify({
-      compilerOptions: {
-        target: "ES2022",
-        lib: ["ES2022", "DOM"],
-        module: "ESNext",
-        moduleResolution: "Bundler",
-        types: ["node"],
-        strict: true,
-        skipLibCheck: false,
-        noEmit: true
-      },
-      include: ["*.ts"]
-    }, null, 2)
-  )
+  const app = await emptyApp(work, { name: "tessera-effect-example", lib: ["ES2022", "DOM"] })
   await succeeded(
     "npm install",
     run("npm", [
@@ -127,12 +90,7 @@ async function packAndInstall(work: string): Promise<string> {
 
   // The README's example, byte for byte: type-checked by the app's own tsc.
   await writeFile(join(app, "example.ts"), await codeBlockAfter(join(packageDir, "README.md"), "## Example"))
-  const tsc = join(app, "node_modules/typescript/bin/tsc")
-  await succeeded("tsc in the app", run(process.execPath, [tsc, "-p", "."], { cwd: app, timeoutMs: 3 * MINUTE }))
-  await succeeded("tsc in the app, bundler resolution", run(process.execPath, [tsc, "-p", "tsconfig.bundler.json"], {
-    cwd: app,
-    timeoutMs: 3 * MINUTE
-  }))
+  await typecheckApp(app)
   return app
 }
 
@@ -151,20 +109,8 @@ describe("@tessera/api, packed and installed into an empty Effect application", 
   it(
     "registers a user from an invite, creates a workspace and a document, and narrows not_found and last_admin with Effect.catchTag",
     async () => {
-      // The server first: it starts (migrations, bootstrap) while the packages are built, packed and installed.
       const adminKey = formatToken("tsk", randomBytes(32))
-      const { baseUrl, ready } = await startServer({ sqlitePath: join(work, "tessera.db"), adminKey })
-      // Both at once; a server that fails to start fails the test at once.
-      const installing = packAndInstall(work)
-      installing.catch(() => undefined) // reported through Promise.all, not as an unhandled rejection
-      const [, app] = await Promise.all([ready, installing])
-
-      // Run against the live server.
-      const example = await succeeded("the example", run(process.execPath, [join(app, "out/example.js")], {
-        cwd: app,
-        timeoutMs: 3 * MINUTE,
-        env: { TESSERA_URL: baseUrl, TESSERA_ADMIN_KEY: adminKey }
-      }))
+      const example = await exampleAgainstServer({ work, adminKey, install: () => packAndInstall(work) })
       const lines = example.stdout.trim().split("\n")
       const teamId = /^refused: last_admin of (ws_[0-9a-f]+)$/.exec(lines[3] ?? "")?.[1]
       expect(lines).toEqual([

@@ -16,7 +16,7 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 // By path: plain JavaScript with its declarations, no workspace dependency.
-import { codeBlockAfter, MINUTE, run, startServer, stopAll, succeeded } from "../../../tooling/packed.js"
+import { codeBlockAfter, emptyApp, exampleAgainstServer, MINUTE, run, stopAll, succeeded, typecheckApp } from "../../../tooling/packed.js"
 // By path, as the generator reads the contract: a workspace dependency would stop `pnpm pack` (see scripts/openapi.ts).
 import { formatToken } from "../../domain/src/shared/tokens.js"
 
@@ -45,44 +45,7 @@ async function packAndInstall(work: string): Promise<string> {
   expect(tarball).toBe("tessera-client-0.1.0.tgz")
 
   // An empty application that knows nothing of this repository.
-  const app = join(work, "app")
-  await mkdir(app)
-  await writeFile(join(app, "package.json"), JSON.stringify({ name: "tessera-sdk-example", private: true, type: "module" }, null, 2))
-  await writeFile(
-    join(app, "tsconfig.json"),
-    JSON.stringify({
-      compilerOptions: {
-        target: "ES2022",
-        lib: ["ES2022"],
-        module: "NodeNext",
-        moduleResolution: "NodeNext",
-        types: ["node"],
-        strict: true,
-        exactOptionalPropertyTypes: true,
-        noUncheckedIndexedAccess: true,
-        skipLibCheck: false,
-        outDir: "out"
-      },
-      include: ["*.ts"]
-    }, null, 2)
-  )
-  // And as a bundled front end would see it.
-  await writeFile(
-    join(app, "tsconfig.bundler.json"),
-    JSON.stringify({
-      compilerOptions: {
-        target: "ES2022",
-        lib: ["ES2022", "DOM"],
-        module: "ESNext",
-        moduleResolution: "Bundler",
-        types: ["node"],
-        strict: true,
-        skipLibCheck: false,
-        noEmit: true
-      },
-      include: ["*.ts"]
-    }, null, 2)
-  )
+  const app = await emptyApp(work, { name: "tessera-sdk-example", lib: ["ES2022"] })
   await succeeded(
     "npm install",
     run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", join(tarballs, tarball!), "typescript@~5.9.3", "@types/node@^20.19.0"], {
@@ -102,12 +65,7 @@ async function packAndInstall(work: string): Promise<string> {
   // The README's example, byte for byte, and the repository README's snippet: type-checked by the app's own tsc.
   await writeFile(join(app, "example.ts"), await codeBlockAfter(join(packageDir, "README.md"), "## Example"))
   await writeFile(join(app, "snippet.ts"), await codeBlockAfter(join(repoRoot, "README.md"), "## SDK"))
-  const tsc = join(app, "node_modules/typescript/bin/tsc")
-  await succeeded("tsc in the app", run(process.execPath, [tsc, "-p", "."], { cwd: app, timeoutMs: 3 * MINUTE }))
-  await succeeded("tsc in the app, bundler resolution", run(process.execPath, [tsc, "-p", "tsconfig.bundler.json"], {
-    cwd: app,
-    timeoutMs: 3 * MINUTE
-  }))
+  await typecheckApp(app)
   return app
 }
 
@@ -126,20 +84,8 @@ describe("@tessera/client, packed and installed into an empty folder", () => {
   it(
     "registers a user from an invite, creates a workspace and a resource, pages through 250 children with limit 100, and narrows last_admin",
     async () => {
-      // The server first: it starts (migrations, bootstrap) while the package is built, packed and installed.
       const adminKey = formatToken("tsk", randomBytes(32))
-      const { baseUrl, ready } = await startServer({ sqlitePath: join(work, "tessera.db"), adminKey })
-      // Both at once; a server that fails to start fails the test at once.
-      const installing = packAndInstall(work)
-      installing.catch(() => undefined) // reported through Promise.all, not as an unhandled rejection
-      const [, app] = await Promise.all([ready, installing])
-
-      // Run against the live server.
-      const example = await succeeded("the example", run(process.execPath, [join(app, "out/example.js")], {
-        cwd: app,
-        timeoutMs: 3 * MINUTE,
-        env: { TESSERA_URL: baseUrl, TESSERA_ADMIN_KEY: adminKey }
-      }))
+      const example = await exampleAgainstServer({ work, adminKey, install: () => packAndInstall(work) })
       const lines = example.stdout.trim().split("\n")
       const teamId = /^refused: last_admin of (ws_[0-9a-f]+)$/.exec(lines[3] ?? "")?.[1]
       expect(lines).toEqual([
