@@ -13,7 +13,7 @@ import { HttpApiBuilder, HttpApp, HttpMethod, HttpServerError, HttpServerRequest
 import { NodeHttpServerRequest } from "@effect/platform-node"
 import { ApiErrors } from "@tessera/api"
 import { MaxBodyBytes } from "@tessera/config"
-import { Effect, Stream } from "effect"
+import { Effect, Either, Stream } from "effect"
 import type { IncomingMessage } from "node:http"
 
 /** Deeper than any request schema goes, shallow enough that no formatter or decoder can run out of stack. */
@@ -84,7 +84,7 @@ const nulPaths = (value: unknown, path: ReadonlyArray<string> = [], found: Array
 }
 
 /** `application/json`, with or without parameters such as `; charset=utf-8`. */
-const isJson = (contentType: string | undefined) =>
+export const isJson = (contentType: string | undefined) =>
   contentType !== undefined && contentType.split(";")[0]!.trim().toLowerCase() === "application/json"
 
 const shown = (value: string) => JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value)
@@ -98,7 +98,7 @@ const shown = (value: string) => JSON.stringify(value.length > 64 ? `${value.sli
  * destroyed, which resets the connection before any reply, and its reader
  * replaces invalid UTF-8 without a word.
  */
-const readAtMost = (source: IncomingMessage, maxBytes: number) =>
+export const readAtMost = (source: IncomingMessage, maxBytes: number) =>
   Effect.async<Uint8Array, ApiErrors.PayloadTooLarge | "aborted">((resume) => {
     if (source.readableEnded) {
       resume(Effect.succeed(new Uint8Array(0)))
@@ -143,8 +143,36 @@ const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
 
 const noBytes: Effect.Effect<Uint8Array> = Effect.sync(() => new Uint8Array(0))
 
+/**
+ * A body's bytes as the JSON value they hold, or why they are refused: not
+ * UTF-8, empty, past the nesting and entry bounds, not JSON, or holding a
+ * NUL. The guarded request's `json` and the direct routes (`direct.ts`) read
+ * a body through this one function.
+ */
+export const jsonOf = (body: Uint8Array): Either.Either<unknown, ApiErrors.InvalidRequest> => {
+  let text: string
+  try {
+    text = utf8.decode(body)
+  } catch {
+    return Either.left(malformed("the body is not valid UTF-8"))
+  }
+  if (text.trim() === "") return Either.left(malformed("the request needs a JSON body"))
+  const problem = jsonShapeProblem(text)
+  if (problem !== undefined) return Either.left(malformed(problem))
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (e) {
+    return Either.left(malformed(`the body is not valid JSON: ${String((e as Error).message).slice(0, 200)}`))
+  }
+  const nuls = nulPaths(value)
+  if (nuls.length === 0) return Either.right(value)
+  const issues = nuls.map((path) => new ApiErrors.Issue({ path, message: "must not contain a NUL character" }))
+  return Either.left(new ApiErrors.InvalidRequest({ message: "the body holds a NUL character", issues }))
+}
+
 /** Whether a request says a body follows (chunked, or a non-zero `Content-Length`). */
-const announcesBody = (headers: HttpServerRequest.HttpServerRequest["headers"]) => {
+export const announcesBody = (headers: HttpServerRequest.HttpServerRequest["headers"] | IncomingMessage["headers"]) => {
   const declared = headers["content-length"]
   return headers["transfer-encoding"] !== undefined || (declared !== undefined && declared !== "0")
 }
@@ -184,20 +212,7 @@ const guardedRequest = (request: HttpServerRequest.HttpServerRequest, maxBytes: 
   const text = Effect.flatMap(bytes, (body) =>
     Effect.try({ try: () => utf8.decode(body), catch: () => refuse(malformed("the body is not valid UTF-8")) }))
 
-  const json = Effect.flatMap(text, (body) => {
-    if (body.trim() === "") return Effect.fail(refuse(malformed("the request needs a JSON body")))
-    const problem = jsonShapeProblem(body)
-    if (problem !== undefined) return Effect.fail(refuse(malformed(problem)))
-    return Effect.try({
-      try: (): unknown => JSON.parse(body),
-      catch: (e) => refuse(malformed(`the body is not valid JSON: ${String((e as Error).message).slice(0, 200)}`))
-    }).pipe(Effect.flatMap((value) => {
-      const nuls = nulPaths(value)
-      if (nuls.length === 0) return Effect.succeed(value)
-      const issues = nuls.map((path) => new ApiErrors.Issue({ path, message: "must not contain a NUL character" }))
-      return Effect.fail(refuse(new ApiErrors.InvalidRequest({ message: "the body holds a NUL character", issues })))
-    }))
-  })
+  const json = Effect.flatMap(bytes, (body) => Either.match(jsonOf(body), { onLeft: (e) => Effect.fail(refuse(e)), onRight: Effect.succeed }))
 
   // Built only if some reader asks for it: an error captures a stack trace.
   const notJsonError = () => refuse(new ApiErrors.UnsupportedMediaType({ message: "the body must be application/json" }))

@@ -156,7 +156,7 @@ export const withLog = (logFormat: LogFormat) => <A, E, R>(program: Effect.Effec
 const SECRET_LIKE = /ts[kil]_/i
 
 /** The path without its query, and without any segment that looks like a secret. */
-const pathOf = (url: string) => {
+export const pathOf = (url: string) => {
   const query = url.indexOf("?")
   const path = query < 0 ? url : url.slice(0, query)
   return SECRET_LIKE.test(path) ? path.split("/").map((part) => (SECRET_LIKE.test(part) ? "[redacted]" : part)).join("/") : path

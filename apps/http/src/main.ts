@@ -22,7 +22,7 @@
  */
 import { OtlpSerialization, OtlpTracer } from "@effect/opentelemetry"
 import { HttpApiBuilder, HttpMiddleware, HttpServer } from "@effect/platform"
-import { NodeHttpClient, NodeHttpServer } from "@effect/platform-node"
+import { NodeHttpClient } from "@effect/platform-node"
 import { runWithStore, Settings, type TracingSettings, up } from "@tessera/config"
 import { bootstrapAdmin, type Handle, UserStore } from "@tessera/domain"
 import { Console, Effect, Layer, Option, Redacted } from "effect"
@@ -32,6 +32,8 @@ import { reportPoolUsage } from "./metrics.js"
 import { routeOf } from "./routes.js"
 import { requestLog, withLog } from "./log.js"
 import { HttpAppLive } from "./server.js"
+import { NodeCryptoLive } from "./crypto.js"
+import * as Listener from "./listener.js"
 
 /**
  * Migrates, then bootstraps the first admin when the store has no user yet.
@@ -60,7 +62,9 @@ const serve = (listen: { readonly port: number; readonly host: string }, server:
     HttpMiddleware.withSpanNameGenerator((request) => `${request.method} ${routeOf(request.method, request.url.split("?")[0]!)}`),
     Layer.provide(HttpAppLive),
     HttpServer.withLogAddress,
-    Layer.provide(NodeHttpServer.layer(() => server.server, listen))
+    // the direct routes only when untraced: with tracing on every request has its span (docs/http.md)
+    Layer.provide(Listener.layer(() => server.server, listen, { routes: !traced, logged: true })),
+    Layer.provide(NodeCryptoLive)
   )
 
 /** Spans exported as OTLP/HTTP JSON to the collector; its own requests are not traced. */

@@ -8,7 +8,6 @@
  */
 import { expect } from "@effect/vitest"
 import { HttpApiBuilder, HttpServer } from "@effect/platform"
-import { NodeHttpServer } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
 import { bootstrapAdmin, formatToken, type Handle } from "@tessera/domain"
 import { type ConfiguredStore, Migrations, up } from "@tessera/config"
@@ -22,6 +21,8 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { createClient, type Schemas, type TesseraClient, unwrap } from "@tessera/client"
 import { Context, Effect, Layer, Option, Redacted } from "effect"
+import { NodeCryptoLive } from "../src/crypto.js"
+import * as Listener from "../src/listener.js"
 import { HttpAppLive } from "../src/server.js"
 
 export type StoreName = "sqlite" | "pg"
@@ -58,14 +59,22 @@ export class Served extends Context.Tag("test/Served")<Served, {
   readonly sql: SqlClient.SqlClient
 }>() {}
 
-export const served = (store: Layer.Layer<ConfiguredStore>) => {
+/**
+ * The server as `pnpm start` runs it untraced, without its request log: the
+ * direct routes (`direct.ts`) in front of the application, unless `direct`
+ * is false.
+ */
+const listening = (direct: boolean) =>
+  Listener.layer(createServer, { port: 0, host: "127.0.0.1" }, { routes: direct, logged: false }).pipe(Layer.provide(NodeCryptoLive))
+
+export const served = (store: Layer.Layer<ConfiguredStore>, options: { readonly direct?: boolean } = {}) => {
   const adminKey = formatToken("tsk", randomBytes(32))
   const prepared = Layer.effectDiscard(
     Effect.zipRight(up, bootstrapAdmin({ handle: "admin" as Handle, apiKey: Option.some(Redacted.make(adminKey)) }))
   ).pipe(Layer.provideMerge(store))
   const server = HttpApiBuilder.serve().pipe(
     Layer.provide(HttpAppLive),
-    Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" }))
+    Layer.provideMerge(listening(options.direct ?? true))
   )
   return Layer.effect(
     Served,
@@ -78,6 +87,24 @@ export const served = (store: Layer.Layer<ConfiguredStore>) => {
     })
   ).pipe(Layer.provideMerge(server), Layer.provideMerge(prepared), Layer.orDie)
 }
+
+/** A second server on the same store with no direct routes: every request through the application. */
+export class Undirected extends Context.Tag("test/Undirected")<Undirected, { readonly baseUrl: string }>() {}
+
+/**
+ * `served(store)` and, on the same store in the same process, `Undirected`:
+ * the same request can be sent to both and their answers compared.
+ */
+export const servedTwice = (store: Layer.Layer<ConfiguredStore>) =>
+  Layer.scoped(
+    Undirected,
+    Effect.gen(function*() {
+      const server = HttpApiBuilder.serve().pipe(Layer.provide(HttpAppLive), Layer.provideMerge(listening(false)))
+      const context = yield* Layer.buildWithScope(server, yield* Effect.scope)
+      const address = Context.get(context, HttpServer.HttpServer).address
+      return { baseUrl: `http://127.0.0.1:${address._tag === "TcpAddress" ? address.port : 0}` }
+    })
+  ).pipe(Layer.provideMerge(served(store)), Layer.orDie)
 
 export interface Reply {
   readonly status: number

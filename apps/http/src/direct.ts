@@ -1,0 +1,197 @@
+/**
+ * Direct routes (docs/http.md, "Direct routes"): the three requests an
+ * application sends on every page or probe — `GET /healthz`, `GET /v1/me`
+ * and `POST /v1/check` — answered on Node's request listener without the
+ * router, the middleware chain or a request object, by the same contract
+ * and the same use cases as through `HttpApi`: the endpoint's own payload
+ * and success schemas (`TesseraApi`), the error classes with the statuses
+ * they declare, the body guard's reader and bounds (`limits.ts`),
+ * `authenticate` for the key, `check` for the answers, the request log and
+ * its count for `/metrics` (`log.ts`).
+ *
+ * Only a plain request takes this path: the exact path (a query is
+ * ignored, as the endpoints declare none), no body on a `GET`, and for the
+ * check a JSON content type with a `Content-Length` within
+ * `TESSERA_MAX_BODY_BYTES`. Anything else — another method, a chunked or
+ * oversized body, another content type — goes to the application
+ * untouched, which answers it as it answers every request; nothing of it
+ * has been read. With tracing on, no request takes this path, so every
+ * request has its span.
+ */
+import { HttpApiSchema } from "@effect/platform"
+import { ApiErrors, invalidRequestOf, TesseraApi } from "@tessera/api"
+import { actorName, authenticate, check, checkExplained, type CheckRequest } from "@tessera/domain"
+import { Cause, Effect, Either, Exit, FiberRef, FiberRefs, LogLevel, Option, type ParseResult, Redacted, Runtime, Schema } from "effect"
+import type { IncomingMessage, ServerResponse } from "node:http"
+import { principalOf, recordPrincipal, requestIdOf } from "./lifecycle.js"
+import { jsonOf, isJson, readAtMost } from "./limits.js"
+import { logRequest, pathOf } from "./log.js"
+import { recordRequest } from "./metrics.js"
+import { wire } from "./wire.js"
+
+/** Whatever the direct routes' use cases need from the store. */
+export type DirectServices =
+  | Effect.Effect.Context<ReturnType<typeof authenticate>>
+  | Effect.Effect.Context<ReturnType<typeof check>>
+  | Effect.Effect.Context<ReturnType<typeof checkExplained>>
+
+/** Answers `incoming` if it is a direct route's plain request, and says whether it did. */
+export type DirectRoutes = (incoming: IncomingMessage, response: ServerResponse) => boolean
+
+/** An endpoint of the contract, by group and name, with the schemas it declares. */
+const endpoint = (group: string, name: string) => {
+  const found = TesseraApi.groups[group]?.endpoints[name]
+  if (found === undefined) throw new Error(`the contract has no endpoint ${group}.${name}`)
+  return found as unknown as {
+    readonly successSchema: Schema.Schema<any, any>
+    readonly payloadSchema: Option.Option<Schema.Schema<any, any>>
+  }
+}
+
+const encodeHealthz = Schema.encodeSync(endpoint("health", "healthz").successSchema)
+const encodeMe = Schema.encodeSync(endpoint("users", "me").successSchema)
+const encodeCheck = Schema.encodeSync(endpoint("resources", "check").successSchema)
+const decodeCheck: (u: unknown) => Either.Either<
+  { readonly checks: ReadonlyArray<CheckRequest>; readonly explain?: boolean },
+  ParseResult.ParseError
+> = Schema.decodeUnknownEither(Option.getOrThrow(endpoint("resources", "check").payloadSchema))
+
+/** A wire error's status and body, as its class declares them. */
+const errorReply = (error: { readonly constructor: unknown }): readonly [number, string] => {
+  const schema = error.constructor as Schema.Schema<unknown, unknown>
+  return [HttpApiSchema.getStatusError(schema), JSON.stringify(Schema.encodeSync(schema)(error))]
+}
+
+const HEALTHZ = JSON.stringify(encodeHealthz({ status: "ok" }))
+
+const BEARER = /^bearer /i
+const bearerLength = "Bearer ".length
+
+const noHeader = new ApiErrors.Unauthenticated({ message: "no Authorization header: send `Authorization: Bearer <key>`" })
+const notBearer = new ApiErrors.Unauthenticated({ message: "the Authorization header must be `Bearer <key>`" })
+
+/** The request's key, or its refusal before any lookup (`auth.ts` says the same). */
+const presentedKey = (incoming: IncomingMessage) => {
+  const header = incoming.headers.authorization
+  if (header === undefined) return Either.left(noHeader)
+  if (!BEARER.test(header)) return Either.left(notBearer)
+  return Either.right(Redacted.make(header.slice(bearerLength)))
+}
+
+const declaresBody = (incoming: IncomingMessage) => {
+  const declared = incoming.headers["content-length"]
+  return incoming.headers["transfer-encoding"] !== undefined || (declared !== undefined && declared !== "0")
+}
+
+/**
+ * The direct routes over the services of the running program. `maxBytes`
+ * is `TESSERA_MAX_BODY_BYTES`; a check whose `Content-Length` passes it is
+ * left to the application, which refuses it. `logLines` is whether the
+ * application logs its requests (`requestLog`): each request's line is
+ * then logged here, at level Info, and in any case counted for `/metrics`.
+ */
+export const makeDirectRoutes = (maxBytes: number, logLines: boolean) =>
+  Effect.map(Effect.runtime<DirectServices>(), (runtime): DirectRoutes => {
+    const runFork = Runtime.runFork(runtime)
+    const logged = logLines && LogLevel.greaterThanEqual(
+      LogLevel.Info,
+      FiberRefs.getOrDefault(runtime.fiberRefs, FiberRef.currentMinimumLogLevel)
+    )
+
+    const reply = (
+      incoming: IncomingMessage,
+      response: ServerResponse,
+      route: string,
+      started: number,
+      status: number,
+      body: string,
+      close = false
+    ) => {
+      response.writeHead(status, {
+        "content-type": "application/json",
+        "content-length": Buffer.byteLength(body),
+        ...(close ? { connection: "close" } : {})
+      })
+      response.end(body)
+      const ms = performance.now() - started
+      recordRequest(incoming.method!, route, status, ms / 1000)
+      if (logged) logRequest(incoming.method!, route, pathOf(incoming.url!), status, ms, requestIdOf(incoming), principalOf(incoming), undefined)
+    }
+
+    /** Runs one request's use cases; a defect is logged and answered 500, as the application answers one. */
+    const run = <E extends { readonly constructor: unknown }>(
+      effect: Effect.Effect<readonly [number, string], E, DirectServices>,
+      done: (status: number, body: string) => void
+    ) => {
+      const fiber = runFork(effect)
+      fiber.addObserver((exit) => {
+        if (Exit.isSuccess(exit)) return done(exit.value[0], exit.value[1])
+        const failure = Cause.failureOption(exit.cause)
+        if (Option.isSome(failure)) return done(...errorReply(failure.value))
+        runFork(Effect.logError("request failed unexpectedly", exit.cause))
+        done(...errorReply(new ApiErrors.Internal({ message: "the request failed unexpectedly; see the server log" })))
+      })
+    }
+
+    const authenticated = (incoming: IncomingMessage) =>
+      Either.match(presentedKey(incoming), {
+        onLeft: Effect.fail,
+        onRight: (key) =>
+          Effect.tap(wire(authenticate(key)), (principal) => {
+            recordPrincipal(incoming, actorName(principal))
+          })
+      })
+
+    const me = (incoming: IncomingMessage, response: ServerResponse, started: number) =>
+      run(
+        Effect.map(authenticated(incoming), (principal) => [200, JSON.stringify(encodeMe({ user: principal.user }))] as const),
+        (status, body) => reply(incoming, response, "/v1/me", started, status, body)
+      )
+
+    const checks = (incoming: IncomingMessage, response: ServerResponse, started: number) => {
+      // whether the body was read to its end: a reply that leaves it unread closes the connection
+      let complete = false
+      run(
+        Effect.gen(function*() {
+          const principal = yield* authenticated(incoming)
+          const bytes = yield* readAtMost(incoming, maxBytes).pipe(
+            Effect.mapError((e) => e === "aborted" ? new ApiErrors.InvalidRequest({ message: "the body could not be read", issues: [] }) : e)
+          )
+          complete = true
+          const payload = yield* Either.flatMap(jsonOf(bytes), (value) => Either.mapLeft(decodeCheck(value), invalidRequestOf))
+          const results = yield* wire(payload.explain === true ? checkExplained(principal, payload.checks) : check(principal, payload.checks))
+          return [200, JSON.stringify(encodeCheck({ results }))] as const
+        }),
+        (status, body) => reply(incoming, response, "/v1/check", started, status, body, !complete)
+      )
+    }
+
+    return (incoming, response) => {
+      const url = incoming.url!
+      const query = url.indexOf("?")
+      const path = query < 0 ? url : url.slice(0, query)
+      const method = incoming.method
+      if (method === "GET") {
+        if (declaresBody(incoming)) return false
+        if (path === "/healthz") {
+          reply(incoming, response, "/healthz", performance.now(), 200, HEALTHZ)
+          return true
+        }
+        if (path === "/v1/me") {
+          me(incoming, response, performance.now())
+          return true
+        }
+        return false
+      }
+      if (method === "POST" && path === "/v1/check") {
+        const declared = incoming.headers["content-length"]
+        if (
+          declared === undefined || incoming.headers["transfer-encoding"] !== undefined || !/^[0-9]{1,15}$/.test(declared) ||
+          Number(declared) > maxBytes || !isJson(incoming.headers["content-type"])
+        ) return false
+        checks(incoming, response, performance.now())
+        return true
+      }
+      return false
+    }
+  })
