@@ -17,8 +17,13 @@ import { requireSystemAdmin } from "./policy.js"
 import { ApiKeyStore, LinkCredentialStore, UserStore } from "./ports.js"
 import { type Actor, actorName, actorUserId, isLinkBearer, isSystem, type LinkBearer, type Principal, User } from "./schemas.js"
 
-/** Resolves a bearer API key to its active owner. A malformed token is refused before any lookup. */
-export const authenticate = Effect.fn("authenticate")(function*(presented: Redacted.Redacted<string>) {
+/**
+ * Resolves a bearer API key to its active owner. A malformed token is
+ * refused before any lookup. On every request, so untraced: a span and its
+ * call-site capture cost more than the lookup (docs/performance.md, "The
+ * check path"); the owner's statement keeps its own span when traced.
+ */
+export const authenticate = Effect.fnUntraced(function*(presented: Redacted.Redacted<string>) {
   const raw = Redacted.value(presented)
   if (raw.startsWith("tsl_")) return yield* new Unauthenticated({ message: "a share link opens its resource only, not this" })
   const token = parseToken("tsk", raw)
