@@ -199,11 +199,19 @@ const team = Effect.gen(function*() {
   return { minter, workspace: workspace.id }
 }).pipe(Effect.orDie)
 
-/** The guarded write alone: one transaction of the single-use update and the membership insert. */
-interface Comparator {
+/**
+ * The guarded write alone: one transaction of the single-use update and the membership insert. And, for
+ * `redeem-cost.ts`, the API key's owner looked up by the bare driver (the digest computed in place, Tessera's
+ * statement), the floor under authentication.
+ */
+export interface Comparator {
   readonly redeem: (r: Redeemer) => Promise<void>
+  readonly owner: (r: Redeemer) => Promise<unknown>
   readonly close: () => Promise<void>
 }
+
+const OWNER_STATEMENT = `SELECT k.id AS key_id, u.id, u.handle, u.role, u.status, u.sign_pub, u.kex_pub, u.created_at, u.revoked_at
+  FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.digest = ? AND u.status = 'active'`
 
 const sqliteComparator = (file: string, workspace: string): Comparator => {
   const db = new Database(file)
@@ -218,8 +226,10 @@ const sqliteComparator = (file: string, workspace: string): Comparator => {
     if (update.get(new Date().toISOString(), r.userId, r.digest) === undefined) throw new Error("comparator: invite not pending")
     insert.run(workspace, r.userId)
   })
+  const owner = db.prepare<[string], Record<string, unknown>>(OWNER_STATEMENT)
   return {
     redeem: async (r) => redeem.immediate(r),
+    owner: async (r) => owner.get(sha256(Redacted.value(r.apiKey))),
     close: async () => {
       db.close()
     }
@@ -228,6 +238,7 @@ const sqliteComparator = (file: string, workspace: string): Comparator => {
 
 const pgComparator = (url: string, workspace: string): Comparator => {
   const pool = new pg.Pool({ connectionString: url, max: 10 })
+  const ownerText = OWNER_STATEMENT.replace("?", "$1")
   return {
     redeem: async (r) => {
       const client = await pool.connect()
@@ -247,6 +258,7 @@ const pgComparator = (url: string, workspace: string): Comparator => {
         client.release()
       }
     },
+    owner: async (r) => (await pool.query({ name: "bench_owner", text: ownerText, values: [sha256(Redacted.value(r.apiKey))] })).rows[0],
     close: () => pool.end()
   }
 }
@@ -262,20 +274,35 @@ const slicer = <A>(all: ReadonlyArray<A>) => {
   }
 }
 
-/** The redemption workloads on one store: `layer` for Tessera, `comparator` on the same database. */
+/** One store under test: its layer, the comparator on the same database, and better-auth's database beside it. */
+export interface StoreSetup<E> {
+  readonly store: "sqlite" | "pg"
+  readonly layer: Layer.Layer<SqlClient.SqlClient | Transactor | InviteStore, E>
+  readonly comparatorOf: (workspace: string) => Comparator
+  readonly peerDatabase: PeerDatabase
+}
+
+/** The team workspace, `count` redeemers handed out by `take`, and the comparator on the same database. */
+export const prepareStore = async <E>(runtime: ManagedRuntime.ManagedRuntime<any, E>, setup: StoreSetup<E>, count: number) => {
+  const { minter, workspace } = await runtime.runPromise(team)
+  const take = slicer(await runtime.runPromise(redeemers(count, workspace, minter)))
+  const comparator = setup.comparatorOf(workspace)
+  return { minter, workspace, take, comparator, ownerStatement: comparator.owner }
+}
+
+/**
+ * The redemption workloads on one store: `layer` for Tessera (its runtime with the tracer off, as the server runs
+ * without an exporter, docs/operations.md#logs-traces-and-metrics), `comparator` on the same database.
+ */
 const storeRows = async <E>(
-  store: "sqlite" | "pg",
-  layer: Layer.Layer<SqlClient.SqlClient | Transactor | InviteStore, E>,
-  comparatorOf: (workspace: string) => Comparator,
-  peerDatabase: PeerDatabase,
+  setup: StoreSetup<E>,
   options: RedeemOptions
 ): Promise<{ readonly rows: ReadonlyArray<RedeemRow>; readonly race: RaceRow }> => {
-  const runtime = ManagedRuntime.make(layer as Layer.Layer<any, E>)
+  const store = setup.store
+  const runtime = ManagedRuntime.make(Layer.merge(setup.layer as Layer.Layer<any, E>, Layer.setTracerEnabled(false)))
   try {
-    const { minter, workspace } = await runtime.runPromise(team)
     const perSide = options.serial + options.concurrent + options.burst * 2 + RACERS + 20
-    const take = slicer(await runtime.runPromise(redeemers(perSide * 2, workspace, minter)))
-    const comparator = comparatorOf(workspace)
+    const { take, comparator } = await prepareStore(runtime, setup, perSide * 2)
     try {
       const tessera = (people: ReadonlyArray<Redeemer>) => (i: number) => runtime.runPromise(redeemInvite(people[i]!.principal, people[i]!.invite))
       const guarded = (people: ReadonlyArray<Redeemer>) => (i: number) => comparator.redeem(people[i]!)
@@ -294,7 +321,7 @@ const storeRows = async <E>(
       const withAuth = take(options.burst)
       const authed = await drive(options.burst, options.burst, (i) =>
         runtime.runPromise(Effect.flatMap(authenticate(withAuth[i]!.apiKey), (p) => redeemInvite(p, withAuth[i]!.invite))))
-      const peer = await betterAuthAccepts(peerDatabase, options.burst)
+      const peer = await betterAuthAccepts(setup.peerDatabase, options.burst)
       rows.push({ store, workload: `authenticate + redeem, ${options.burst} at once`, clients: options.burst, tessera: authed, peer, peerName: "better-auth accept" })
       // one invite, 64 redeemers at once: exactly one may win
       const [first, ...others] = take(RACERS)
@@ -315,28 +342,40 @@ const storeRows = async <E>(
 }
 
 /** Both stores, each freshly migrated: SQLite in a temporary file, PostgreSQL in a fresh database. */
-export const redeemWorkloads = (smoke: boolean, stores: ReadonlyArray<"sqlite" | "pg"> = ["sqlite", "pg"]) =>
+export const redeemWorkloads = (
+  smoke: boolean | RedeemOptions,
+  stores: ReadonlyArray<"sqlite" | "pg"> = ["sqlite", "pg"]
+) =>
   Effect.gen(function*() {
-    const options = redeemOptions(smoke)
-    const dir = mkdtempSync(join(tmpdir(), "tessera-redeem-bench-"))
-    yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
-    const file = join(dir, "redeem.db")
+    const options = typeof smoke === "boolean" ? redeemOptions(smoke) : smoke
     const rows: Array<RedeemRow> = []
     const races: Array<RaceRow> = []
-    const add = (result: { readonly rows: ReadonlyArray<RedeemRow>; readonly race: RaceRow }) => {
+    for (const setup of yield* storeSetups(stores)) {
+      const result = yield* Effect.promise(() => storeRows(setup, options))
       rows.push(...result.rows)
       races.push(result.race)
     }
-    if (stores.includes("sqlite")) {
-      const sqlite = Layer.fresh(Sqlite.layer(file))
-      yield* Effect.provide(migrateUp(Sqlite.migrations(), Sqlite.dialect), sqlite)
-      add(yield* Effect.promise(() => storeRows("sqlite", sqlite, (ws) => sqliteComparator(file, ws), { sqlite: join(dir, "better-auth.db") }, options)))
-    }
-    if (!stores.includes("pg")) return { rows, races } satisfies RedeemResults
-    const url = yield* freshDatabase
-    const peerUrl = yield* freshDatabase
-    const pgLayer = Layer.fresh(Pg.layer({ url }))
-    yield* Effect.provide(migrateUp(Pg.migrations(), Pg.dialect), pgLayer)
-    add(yield* Effect.promise(() => storeRows("pg", pgLayer, (ws) => pgComparator(Redacted.value(url), ws), { pg: Redacted.value(peerUrl) }, options)))
     return { rows, races } satisfies RedeemResults
   }).pipe(Effect.scoped, Effect.orDie)
+
+/** The stores named, each freshly migrated (SQLite in a temporary file, PostgreSQL in a fresh database), for the scope. */
+export const storeSetups = (stores: ReadonlyArray<"sqlite" | "pg">) =>
+  Effect.gen(function*() {
+    const dir = mkdtempSync(join(tmpdir(), "tessera-redeem-bench-"))
+    yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
+    const setups: Array<StoreSetup<unknown>> = []
+    if (stores.includes("sqlite")) {
+      const file = join(dir, "redeem.db")
+      const sqlite = Layer.fresh(Sqlite.layer(file))
+      yield* Effect.provide(migrateUp(Sqlite.migrations(), Sqlite.dialect), sqlite)
+      setups.push({ store: "sqlite", layer: sqlite, comparatorOf: (ws) => sqliteComparator(file, ws), peerDatabase: { sqlite: join(dir, "better-auth.db") } })
+    }
+    if (stores.includes("pg")) {
+      const url = yield* freshDatabase
+      const peerUrl = yield* freshDatabase
+      const pgLayer = Layer.fresh(Pg.layer({ url }))
+      yield* Effect.provide(migrateUp(Pg.migrations(), Pg.dialect), pgLayer)
+      setups.push({ store: "pg", layer: pgLayer, comparatorOf: (ws) => pgComparator(Redacted.value(url), ws), peerDatabase: { pg: Redacted.value(peerUrl) } })
+    }
+    return setups
+  })

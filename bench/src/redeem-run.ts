@@ -1,0 +1,56 @@
+/**
+ * The redemption workloads alone (`redeem.ts`), without the rest of `pnpm bench`, and what one authentication
+ * and one redemption cost Node (`redeem-cost.ts`):
+ *   tsx src/redeem-run.ts [--smoke] [--serial N] [--concurrent N] [--burst N] [--cost-only] [--ops N] [--reps N] [sqlite] [pg]
+ * Both stores unless named. Prints the tables; writes nothing.
+ */
+import { Effect } from "effect"
+import { storeCosts } from "./redeem-cost.js"
+import { redeemOptions, redeemWorkloads, storeSetups } from "./redeem.js"
+
+const args = process.argv.slice(2)
+const smoke = args.includes("--smoke")
+const flag = (name: string, fallback: number) => {
+  const at = args.indexOf(name)
+  return at < 0 ? fallback : Number(args[at + 1])
+}
+const named = (["sqlite", "pg"] as const).filter((store) => args.includes(store))
+const stores = named.length > 0 ? named : (["sqlite", "pg"] as const)
+const defaults = redeemOptions(smoke)
+
+const program = Effect.gen(function*() {
+  const costs = []
+  for (const setup of yield* storeSetups(stores)) {
+    costs.push(...(yield* Effect.promise(() => storeCosts(setup.store, setup, { ops: flag("--ops", smoke ? 50 : 300), reps: flag("--reps", 3) }))))
+  }
+  console.table(costs.map((r) => ({
+    store: r.store,
+    what: r.what,
+    ops: r.ops,
+    "CPU µs/op": Math.round(r.cpuMicros),
+    "wall µs/op": Math.round(r.wallMicros),
+    statements: r.statements
+  })))
+  if (args.includes("--cost-only")) return
+  const { rows, races } = yield* redeemWorkloads({
+    serial: flag("--serial", defaults.serial),
+    concurrent: flag("--concurrent", defaults.concurrent),
+    burst: flag("--burst", defaults.burst)
+  }, stores)
+  console.table(rows.map((r) => ({
+    store: r.store,
+    workload: r.workload,
+    "Tessera/s": Math.round(r.tessera.perSecond),
+    "Tessera p50": r.tessera.p50.toFixed(1),
+    peer: r.peerName,
+    "peer/s": Math.round(r.peer.perSecond),
+    "peer p50": r.peer.p50.toFixed(1),
+    ratio: (r.tessera.perSecond / r.peer.perSecond).toFixed(2)
+  })))
+  console.table(races)
+}).pipe(Effect.scoped)
+
+Effect.runPromise(program).catch((error) => {
+  console.error(error)
+  process.exit(1)
+})
