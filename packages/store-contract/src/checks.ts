@@ -4,7 +4,8 @@
  * answers, what `effectiveRoleOf` and the stored user say, and what a brute force over the stored state says;
  * and a batch costs a bounded number of statements (at most one per hundred checks), never one per check.
  * Statements are counted through the tracer (`sql.execute` spans), so the suite still never touches the store's
- * SQL.
+ * SQL. `accessWritersContract` is the exception: it writes accesses as any other writer of the database would
+ * (raw statements, `AccessWriter`) and shows the check honours them at once.
  */
 import { describe, expect, layer } from "@effect/vitest"
 import {
@@ -23,7 +24,7 @@ import {
   UserStore,
   WorkspaceStore
 } from "@tessera/domain"
-import { Effect, FastCheck as fc, Layer, Option, Tracer } from "effect"
+import { Context, Effect, FastCheck as fc, Layer, Option, Tracer } from "effect"
 import { ACTIONS, person, ROLES } from "./fixtures.js"
 import { Admin, type StorePorts, withAdmin } from "./index.js"
 import { ancestorsIn, bruteRole } from "./resources.js"
@@ -162,4 +163,50 @@ export const checkContract = <E>(name: string, store: Layer.Layer<StorePorts, E>
           expect(thousand.result.map((a) => a.role)).toEqual(asked(1000).map(expected))
         }))
     })
+  })
+
+/** The store's side of `accessWritersContract`: a raw statement on its database, in the SQL both dialects share. */
+export class AccessWriter extends Context.Tag("StoreContract/AccessWriter")<AccessWriter, {
+  readonly run: (statement: string) => Effect.Effect<void>
+}>() {}
+
+/**
+ * A check honours every direct access as soon as it is written, whoever writes it: the walk probes accesses
+ * only on nodes the store marks as possibly holding one (docs/performance.md, "The check path"), so the mark
+ * must follow every writer, not only `insertAccess`. Accesses written, moved to another node and deleted by
+ * raw statements, on a chain of 32, each followed by checks at every depth, alone and in one batch.
+ */
+export const accessWritersContract = <E>(name: string, store: Layer.Layer<StorePorts | AccessWriter, E>) =>
+  layer(withAdmin(store), { timeout: "60 seconds" })(`${name} access writers`, (it) => {
+    it.effect("an access inserted, moved or deleted by a raw statement changes the next check at every depth", () =>
+      Effect.gen(function*() {
+        const { principal: admin } = yield* Admin
+        const writer = yield* AccessWriter
+        const [owner, reader] = [yield* person(admin), yield* person(admin)]
+        const workspace = yield* createWorkspace(owner.principal, { name: "writers" })
+        const chain: Array<ResourceId> = []
+        for (let depth = 0; depth < 32; depth++) {
+          chain.push((yield* createResource(depth === 0 ? owner.principal : admin, workspace.id, { title: `d${depth}`, parent_id: chain[depth - 1] ?? null })).id)
+        }
+        const roles = Effect.gen(function*() {
+          const asked = chain.map((id): CheckRequest => ({ user_id: reader.id, resource_id: id, action: "read" }))
+          const batch = (yield* check(admin, asked)).map((a) => a.role)
+          const alone = yield* Effect.forEach(asked, (c) => Effect.map(check(admin, [c]), ([a]) => a!.role))
+          expect(alone).toEqual(batch)
+          return batch
+        })
+        const from = (depth: number, role: string | null) => chain.map((_, d) => (d >= depth ? role : null))
+        const none = from(0, null)
+
+        expect(yield* roles).toEqual(none)
+        yield* writer.run(`INSERT INTO resource_accesses (id, resource_id, user_id, role) VALUES ('acc_writer_1', '${chain[20]}', '${reader.id}', 'editor')`)
+        expect(yield* roles).toEqual(from(20, "editor"))
+        yield* writer.run(`UPDATE resource_accesses SET resource_id = '${chain[5]}' WHERE id = 'acc_writer_1'`)
+        expect(yield* roles).toEqual(from(5, "editor"))
+        yield* writer.run(`DELETE FROM resource_accesses WHERE id = 'acc_writer_1'`)
+        expect(yield* roles).toEqual(none)
+        yield* writer.run(`INSERT INTO resource_accesses (id, resource_id, user_id, role) VALUES ('acc_writer_2', '${chain[5]}', '${reader.id}', 'commenter')`)
+        yield* writer.run(`INSERT INTO resource_accesses (id, resource_id, user_id, role) VALUES ('acc_writer_3', '${chain[31]}', '${reader.id}', 'administrator')`)
+        expect(yield* roles).toEqual([...from(5, "commenter").slice(0, 31), "administrator"])
+      }))
   })

@@ -1,9 +1,10 @@
 // Runs the batch check contract (docs/domain.md#resources, `check`) on a fresh PostgreSQL database, with named statements and without;
-// and shows the check's statements are named (prepared once per connection) unless that is turned off.
+// shows the check's statements are named (prepared once per connection) unless that is turned off; and runs the access
+// writers contract (raw statements write accesses; the check sees them at once).
 import { describe, expect, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
 import { check, effectiveRoleOf, type ResourceId, SystemActor, type UserId } from "@tessera/domain"
-import { checkContract } from "@tessera/store-contract/checks"
+import { AccessWriter, accessWritersContract, checkContract } from "@tessera/store-contract/checks"
 import { migrateUp } from "@tessera/store-sql"
 import { Effect, Layer } from "effect"
 import { dialect, layer as pgLayer, migrations } from "../src/index.js"
@@ -37,3 +38,10 @@ for (const preparedStatements of [true, false]) {
     })
   })
 }
+
+accessWritersContract(
+  "pg",
+  Layer.effect(AccessWriter, Effect.map(SqlClient.SqlClient, (sql) => ({ run: (statement: string) => Effect.orDie(sql.unsafe(statement)) }))).pipe(
+    Layer.provideMerge(store(true))
+  )
+)

@@ -182,30 +182,35 @@ export const ResourceStoreLive = Layer.effect(ResourceStore, Effect.gen(function
    * One statement for a chunk of checks: each pair's path walked up from its
    * resource with the user's direct access on every node, and on the first
    * row (the resource; a null id when it does not exist) their workspace role
-   * and status. Ordered by pair, then from the resource up. The access is
-   * joined inside the walk and the two lookups made on the first row only,
-   * so PostgreSQL's estimate stays that of a walk (far below its JIT
-   * threshold, whose compilation would cost more than the query).
+   * and status. Ordered by pair, then from the resource up. Each step reads
+   * one index (`resources_walk`, migration 0007: every column a step needs)
+   * and probes the user's access only on nodes that `may_have_accesses`
+   * (set whenever an access is written, never cleared; most nodes of a deep
+   * path have none): a quarter off the walk at depth 32 on both stores
+   * (docs/performance.md). The access is read inside the walk and the two
+   * lookups made on the first row only, so PostgreSQL's estimate stays that
+   * of a walk (far below its JIT threshold, whose compilation would cost more
+   * than the query).
    *
    * `whole`: every node of each path; otherwise only the nodes that can
    * change a user's role — the resource, the root (which shows the walk
    * ended), and nodes revoked, shared with the workspace or directly
    * granted. The rest grant nothing, and a deep check need not carry them.
    */
+  const directRole = (asker: "a" | "p") =>
+    sql.literal(`CASE WHEN r.may_have_accesses THEN (SELECT x.role FROM resource_accesses x WHERE x.resource_id = r.id AND x.user_id = ${asker}.user_id) END`)
   const checkStatement = (whole: boolean, one: boolean) =>
     sql`${sql.literal(preparedAs(whole ? "role_facts" : "check_facts"))} WITH RECURSIVE ${one ? askedOne : asked("")},
         path (k, user_id, id, parent_id, revoked_at, link_reach, link_role, direct_role, workspace_role, user_status, depth) AS (
-          SELECT a.k, a.user_id, r.id, r.parent_id, r.revoked_at, r.link_reach, r.link_role, x.role,
+          SELECT a.k, a.user_id, r.id, r.parent_id, r.revoked_at, r.link_reach, r.link_role, ${directRole("a")},
                  (SELECT m.role FROM workspace_members m WHERE m.workspace_id = r.workspace_id AND m.user_id = a.user_id),
                  (SELECT u.status FROM users u WHERE u.id = a.user_id), 0
           FROM asked a
           LEFT JOIN resources r ON r.id = a.resource_id
-          LEFT JOIN resource_accesses x ON x.resource_id = r.id AND x.user_id = a.user_id
           UNION ALL
-          SELECT p.k, p.user_id, r.id, r.parent_id, r.revoked_at, r.link_reach, r.link_role, x.role, CAST(NULL AS TEXT), CAST(NULL AS TEXT), p.depth + 1
+          SELECT p.k, p.user_id, r.id, r.parent_id, r.revoked_at, r.link_reach, r.link_role, ${directRole("p")}, CAST(NULL AS TEXT), CAST(NULL AS TEXT), p.depth + 1
           FROM path p
           JOIN resources r ON r.id = p.parent_id
-          LEFT JOIN resource_accesses x ON x.resource_id = r.id AND x.user_id = p.user_id
           WHERE p.depth < ${MAX_DEPTH}
         )
         SELECT k, id, parent_id, revoked_at, link_reach, link_role, direct_role, workspace_role, user_status FROM path
