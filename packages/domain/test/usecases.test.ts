@@ -16,6 +16,7 @@ import { ResourceStore,
   LinkCredentialStore,
   Invite,
   InviteStore,
+  inviteState,
   Member,
   mintInvite,
   type NewEvent,
@@ -105,6 +106,18 @@ const makeWorld = () => {
           (query.storedStatuses === undefined || query.storedStatuses.includes(i.status))
         )
       ),
+    claim: (digest, kind, r) => {
+      const row = [...invites.values()].find((x) => x.digest === digest)
+      if (row === undefined || row.invite.kind !== kind || inviteState(row.invite, Date.parse(r.at)) !== "pending") {
+        return Effect.succeed(Option.none())
+      }
+      const before = row.invite
+      const winner = world.loseNextRedemptionTo
+      // "nobody": the claim and the write by id both lose with no winner to show
+      if (winner === "nobody") return Effect.succeed(Option.none())
+      if (winner !== undefined) return Effect.as(inviteStore.markRedeemed(before.id, r), Option.none())
+      return Effect.as(transition(before.id, "pending", { status: "redeemed", redeemed_at: r.at, redeemed_by: r.by, redeemed_sign_pub: r.signPub, redeemed_kex_pub: r.kexPub }), Option.some(before))
+    },
     markRedeemed: (id, r) => {
       const winner = world.loseNextRedemptionTo
       if (winner === undefined) {
@@ -152,6 +165,8 @@ const makeWorld = () => {
           .slice(0, limit)
       ),
     lock: () => Effect.void,
+    holdWithMinter: (id, minterId) =>
+      Effect.map(workspaceStore.hold(id, minterId), (workspace) => ({ minter: Option.fromNullable(users.get(minterId)), workspace })),
     hold: (id, userId) =>
       Effect.sync(() =>
         Option.map(Option.fromNullable(workspaces.get(id)), (w) => ({
@@ -193,7 +208,7 @@ const makeWorld = () => {
     }),
     Crypto.Live
   )
-  return Object.assign(world, { layer, writes: () => calls.filter((c) => /\.(insert|mark\w+|addMember|append|revoke|delete\w*)$/.test(c)) })
+  return Object.assign(world, { layer, writes: () => calls.filter((c) => /\.(insert|claim|mark\w+|addMember|append|revoke|delete\w*)$/.test(c)) })
 }
 type World = ReturnType<typeof makeWorld>
 type Ports = Layer.Layer.Success<World["layer"]>
@@ -264,7 +279,7 @@ describe("malformed tokens are refused before any lookup", () => {
         expect(world.calls).toEqual([])
         expect(yield* Effect.exit(register({ token: invite, ...publicKeys() }))).toMatchObject(Exit.fail({ _tag: "InviteNotFound" }))
         expect(yield* Effect.exit(authenticate(apiKey))).toMatchObject(Exit.fail({ _tag: "Unauthenticated" }))
-        expect(world.calls).toEqual(["Transactor.run", "InviteStore.findByDigest", "ApiKeyStore.findActiveOwner"])
+        expect(world.calls).toEqual(["Transactor.run", "InviteStore.claim", "InviteStore.findByDigest", "ApiKeyStore.findActiveOwner"])
       })
     ))
 })
@@ -389,9 +404,10 @@ describe("a lost redemption race", () => {
         world.events.length = 0
         world.loseNextRedemptionTo = winner
         const exit = yield* Effect.exit(register({ token, ...publicKeys() }))
-        expect(world.calls).toContain("InviteStore.markRedeemed")
+        expect(world.calls).toContain("InviteStore.claim")
         expect(world.users.size + world.apiKeys.size + world.workspaces.size + world.events.length).toBe(0)
-        expect(world.writes()).toEqual(["InviteStore.markRedeemed"])
+        // the claim lost; with no winner to show, the write by id lost too
+        expect(world.writes()).toEqual(winner === "nobody" ? ["InviteStore.claim", "InviteStore.markRedeemed"] : ["InviteStore.claim"])
         return { exit, inviteId: invite.id }
       })
     )

@@ -44,11 +44,12 @@ export const UserStoreLive = Layer.effect(UserStore, Effect.gen(function*() {
     Result: User,
     execute: (handle) => sql`SELECT ${cols} FROM users WHERE handle = ${handle}`
   })
-  const hold = SqlSchema.findOne({
-    Request: UserId,
-    Result: User,
-    execute: (id) => sql`SELECT ${cols} FROM users WHERE id = ${id}${shareLock(sql)}`
-  })
+  // the actor of every write and the minter of every grant: compiled once, the row read by hand
+  const holdText = sql`SELECT ${cols} FROM users WHERE id = ${""}${shareLock(sql)}`.compile()[0]
+  const hold = (id: UserId) =>
+    sql.unsafe<Record<string, unknown>>(holdText, [id]).pipe(
+      Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), trustedUser))
+    )
   const list = SqlSchema.findAll({
     Request: Schema.Void,
     Result: User,
@@ -142,6 +143,32 @@ const wellFormedTime = (sql: SqlClient.SqlClient, column: string) =>
       sql`(${sql.literal(column)} GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9]Z')`
   })
 
+/**
+ * An invites row just claimed, as it was before: pending, with no
+ * redemption. Read by hand: the row was written through `Invite`, and the
+ * table's checks hold kind and status.
+ */
+const pendingInvite = (row: Record<string, unknown>): Invite =>
+  new Invite({
+    id: row.id as Invite["id"],
+    kind: row.kind as Invite["kind"],
+    status: "pending",
+    handle: (row.handle ?? null) as Invite["handle"],
+    role: (row.role ?? null) as Invite["role"],
+    workspace_id: (row.workspace_id ?? null) as Invite["workspace_id"],
+    workspace_role: (row.workspace_role ?? null) as Invite["workspace_role"],
+    resource_id: (row.resource_id ?? null) as Invite["resource_id"],
+    resource_role: (row.resource_role ?? null) as Invite["resource_role"],
+    expires_at: row.expires_at as string,
+    created_at: row.created_at as Invite["created_at"],
+    created_by: (row.created_by ?? null) as Invite["created_by"],
+    redeemed_at: null,
+    redeemed_by: null,
+    redeemed_sign_pub: null,
+    redeemed_kex_pub: null,
+    canceled_at: (row.canceled_at ?? null) as Invite["canceled_at"]
+  }, true)
+
 const INVITE_COLUMNS =
   "id, kind, status, handle, role, workspace_id, workspace_role, resource_id, resource_role, expires_at, created_at, created_by, redeemed_at, redeemed_by, redeemed_sign_pub, redeemed_kex_pub, canceled_at"
 
@@ -159,7 +186,18 @@ export const InviteStoreLive = Layer.effect(InviteStore, Effect.gen(function*() 
     execute: (digest) => sql`SELECT ${cols} FROM invites WHERE digest = ${digest}`
   })
   const applied = (rows: ReadonlyArray<unknown>) => rows.length > 0
+  // The claim: the lookup by digest and the single-use write in one statement, compiled once (named on
+  // PostgreSQL), its row read by hand. The expiry is compared as text only in the kernel's one form.
+  const claimText = sql`${sql.literal(preparedAs("invite_claim"))}
+      UPDATE invites SET status = 'redeemed', redeemed_at = ${""}, redeemed_by = ${""}, redeemed_sign_pub = ${""}, redeemed_kex_pub = ${""}
+      WHERE digest = ${""} AND status = 'pending' AND kind = ${""} AND expires_at > ${""} AND ${wellFormedTime(sql, "expires_at")}
+      RETURNING ${cols}`.compile()[0]
   return InviteStore.of({
+    claim: (digest, kind, r) =>
+      writing(sql.unsafe<Record<string, unknown>>(claimText, [r.at, r.by, r.signPub, r.kexPub, digest, kind, r.at]).pipe(
+        Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), pendingInvite)),
+        Effect.orDie
+      )),
     insert: (invite, digest) =>
       writing(sql`INSERT INTO invites ${sql.insert({ ...Schema.encodeSync(Invite)(invite), digest })}`.pipe(
         Effect.asVoid,

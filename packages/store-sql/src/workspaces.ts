@@ -9,8 +9,9 @@
  */
 import { SqlClient } from "@effect/sql"
 import type { Fragment } from "@effect/sql/Statement"
-import { AlreadyMember, MAX_PAGE, Member, type UserId, Workspace, WorkspaceStore } from "@tessera/domain"
+import { AlreadyMember, type HeldWorkspace, MAX_PAGE, Member, type UserId, Workspace, WorkspaceStore } from "@tessera/domain"
 import { Effect, Layer, Option, Schema } from "effect"
+import { trustedUser } from "./identity.js"
 import { DbInt, lockRow, transactional } from "./rows.js"
 
 const WorkspaceRow = Schema.Struct({
@@ -22,8 +23,6 @@ const WorkspaceRow = Schema.Struct({
 
 const MemberRow = Schema.Struct({ workspace_id: Schema.String, ...Member.fields })
 
-const HeldRow = Schema.Struct({ is_personal: DbInt, role: Schema.NullOr(Member.fields.role) })
-
 /** Member rows per `INSERT`: three parameters each, so at most 900 bound however many are written. */
 const MEMBERS_PER_INSERT = 300
 
@@ -34,7 +33,7 @@ export const WorkspaceStoreLive = Layer.effect(WorkspaceStore, Effect.gen(functi
   const cols = sql.literal(COLUMNS)
   const decodeRows = Schema.decodeUnknown(Schema.Array(WorkspaceRow))
   const decodeMembers = Schema.decodeUnknown(Schema.Array(MemberRow))
-  const decodeHeld = Schema.decodeUnknown(Schema.Array(HeldRow))
+  const userCols = sql.literal("u.id, u.handle, u.role, u.status, u.sign_pub, u.kex_pub, u.created_at, u.revoked_at")
   const decodeCandidates = Schema.decodeUnknown(Schema.Array(Schema.Struct({ ...WorkspaceRow.fields, owner_exists: DbInt })))
   /** The rows as workspaces with their members, each list in the order `members` has. */
   const withMembers = (rows: ReadonlyArray<typeof WorkspaceRow.Type>, members: ReadonlyArray<typeof MemberRow.Type>) => {
@@ -63,6 +62,36 @@ export const WorkspaceStoreLive = Layer.effect(WorkspaceStore, Effect.gen(functi
       return withMembers(rows, members)
     }).pipe(Effect.orDie)
   const findOne = (where: Fragment) => Effect.map(loadMany(where), (all) => Option.fromNullable(all[0]))
+  /*
+   * Holding a workspace for a grant: compiled once, rows read by hand (is_personal is the table's 0/1, the role
+   * its checked text). The lock, then the read in a statement of its own: a PostgreSQL statement that waited for
+   * a row lock still reads other rows as of its start, so a role read with the lock would miss the change it
+   * waited for.
+   */
+  const isPg = sql.onDialectOrElse({ pg: () => true, orElse: () => false })
+  const lockShared = isPg ? sql`SELECT id FROM workspaces WHERE id = ${""} FOR SHARE`.compile()[0] : undefined
+  const heldText = sql`SELECT w.is_personal,
+        (SELECT m.role FROM workspace_members m WHERE m.workspace_id = w.id AND m.user_id = ${""}) AS role
+      FROM workspaces w WHERE w.id = ${""}`.compile()[0]
+  const heldRow = (row: Record<string, unknown>): HeldWorkspace => ({
+    isPersonal: Number(row.is_personal) !== 0,
+    role: (row.role ?? null) as HeldWorkspace["role"]
+  })
+  const readHeld = (id: string, userId: string) =>
+    Effect.map(sql.unsafe<Record<string, unknown>>(heldText, [userId, id]), (rows) => Option.map(Option.fromNullable(rows[0]), heldRow))
+  const heldOf = (id: string, userId: string) =>
+    lockShared === undefined ? readHeld(id, userId) : Effect.zipRight(sql.unsafe(lockShared, [id]), readHeld(id, userId))
+  /*
+   * The minter's row and the workspace in one statement: on PostgreSQL both locked shared, users first (the
+   * lock order; a row that waited is re-read as committed); on SQLite with the role as well. No row when
+   * either is missing.
+   */
+  const minterAndWorkspace = isPg
+    ? sql`SELECT ${userCols} FROM users u, workspaces w WHERE u.id = ${""} AND w.id = ${""} FOR SHARE`.compile()[0]
+    : sql`SELECT ${userCols}, w.is_personal,
+          (SELECT m.role FROM workspace_members m WHERE m.workspace_id = w.id AND m.user_id = u.id) AS member_role
+        FROM users u, workspaces w WHERE u.id = ${""} AND w.id = ${""}`.compile()[0]
+  const minterAlone = sql`SELECT ${userCols} FROM users u WHERE u.id = ${""}${isPg ? sql` FOR SHARE` : sql``}`.compile()[0]
   const memberRows = (id: string, members: ReadonlyArray<Member>) =>
     members.map((m) => ({ workspace_id: id, user_id: m.user_id, role: m.role }))
   return WorkspaceStore.of(transactional({
@@ -122,14 +151,19 @@ export const WorkspaceStoreLive = Layer.effect(WorkspaceStore, Effect.gen(functi
         return withMembers(rows, members)
       }).pipe(Effect.orDie),
     lock: (id) => lockRow(sql, "workspaces", id),
-    hold: (id, userId) =>
+    hold: (id, userId) => Effect.orDie(heldOf(id, userId)),
+    holdWithMinter: (id, minterId) =>
       Effect.gen(function*() {
-        // The lock, then the read in a statement of its own: a PostgreSQL statement that waited for a row lock
-        // still reads other rows as of its start, so a role read with the lock would miss the change it waited for.
-        yield* sql.onDialectOrElse({ pg: () => sql`SELECT id FROM workspaces WHERE id = ${id} FOR SHARE`, orElse: () => Effect.succeed([]) })
-        const rows = yield* sql`SELECT w.is_personal, (SELECT m.role FROM workspace_members m WHERE m.workspace_id = w.id AND m.user_id = ${userId}) AS role
-                                FROM workspaces w WHERE w.id = ${id}`.pipe(Effect.flatMap(decodeHeld))
-        return Option.map(Option.fromNullable(rows[0]), (row) => ({ isPersonal: row.is_personal !== 0, role: row.role }))
+        const both = yield* sql.unsafe<Record<string, unknown>>(minterAndWorkspace, [minterId, id])
+        if (both.length === 0) {
+          // the minter or the workspace is gone: each held on its own, as `UserStore.hold` and `hold` do
+          const minter = yield* sql.unsafe<Record<string, unknown>>(minterAlone, [minterId])
+          return { minter: Option.map(Option.fromNullable(minter[0]), trustedUser), workspace: yield* heldOf(id, minterId) }
+        }
+        const row = both[0]!
+        // PostgreSQL: the role in a statement after the locks; SQLite read it with them (its writer holds the file)
+        const held = isPg ? yield* readHeld(id, minterId) : Option.some(heldRow({ is_personal: row.is_personal, role: row.member_role }))
+        return { minter: Option.some(trustedUser(row)), workspace: held }
       }).pipe(Effect.orDie),
     update: (workspace) => {
       const row = Schema.encodeSync(WorkspaceRow)({ ...workspace, members: undefined })
@@ -194,5 +228,5 @@ export const WorkspaceStoreLive = Layer.effect(WorkspaceStore, Effect.gen(functi
         Effect.map((rows) => rows.length),
         Effect.orDie
       )
-  }, ["insert", "hold", "update", "replaceMembers", "lockAll", "replaceMembersOf", "setMemberRole", "removeMember", "delete", "addMember", "deletePersonalOf", "removeMembershipsOf"]))
+  }, ["insert", "hold", "holdWithMinter", "update", "replaceMembers", "lockAll", "replaceMembersOf", "setMemberRole", "removeMember", "delete", "addMember", "deletePersonalOf", "removeMembershipsOf"]))
 }))

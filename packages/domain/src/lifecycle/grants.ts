@@ -25,6 +25,7 @@ import { ResourceStore } from "../resources/ports.js"
 import { Access, allows } from "../resources/schemas.js"
 import { newAccessId } from "../resources/usecases.js"
 import { Conflict, NotFound } from "../shared/errors.js"
+import { tokenDigest } from "../shared/tokens.js"
 import type { UserId } from "../shared/ids.js"
 import { InviteCanceled } from "../sharing/errors.js"
 import { Invite } from "../sharing/invites.js"
@@ -42,7 +43,7 @@ import type { WorkspaceRole } from "../workspaces/schemas.js"
  * transaction holds it (`null` for the system); `workspaceRole`, for a
  * workspace grant, the minter's role in the held workspace.
  */
-export const requireMinterAuthority = Effect.fn("requireMinterAuthority")(function*(
+export const requireMinterAuthority = Effect.fnUntraced(function*(
   invite: Invite,
   minter: Option.Option<User> | null,
   workspaceRole: WorkspaceRole | null = null
@@ -71,19 +72,21 @@ const holdMinter = (invite: Invite) =>
  * its path — so a demotion, removal, access change, move or deletion either
  * commits before (and is seen) or waits until this grant has committed.
  *
- * A workspace grant holds its workspace shared and reads only the minter's
- * role in it (`WorkspaceStore.hold`): every writer that could take the
+ * A workspace grant holds the minter and its workspace shared and reads
+ * only the minter's role in it (`WorkspaceStore.holdWithMinter`): every writer that could take the
  * minter's authority away or delete the workspace locks it exclusively and
  * waits, while redemptions into the same workspace do not wait for each
  * other, and none reads the member list — whose length would otherwise make
  * each redemption dearer than the last. Exactly-once is the invite's guarded
  * write (`consumeInvite`), never these locks.
  */
-export const applyGrant = Effect.fn("applyGrant")(function*(invite: Invite, userId: UserId) {
-  const minter = yield* holdMinter(invite)
+export const applyGrant = Effect.fnUntraced(function*(invite: Invite, userId: UserId) {
   if (invite.workspace_id !== null && invite.workspace_role !== null) {
     const store = yield* WorkspaceStore
-    const workspace = yield* store.hold(invite.workspace_id, invite.created_by ?? userId)
+    // the minter's row and the workspace held together (users before workspaces), then the minter's role
+    const { minter, workspace } = invite.created_by === null
+      ? { minter: null, workspace: yield* store.hold(invite.workspace_id, userId) }
+      : yield* store.holdWithMinter(invite.workspace_id, invite.created_by)
     if (Option.isNone(workspace)) return yield* new NotFound({ what: "workspace", id: invite.workspace_id })
     yield* requireMinterAuthority(invite, minter, workspace.value.role)
     if (workspace.value.isPersonal) {
@@ -97,6 +100,7 @@ export const applyGrant = Effect.fn("applyGrant")(function*(invite: Invite, user
       data: { user_id: userId, role: invite.workspace_role, invite_id: invite.id }
     }] as Array<NewEvent>
   }
+  const minter = yield* holdMinter(invite)
   if (invite.resource_id !== null && invite.resource_role !== null) {
     const store = yield* ResourceStore
     const target = yield* store.findById(invite.resource_id)
@@ -126,10 +130,12 @@ export const applyGrant = Effect.fn("applyGrant")(function*(invite: Invite, user
 /** Redeems a grant invite for the authenticated caller, once. */
 export const redeemInvite = Effect.fn("redeemInvite")(function*(principal: Principal, presented: Redacted.Redacted<string>) {
   const token = yield* parseInviteToken(presented)
+  // before the transaction: nothing waits on the digest holding a connection
+  const digest = yield* tokenDigest(token)
   return yield* transactAs(principal, (actor) =>
     Effect.gen(function*() {
       const by = isUser(actor) ? actor.user.id : principal.user.id
-      const { at, invite } = yield* consumeInvite(token, "grant", { by, signPub: null, kexPub: null })
+      const { at, invite } = yield* consumeInvite(digest, "grant", { by, signPub: null, kexPub: null })
       const grantEvents = yield* applyGrant(invite, by)
       yield* Effect.flatMap(EventLog, (log) =>
         log.append(at, [

@@ -104,10 +104,11 @@ export const register = Effect.fn("register")(function*(request: {
 }) {
   yield* checkKeys(request.signPub, request.kexPub)
   const token = yield* parseInviteToken(request.token)
+  const digest = yield* tokenDigest(token)
   const userId = yield* newUserId
   const apiKey = yield* mintToken("tsk")
   return yield* Transactor.run(Effect.gen(function*() {
-    const { at, invite } = yield* consumeInvite(token, "registration", {
+    const { at, invite } = yield* consumeInvite(digest, "registration", {
       by: userId,
       signPub: request.signPub,
       kexPub: request.kexPub

@@ -8,7 +8,7 @@ import type { Conflict } from "../shared/errors.js"
 import type { InviteId, ResourceId, ShareLinkId, UserId, WorkspaceId } from "../shared/ids.js"
 import type { Timestamp } from "../shared/time.js"
 import type { InTransaction } from "../shared/transactor.js"
-import type { Invite } from "./invites.js"
+import type { Invite, InviteKind } from "./invites.js"
 import type { ShareLink } from "./links.js"
 
 export interface InviteQuery {
@@ -57,6 +57,18 @@ export class InviteStore extends Context.Tag("Tessera/InviteStore")<InviteStore,
    * their stored status.
    */
   readonly page: (query: InvitePageQuery, after: InviteKey | null, limit: number) => Effect.Effect<ReadonlyArray<Invite>>
+  /**
+   * pending → redeemed for the invite with this digest, in one guarded
+   * write, when it is pending, of `kind`, and its expiry is a time in the
+   * kernel's one form after `redemption.at` (text order is then time
+   * order). The invite as it was when the write applied (pending, no
+   * redemption); `None` when it did not apply, for the caller to read why.
+   */
+  readonly claim: (
+    digest: string,
+    kind: InviteKind,
+    redemption: Redemption
+  ) => Effect.Effect<Option.Option<Invite>, never, InTransaction>
   /** pending → redeemed, guarded on the stored status; `false` when someone else got there first. */
   readonly markRedeemed: (id: InviteId, redemption: Redemption) => Effect.Effect<boolean, never, InTransaction>
   /** pending → canceled, guarded; `false` when it was no longer pending. */

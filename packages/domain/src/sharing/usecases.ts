@@ -193,22 +193,28 @@ export const cancelInvite = Effect.fn("cancelInvite")(function*(actor: Actor, id
 })
 
 /**
- * Consumes an invite inside the caller's transaction: checks it is a
- * pending invite of `kind`, then flips it with a guarded write. Whoever loses
- * the race sees the winner's state.
+ * Consumes an invite inside the caller's transaction: flips it pending →
+ * redeemed with one guarded write that also finds it by its digest
+ * (`InviteStore.claim`: pending, of `kind`, not expired). When that does not
+ * apply, the invite as stored says why (not found, redeemed, canceled,
+ * expired, the other kind); one the domain reads as pending although the
+ * store could not compare its expiry is flipped by id, guarded again.
+ * Whoever loses the race sees the winner's state. `digest` is the token's,
+ * taken before the transaction so that none waits on it.
  */
-export const consumeInvite = Effect.fn("consumeInvite")(function*(
-  token: Redacted.Redacted<string>,
+export const consumeInvite = Effect.fnUntraced(function*(
+  digest: string,
   kind: Invite["kind"],
   redemption: { by: UserId; signPub: string | null; kexPub: string | null }
 ) {
   const invites = yield* InviteStore
-  const digest = yield* tokenDigest(token)
+  const millis = yield* nowMillis
+  const at = timestampOf(millis)
+  const claimed = yield* invites.claim(digest, kind, { at, ...redemption })
+  if (Option.isSome(claimed)) return { invite: yield* checkRedeemable(claimed.value, kind, millis), at }
   const found = yield* invites.findByDigest(digest)
   if (Option.isNone(found)) return yield* new InviteNotFound({ message: "no such invite" })
-  const millis = yield* nowMillis
   const invite = yield* checkRedeemable(found.value, kind, millis)
-  const at = timestampOf(millis)
   if (!(yield* invites.markRedeemed(invite.id, { at, ...redemption }))) {
     const current = yield* invites.findById(invite.id)
     if (Option.isSome(current)) {

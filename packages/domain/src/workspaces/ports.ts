@@ -8,6 +8,7 @@
  * resources).
  */
 import { Context, Effect, Option } from "effect"
+import type { User } from "../identity/schemas.js"
 import type { UserId, WorkspaceId } from "../shared/ids.js"
 import type { InTransaction } from "../shared/transactor.js"
 import type { AlreadyMember, Member, Workspace, WorkspaceRole } from "./schemas.js"
@@ -62,6 +63,18 @@ export class WorkspaceStore extends Context.Tag("Tessera/WorkspaceStore")<Worksp
    * member does not cost more as the workspace fills.
    */
   readonly hold: (id: WorkspaceId, userId: UserId) => Effect.Effect<Option.Option<HeldWorkspace>, never, InTransaction>
+  /**
+   * `UserStore.hold` of the minter, then `hold` of the workspace with the
+   * minter's role in it: the same locks in the same order (the user row,
+   * then the workspace, both shared) and the same reads, in as few
+   * statements as the store can make them. On PostgreSQL the role is still
+   * read in a statement after both locks: a statement that waited for a row
+   * lock reads other rows as of its start.
+   */
+  readonly holdWithMinter: (
+    id: WorkspaceId,
+    minterId: UserId
+  ) => Effect.Effect<{ readonly minter: Option.Option<User>; readonly workspace: Option.Option<HeldWorkspace> }, never, InTransaction>
   /** Writes name, about, custom_instructions, bundles and updated_at. */
   readonly update: (workspace: Workspace) => Effect.Effect<void, never, InTransaction>
   readonly replaceMembers: (id: WorkspaceId, members: ReadonlyArray<Member>) => Effect.Effect<void, never, InTransaction>
