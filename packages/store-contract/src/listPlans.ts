@@ -7,7 +7,9 @@
  * keyset page sorts: its order is an index's order, so a page stops after
  * its rows. Principals and reachable resources walk a resource's path or a
  * user's grants; their sorts are of that walk's rows, never of a table, so
- * for them only full scans are refused.
+ * for them only full scans are refused. The permission check's walk, one
+ * check or a batch, reads each step from `resources_walk` (migration 0007),
+ * the index that holds every column a step needs.
  */
 import { describe, expect, layer } from "@effect/vitest"
 import {
@@ -32,6 +34,8 @@ export interface StatementPlan {
   readonly fullScans: ReadonlyArray<string>
   /** The sorts in the plan. */
   readonly sorts: number
+  /** The indexes the plan reads, by name. */
+  readonly indexes: ReadonlyArray<string>
 }
 
 /** The store's side of the suite: raw seeding, fresh planner statistics, and plans. */
@@ -142,6 +146,23 @@ export const listPlansContract = <E>(name: string, store: Layer.Layer<Ports | Pl
               fullScans: plans.flatMap((p) => p.fullScans.map((t) => `${t} in ${p.text.slice(0, 120)}`)),
               sorts: sorts ? [] : plans.filter((p) => /\bLIMIT\b/i.test(p.text) && p.sorts > 0).map((p) => p.text.slice(0, 120))
             }).toEqual({ fullScans: [], sorts: [] })
+          }))
+      }
+    })
+
+    describe("the check's walk reads the covering index", () => {
+      const walks = [
+        { name: "one check", requests: [{ resourceId: hex("res", 2) as ResourceId, userId: USER }] },
+        { name: "a batch", requests: [{ resourceId: hex("res", 2) as ResourceId, userId: USER }, { resourceId: hex("res", 3) as ResourceId, userId: hex("usr", 8) as UserId }] }
+      ]
+      for (const { name, requests } of walks) {
+        it.effect(`${name}: resources through resources_walk, no table read whole`, () =>
+          Effect.gen(function*() {
+            const probe = yield* PlanProbe
+            const { plans, result } = yield* probe.plansOf(Effect.flatMap(ResourceStore, (s) => s.roleFactsBatch(requests)))
+            expect(result.map((facts) => facts.path.length > 0)).toEqual(requests.map(() => true))
+            expect(plans.map((p) => ({ fullScans: p.fullScans, walk: p.indexes.includes("resources_walk") })))
+              .toEqual([{ fullScans: [], walk: true }])
           }))
       }
     })

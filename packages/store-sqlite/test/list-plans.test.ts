@@ -43,7 +43,11 @@ const probe = Layer.effect(
               const scan = /^SCAN (\w+)$/.exec(r.detail)
               return scan !== null && names.has(scan[1]!) ? [r.detail] : []
             }),
-            sorts: rows.filter((r) => /TEMP B-TREE FOR .*ORDER BY/.test(r.detail)).length
+            sorts: rows.filter((r) => /TEMP B-TREE FOR .*ORDER BY/.test(r.detail)).length,
+            indexes: rows.flatMap((r) => {
+              const index = /USING (?:COVERING )?INDEX (\w+)/.exec(r.detail)
+              return index === null ? [] : [index[1]!]
+            })
           }
         }),
         Effect.orDie
