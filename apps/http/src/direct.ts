@@ -150,7 +150,8 @@ export const makeDirectRoutes = (maxBytes: number, logLines: boolean) =>
 
     const checks = (incoming: IncomingMessage, response: ServerResponse, started: number) => {
       // whether the body was read to its end: a reply that leaves it unread closes the connection
-      let complete = false
+      // (a `Content-Length` of 0 announces none, so none is left unread, as `limits.ts` judges it)
+      let complete = !declaresBody(incoming)
       run(
         Effect.gen(function*() {
           const principal = yield* authenticated(incoming)
