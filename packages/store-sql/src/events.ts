@@ -40,10 +40,10 @@ export const EVENTS_CHANNEL = "tessera_events"
  * queued costs one probe and no lock. SQLite numbers at append: the counter.
  */
 export const newestSeq = (sql: SqlClient.SqlClient) =>
-  sql.onDialectOrElse({
-    pg: () => sql`SELECT tessera_sequence_events() AS last_seq`,
-    orElse: () => sql`SELECT last_seq FROM event_counter WHERE id = 1`
-  }).pipe(
+  sql.unsafe<Record<string, unknown>>(
+    sql.onDialectOrElse({ pg: () => "SELECT tessera_sequence_events() AS last_seq", orElse: () => "SELECT last_seq FROM event_counter WHERE id = 1" })
+  ).pipe(
+    // after every PostgreSQL commit that appended: a constant text, sent without building a statement
     Effect.flatMap((rows) => Schema.decodeUnknown(SeqRow)(rows[0])),
     Effect.map((row) => row.last_seq)
   )
@@ -59,14 +59,34 @@ export class EventsQueued extends Context.Tag("@tessera/store-sql/EventsQueued")
 /** Events per `INSERT`: seven parameters each, so a statement binds at most 700 however many a writer appends. */
 export const EVENTS_PER_INSERT = 100
 
+/** Appends of at most this many events use statements compiled once. */
+const FEW_EVENTS = 4
+
 export const EventLogLive = Layer.effect(EventLog, Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   type Row = Omit<typeof EventRow.Encoded, "seq" | "data"> & { readonly data: string }
+  const isPg = sql.onDialectOrElse({ pg: () => true, orElse: () => false })
+  /*
+   * Most writes append one to a few events: their statements are compiled once per count (up to
+   * `FEW_EVENTS`), so an append builds no statement; more go through `sql.insert` a batch at a time.
+   */
+  const placeholders = (columns: number, count: number) =>
+    sql`${sql.literal("VALUES ")}${sql.csv(Array.from({ length: count }, () => sql`(${sql.csv(Array.from({ length: columns }, () => sql`${""}`))})`))}`
+  const fewInserts = (table: "events" | "event_queue", columns: string, width: number) =>
+    Array.from({ length: FEW_EVENTS + 1 }, (_, count) =>
+      count === 0 ? "" : sql`INSERT INTO ${sql.literal(table)} (${sql.literal(columns)}) ${placeholders(width, count)}`.compile()[0])
+  const eventInserts = fewInserts("events", "seq, type, at, actor, workspace_id, resource_id, data", 7)
+  const queueInserts = fewInserts("event_queue", "type, at, actor, workspace_id, resource_id, data", 6)
+  const counterText = sql`UPDATE event_counter SET last_seq = last_seq + ${0} WHERE id = 1 RETURNING last_seq`.compile()[0]
   /** SQLite: numbered from the counter in the writer's transaction (its writers are serialised anyway). */
   const numbered = (rows: ReadonlyArray<Row>) =>
     Effect.gen(function*() {
-      const [counter] = yield* sql`UPDATE event_counter SET last_seq = last_seq + ${rows.length} WHERE id = 1 RETURNING last_seq`
-      const first = (yield* Schema.decodeUnknown(SeqRow)(counter)).last_seq - rows.length + 1
+      const [counter] = yield* sql.unsafe<Record<string, unknown>>(counterText, [rows.length])
+      const first = Number(counter!.last_seq) - rows.length + 1
+      if (rows.length <= FEW_EVENTS) {
+        yield* sql.unsafe(eventInserts[rows.length]!, rows.flatMap((row, i) => [first + i, row.type, row.at, row.actor, row.workspace_id, row.resource_id, row.data]))
+        return
+      }
       const all = rows.map((row, i) => ({ seq: first + i, ...row }))
       for (let from = 0; from < all.length; from += EVENTS_PER_INSERT) {
         yield* sql`INSERT INTO events ${sql.insert(all.slice(from, from + EVENTS_PER_INSERT))}`
@@ -75,6 +95,10 @@ export const EventLogLive = Layer.effect(EventLog, Effect.gen(function*() {
   /** PostgreSQL: queued unnumbered; numbering them notifies. */
   const queue = (rows: ReadonlyArray<Row>) =>
     Effect.gen(function*() {
+      if (rows.length <= FEW_EVENTS) {
+        yield* sql.unsafe(queueInserts[rows.length]!, rows.flatMap((row) => [row.type, row.at, row.actor, row.workspace_id, row.resource_id, row.data]))
+        return
+      }
       for (let from = 0; from < rows.length; from += EVENTS_PER_INSERT) {
         yield* sql`INSERT INTO event_queue ${sql.insert(rows.slice(from, from + EVENTS_PER_INSERT))}`
       }
@@ -91,10 +115,7 @@ export const EventLogLive = Layer.effect(EventLog, Effect.gen(function*() {
           resource_id: event.resource_id ?? null,
           data: JSON.stringify(event.data)
         }))
-        yield* sql.onDialectOrElse({
-          pg: () => queue(rows),
-          orElse: () => numbered(rows)
-        })
+        yield* (isPg ? queue(rows) : numbered(rows))
         const queued = yield* Effect.serviceOption(EventsQueued)
         if (Option.isSome(queued)) queued.value.value = true
       }).pipe(Effect.orDie)),

@@ -92,6 +92,9 @@ export const WorkspaceStoreLive = Layer.effect(WorkspaceStore, Effect.gen(functi
           (SELECT m.role FROM workspace_members m WHERE m.workspace_id = w.id AND m.user_id = u.id) AS member_role
         FROM users u, workspaces w WHERE u.id = ${""} AND w.id = ${""}`.compile()[0]
   const minterAlone = sql`SELECT ${userCols} FROM users u WHERE u.id = ${""}${isPg ? sql` FOR SHARE` : sql``}`.compile()[0]
+  // every redemption of a workspace grant adds one: compiled once
+  const addMemberText = sql`INSERT INTO workspace_members (workspace_id, user_id, role) VALUES (${""}, ${""}, ${""})
+      ON CONFLICT DO NOTHING RETURNING user_id`.compile()[0]
   const memberRows = (id: string, members: ReadonlyArray<Member>) =>
     members.map((m) => ({ workspace_id: id, user_id: m.user_id, role: m.role }))
   return WorkspaceStore.of(transactional({
@@ -211,8 +214,7 @@ export const WorkspaceStoreLive = Layer.effect(WorkspaceStore, Effect.gen(functi
         return (yield* sql`DELETE FROM workspaces WHERE id = ${id} RETURNING id`).length > 0
       }).pipe(Effect.orDie),
     addMember: (id, userId, role) =>
-      sql`INSERT INTO workspace_members ${sql.insert({ workspace_id: id, user_id: userId, role })}
-          ON CONFLICT DO NOTHING RETURNING user_id`.pipe(
+      sql.unsafe(addMemberText, [id, userId, role]).pipe(
         Effect.orDie,
         Effect.flatMap((rows) => rows.length > 0 ? Effect.void : Effect.fail(new AlreadyMember({ workspaceId: id, userId })))
       ),

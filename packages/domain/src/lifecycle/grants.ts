@@ -49,14 +49,15 @@ export const requireMinterAuthority = Effect.fnUntraced(function*(
   workspaceRole: WorkspaceRole | null = null
 ) {
   if (minter === null) return
-  const void_ = new InviteCanceled({ inviteId: invite.id, reason: "minter_lost_authority" })
-  if (Option.isNone(minter) || minter.value.status !== "active") return yield* void_
+  // built only when refused: an error captures a stack trace
+  const void_ = () => new InviteCanceled({ inviteId: invite.id, reason: "minter_lost_authority" })
+  if (Option.isNone(minter) || minter.value.status !== "active") return yield* void_()
   if (minter.value.role === "admin") return
-  if (invite.kind === "registration") return yield* void_
+  if (invite.kind === "registration") return yield* void_()
   if (invite.workspace_id !== null) {
-    if (workspaceRole !== "admin") return yield* void_
+    if (workspaceRole !== "admin") return yield* void_()
   } else if (invite.resource_id !== null) {
-    if (!allows(yield* effectiveRoleOf(minter.value.id, invite.resource_id), "administer")) return yield* void_
+    if (!allows(yield* effectiveRoleOf(minter.value.id, invite.resource_id), "administer")) return yield* void_()
   }
 })
 
@@ -142,6 +143,7 @@ export const redeemInvite = Effect.fn("redeemInvite")(function*(principal: Princ
           { type: "invite.redeemed", actor: by, workspace_id: invite.workspace_id, resource_id: invite.resource_id, data: { invite_id: invite.id, kind: invite.kind, redeemed_by: by } },
           ...grantEvents
         ]))
-      return new Invite({ ...invite, status: "redeemed", redeemed_at: at, redeemed_by: by })
+      // the stored invite with the redemption this transaction wrote: nothing to validate again
+      return new Invite({ ...invite, status: "redeemed", redeemed_at: at, redeemed_by: by }, true)
     }))
 })
