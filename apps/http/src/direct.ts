@@ -155,7 +155,9 @@ export const makeDirectRoutes = (maxBytes: number, logLines: boolean) =>
       run(
         Effect.gen(function*() {
           const principal = yield* authenticated(incoming)
-          const bytes = yield* readAtMost(incoming, maxBytes).pipe(
+          // a connection that closed while the key was looked up has destroyed the request, and with it any
+          // event a reader attached now could wait for: its body can no longer be read
+          const bytes = yield* (incoming.destroyed ? Effect.fail("aborted" as const) : readAtMost(incoming, maxBytes)).pipe(
             Effect.mapError((e) => e === "aborted" ? new ApiErrors.InvalidRequest({ message: "the body could not be read", issues: [] }) : e)
           )
           complete = true
