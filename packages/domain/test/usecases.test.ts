@@ -118,6 +118,12 @@ const makeWorld = () => {
       if (winner !== undefined) return Effect.as(inviteStore.markRedeemed(before.id, r), Option.none())
       return Effect.as(transition(before.id, "pending", { status: "redeemed", redeemed_at: r.at, redeemed_by: r.by, redeemed_sign_pub: r.signPub, redeemed_kex_pub: r.kexPub }), Option.some(before))
     },
+    claimAs: (actorId, digest, kind, r) => {
+      const actor = Option.fromNullable(users.get(actorId))
+      return Option.isSome(actor) && actor.value.status === "active"
+        ? Effect.map(inviteStore.claim(digest, kind, r), (invite) => ({ actor, invite }))
+        : Effect.succeed({ actor, invite: Option.none() })
+    },
     markRedeemed: (id, r) => {
       const winner = world.loseNextRedemptionTo
       if (winner === undefined) {

@@ -1201,6 +1201,26 @@ export const sharingContract = <E, R = never>(
           }), RACE_TIMEOUT)
       })
 
+      describe("the redeemer is held as every caller is", () => {
+        it.effect("a redeemer revoked or deleted after authenticating redeems nothing: Unauthenticated, the invite stays pending for another", () =>
+          Effect.gen(function*() {
+            const { principal: admin } = yield* Admin
+            const [owner, revoked, deleted, later] = yield* people(4)
+            const team = yield* createWorkspace(owner!.principal, { name: "held redeemers" })
+            const { invite, token } = yield* mintInvite(owner!.principal, { kind: "grant", workspace_id: team.id, workspace_role: "member" })
+            yield* revokeUser(admin, revoked!.id)
+            yield* deleteUser(admin, deleted!.id, Option.none())
+            const before = yield* snapshotTables
+            const refusal = (exit: Exit.Exit<unknown, { readonly _tag: string; readonly message: string }>) =>
+              Exit.isSuccess(exit) ? "ok" : Option.match(Cause.failureOption(exit.cause), { onNone: () => "defect", onSome: (e) => `${e._tag}: ${e.message}` })
+            expect(refusal(yield* Effect.exit(redeemInvite(revoked!.principal, token)))).toBe("Unauthenticated: the calling user is revoked")
+            expect(refusal(yield* Effect.exit(redeemInvite(deleted!.principal, token)))).toBe("Unauthenticated: the calling user no longer exists")
+            expect(yield* changesSince(before)).toEqual({})
+            expect(yield* outcome(redeemInvite(later!.principal, token))).toBe("ok")
+            expect((yield* getInvite(owner!.principal, invite.id)).redeemed_by).toBe(later!.id)
+          }))
+      })
+
       describe("an invite is only as good as its minter", () => {
         for (const way of MINTER_WAYS) {
           it.effect(`an invite whose minter was ${way.name} is refused at redemption as minter_lost_authority and grants nothing`, () =>

@@ -14,6 +14,7 @@ import {
   LinkBearer,
   MAX_PAGE,
   LinkCredentialStore,
+  type Redemption,
   LinkRole,
   ResourceId,
   ShareLinkId,
@@ -192,12 +193,50 @@ export const InviteStoreLive = Layer.effect(InviteStore, Effect.gen(function*() 
       UPDATE invites SET status = 'redeemed', redeemed_at = ${""}, redeemed_by = ${""}, redeemed_sign_pub = ${""}, redeemed_kex_pub = ${""}
       WHERE digest = ${""} AND status = 'pending' AND kind = ${""} AND expires_at > ${""} AND ${wellFormedTime(sql, "expires_at")}
       RETURNING ${cols}`.compile()[0]
+  const claim = (digest: string, kind: string, r: Redemption) =>
+    sql.unsafe<Record<string, unknown>>(claimText, [r.at, r.by, r.signPub, r.kexPub, digest, kind, r.at]).pipe(
+      Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), pendingInvite))
+    )
+  /*
+   * The caller held, then the claim only if they are active. PostgreSQL: one statement; the caller's row is
+   * locked (shared) by the CTE the update's guard reads, so before the invite's row, and a caller whose row
+   * waited is read as committed. SQLite: the hold, then the claim.
+   */
+  const isPg = sql.onDialectOrElse({ pg: () => true, orElse: () => false })
+  const actorText = sql`SELECT ${sql.literal(USER_COLUMNS)} FROM users WHERE id = ${""}`.compile()[0]
+  const claimAsText = isPg
+    ? sql`${sql.literal(preparedAs("invite_claim_as"))}
+        WITH actor AS MATERIALIZED (SELECT ${sql.literal(USER_COLUMNS)} FROM users WHERE id = ${""} FOR SHARE),
+        claimed AS (
+          UPDATE invites SET status = 'redeemed', redeemed_at = ${""}, redeemed_by = ${""}, redeemed_sign_pub = ${""}, redeemed_kex_pub = ${""}
+          WHERE digest = ${""} AND status = 'pending' AND kind = ${""} AND expires_at > ${""} AND ${wellFormedTime(sql, "expires_at")}
+            AND EXISTS (SELECT 1 FROM actor WHERE status = 'active')
+          RETURNING ${cols})
+        SELECT ${sql.literal(USER_COLUMNS.split(", ").map((c) => `a.${c} AS actor_${c}`).join(", "))}, c.*
+        FROM (SELECT 1) AS one LEFT JOIN actor a ON true LEFT JOIN claimed c ON true`.compile()[0]
+    : undefined
+  const actorOf = (row: Record<string, unknown>) =>
+    row.actor_id === null || row.actor_id === undefined
+      ? Option.none()
+      : Option.some(trustedUser(Object.fromEntries(USER_COLUMNS.split(", ").map((c) => [c, row[`actor_${c}`]]))))
   return InviteStore.of({
-    claim: (digest, kind, r) =>
-      writing(sql.unsafe<Record<string, unknown>>(claimText, [r.at, r.by, r.signPub, r.kexPub, digest, kind, r.at]).pipe(
-        Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), pendingInvite)),
-        Effect.orDie
-      )),
+    claim: (digest, kind, r) => writing(Effect.orDie(claim(digest, kind, r))),
+    claimAs: (actorId, digest, kind, r) =>
+      writing(
+        (claimAsText === undefined
+          ? Effect.gen(function*() {
+            const actor = Option.map(Option.fromNullable((yield* sql.unsafe<Record<string, unknown>>(actorText, [actorId]))[0]), trustedUser)
+            const active = Option.isSome(actor) && actor.value.status === "active"
+            return { actor, invite: active ? yield* claim(digest, kind, r) : Option.none() }
+          })
+          : Effect.map(
+            sql.unsafe<Record<string, unknown>>(claimAsText, [actorId, r.at, r.by, r.signPub, r.kexPub, digest, kind, r.at]),
+            (rows) => ({
+              actor: actorOf(rows[0]!),
+              invite: rows[0]!.id === null || rows[0]!.id === undefined ? Option.none() : Option.some(pendingInvite(rows[0]!))
+            })
+          )).pipe(Effect.orDie)
+      ),
     insert: (invite, digest) =>
       writing(sql`INSERT INTO invites ${sql.insert({ ...Schema.encodeSync(Invite)(invite), digest })}`.pipe(
         Effect.asVoid,

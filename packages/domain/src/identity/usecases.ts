@@ -70,15 +70,17 @@ const revalidate = (
     )
   }
   return Effect.flatMap(UserStore, (users) => users.hold(actor.user.id)).pipe(
-    Effect.flatMap(Option.match({
-      onNone: () => Effect.fail(new Unauthenticated({ message: "the calling user no longer exists" })),
-      onSome: (user) =>
-        user.status === "active"
-          ? Effect.succeed<Actor>({ ...actor, user })
-          : Effect.fail(new Unauthenticated({ message: "the calling user is revoked" }))
-    }))
+    Effect.flatMap((held) => Effect.map(requireActiveHeld(held), (user): Actor => ({ ...actor, user })))
   )
 }
+
+/** The calling user's row as the transaction holds it: refused when they were deleted or revoked meanwhile. */
+export const requireActiveHeld = (held: Option.Option<User>): Effect.Effect<User, Unauthenticated> =>
+  Option.isNone(held)
+    ? Effect.fail(new Unauthenticated({ message: "the calling user no longer exists" }))
+    : held.value.status === "active"
+    ? Effect.succeed(held.value)
+    : Effect.fail(new Unauthenticated({ message: "the calling user is revoked" }))
 
 /**
  * Runs a use case's whole program — its reads, permission checks and

@@ -13,23 +13,26 @@
  * (`minter_lost_authority`) and grants nothing; it stays pending in the
  * store, where `purge-expired` eventually records it as expired.
  */
-import { Effect, Option, type Redacted } from "effect"
+import { Clock, Effect, Option, type Redacted } from "effect"
 import { EventLog } from "../events/ports.js"
 import type { NewEvent } from "../events/schemas.js"
 import { UserStore } from "../identity/ports.js"
-import { isUser, type Principal, type User } from "../identity/schemas.js"
-import { transactAs } from "../identity/usecases.js"
+import type { Principal, User } from "../identity/schemas.js"
+import { requireActiveHeld } from "../identity/usecases.js"
 import { ResourceRevoked } from "../resources/errors.js"
 import { effectiveRoleOf } from "../resources/policy.js"
 import { ResourceStore } from "../resources/ports.js"
 import { Access, allows } from "../resources/schemas.js"
 import { newAccessId } from "../resources/usecases.js"
 import { Conflict, NotFound } from "../shared/errors.js"
+import { timestampOf } from "../shared/time.js"
 import { tokenDigest } from "../shared/tokens.js"
+import { Transactor } from "../shared/transactor.js"
 import type { UserId } from "../shared/ids.js"
 import { InviteCanceled } from "../sharing/errors.js"
 import { Invite } from "../sharing/invites.js"
-import { consumeInvite, parseInviteToken } from "../sharing/usecases.js"
+import { InviteStore } from "../sharing/ports.js"
+import { parseInviteToken, settleClaim } from "../sharing/usecases.js"
 import { PersonalWorkspaceInvariantError } from "../workspaces/errors.js"
 import { WorkspaceStore } from "../workspaces/ports.js"
 import type { WorkspaceRole } from "../workspaces/schemas.js"
@@ -128,22 +131,30 @@ export const applyGrant = Effect.fnUntraced(function*(invite: Invite, userId: Us
   return [] as Array<NewEvent>
 })
 
-/** Redeems a grant invite for the authenticated caller, once. */
+/**
+ * Redeems a grant invite for the authenticated caller, once. The caller is
+ * held and re-read first, as `transactAs` does for every write, in the
+ * claim's own statement where the store can (`InviteStore.claimAs`): the
+ * claim applies only if they are still active.
+ */
 export const redeemInvite = Effect.fn("redeemInvite")(function*(principal: Principal, presented: Redacted.Redacted<string>) {
   const token = yield* parseInviteToken(presented)
   // before the transaction: nothing waits on the digest holding a connection
   const digest = yield* tokenDigest(token)
-  return yield* transactAs(principal, (actor) =>
-    Effect.gen(function*() {
-      const by = isUser(actor) ? actor.user.id : principal.user.id
-      const { at, invite } = yield* consumeInvite(digest, "grant", { by, signPub: null, kexPub: null })
-      const grantEvents = yield* applyGrant(invite, by)
-      yield* Effect.flatMap(EventLog, (log) =>
-        log.append(at, [
-          { type: "invite.redeemed", actor: by, workspace_id: invite.workspace_id, resource_id: invite.resource_id, data: { invite_id: invite.id, kind: invite.kind, redeemed_by: by } },
-          ...grantEvents
-        ]))
-      // the stored invite with the redemption this transaction wrote: nothing to validate again
-      return new Invite({ ...invite, status: "redeemed", redeemed_at: at, redeemed_by: by }, true)
-    }))
+  const by = principal.user.id
+  return yield* Transactor.run(Effect.gen(function*() {
+    const millis = yield* Clock.currentTimeMillis
+    const redemption = { at: timestampOf(millis), by, signPub: null, kexPub: null }
+    const claim = yield* Effect.flatMap(InviteStore, (invites) => invites.claimAs(by, digest, "grant", redemption))
+    yield* requireActiveHeld(claim.actor)
+    const { at, invite } = yield* settleClaim(claim.invite, digest, "grant", redemption, millis)
+    const grantEvents = yield* applyGrant(invite, by)
+    yield* Effect.flatMap(EventLog, (log) =>
+      log.append(at, [
+        { type: "invite.redeemed", actor: by, workspace_id: invite.workspace_id, resource_id: invite.resource_id, data: { invite_id: invite.id, kind: invite.kind, redeemed_by: by } },
+        ...grantEvents
+      ]))
+    // the stored invite with the redemption this transaction wrote: nothing to validate again
+    return new Invite({ ...invite, status: "redeemed", redeemed_at: at, redeemed_by: by }, true)
+  }))
 })

@@ -4,6 +4,7 @@
  * lost race from a success.
  */
 import { Context, Effect, Option } from "effect"
+import type { User } from "../identity/schemas.js"
 import type { Conflict } from "../shared/errors.js"
 import type { InviteId, ResourceId, ShareLinkId, UserId, WorkspaceId } from "../shared/ids.js"
 import type { Timestamp } from "../shared/time.js"
@@ -69,6 +70,18 @@ export class InviteStore extends Context.Tag("Tessera/InviteStore")<InviteStore,
     kind: InviteKind,
     redemption: Redemption
   ) => Effect.Effect<Option.Option<Invite>, never, InTransaction>
+  /**
+   * `UserStore.hold` of the caller, then `claim` only if they are active,
+   * in one statement where the store can (PostgreSQL): the caller's row is
+   * held shared first, as every write on their behalf holds it. `actor` is
+   * their row as held (`None` when they no longer exist).
+   */
+  readonly claimAs: (
+    actorId: UserId,
+    digest: string,
+    kind: InviteKind,
+    redemption: Redemption
+  ) => Effect.Effect<{ readonly actor: Option.Option<User>; readonly invite: Option.Option<Invite> }, never, InTransaction>
   /** pending → redeemed, guarded on the stored status; `false` when someone else got there first. */
   readonly markRedeemed: (id: InviteId, redemption: Redemption) => Effect.Effect<boolean, never, InTransaction>
   /** pending → canceled, guarded; `false` when it was no longer pending. */

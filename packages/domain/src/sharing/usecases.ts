@@ -33,7 +33,7 @@ import {
 } from "./invites.js"
 import { canSeeInvite, requireMintAuthority } from "./policy.js"
 import { ShareLink } from "./links.js"
-import { type InviteKey, InviteStore, ShareLinkStore } from "./ports.js"
+import { type InviteKey, InviteStore, type Redemption, ShareLinkStore } from "./ports.js"
 
 const append = (at: Timestamp, events: ReadonlyArray<NewEvent>) => Effect.flatMap(EventLog, (log) => log.append(at, events))
 
@@ -207,15 +207,30 @@ export const consumeInvite = Effect.fnUntraced(function*(
   kind: Invite["kind"],
   redemption: { by: UserId; signPub: string | null; kexPub: string | null }
 ) {
-  const invites = yield* InviteStore
   const millis = yield* nowMillis
   const at = timestampOf(millis)
-  const claimed = yield* invites.claim(digest, kind, { at, ...redemption })
+  const claimed = yield* Effect.flatMap(InviteStore, (invites) => invites.claim(digest, kind, { at, ...redemption }))
+  return yield* settleClaim(claimed, digest, kind, { at, ...redemption }, millis)
+})
+
+/**
+ * What `consumeInvite` does once the claim has run (`claimed`, at
+ * `redemption.at`, which is `millis`): the claimed invite, or why not.
+ */
+export const settleClaim = Effect.fnUntraced(function*(
+  claimed: Option.Option<Invite>,
+  digest: string,
+  kind: Invite["kind"],
+  redemption: Redemption,
+  millis: number
+) {
+  const at = redemption.at
   if (Option.isSome(claimed)) return { invite: yield* checkRedeemable(claimed.value, kind, millis), at }
+  const invites = yield* InviteStore
   const found = yield* invites.findByDigest(digest)
   if (Option.isNone(found)) return yield* new InviteNotFound({ message: "no such invite" })
   const invite = yield* checkRedeemable(found.value, kind, millis)
-  if (!(yield* invites.markRedeemed(invite.id, { at, ...redemption }))) {
+  if (!(yield* invites.markRedeemed(invite.id, redemption))) {
     const current = yield* invites.findById(invite.id)
     if (Option.isSome(current)) {
       const refusal = checkRedeemable(current.value, kind, millis)
