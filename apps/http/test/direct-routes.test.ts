@@ -470,6 +470,53 @@ const cutOff = (baseUrl: string, key: string, sent: number, after: number | "at 
     socket.on("error", reject)
   })
 
+/**
+ * Writes `requests` (raw HTTP/1.1 requests) on one connection at once,
+ * pipelined, and reads the answers until the server closes it: each one's
+ * status, content type, JSON body and `connection`.
+ */
+const pipelined = (baseUrl: string, requests: ReadonlyArray<string>) =>
+  new Promise<ReadonlyArray<Omit<Answer, "allow" | "followUp">>>((resolve, reject) => {
+    const url = new URL(baseUrl)
+    const chunks: Array<Buffer> = []
+    const socket = connect(Number(url.port), url.hostname, () => socket.write(requests.join("")))
+    socket.setTimeout(ANSWER_MS, () => socket.destroy(new Error(`the connection was not closed within ${ANSWER_MS} ms`)))
+    socket.on("data", (chunk: Buffer) => chunks.push(chunk))
+    socket.on("error", reject)
+    socket.on("end", () => {
+      const all = Buffer.concat(chunks)
+      const answers: Array<Omit<Answer, "allow" | "followUp">> = []
+      let at = 0
+      while (at < all.length) {
+        const headEnd = all.indexOf("\r\n\r\n", at)
+        const [statusLine, ...lines] = all.subarray(at, headEnd).toString("latin1").split("\r\n")
+        const headers = new Map(lines.map((line) => [line.slice(0, line.indexOf(":")).toLowerCase(), line.slice(line.indexOf(":") + 1).trim()]))
+        let body = Buffer.alloc(0)
+        at = headEnd + 4
+        if (headers.get("transfer-encoding") === "chunked") {
+          for (;;) {
+            const sizeEnd = all.indexOf("\r\n", at)
+            const size = parseInt(all.subarray(at, sizeEnd).toString("latin1"), 16)
+            body = Buffer.concat([body, all.subarray(sizeEnd + 2, sizeEnd + 2 + size)])
+            at = sizeEnd + 2 + size + 2
+            if (size === 0) break
+          }
+        } else {
+          const length = Number(headers.get("content-length") ?? 0)
+          body = all.subarray(at, at + length)
+          at += length
+        }
+        answers.push({
+          status: Number(statusLine!.split(" ")[1]),
+          contentType: headers.get("content-type"),
+          body: body.length === 0 ? undefined : JSON.parse(body.toString("utf8")),
+          connection: headers.get("connection")
+        })
+      }
+      resolve(answers)
+    })
+  })
+
 /** Checks answered so far, whatever their status, as `/metrics` counts them (the server runs in this process). */
 const checksAnswered = () => {
   let total = 0
@@ -524,6 +571,34 @@ for (const store of ["sqlite", "pg"] as const satisfies ReadonlyArray<StoreName>
           expect([byApplication.status, byApplication.connection]).toEqual([401, "keep-alive"])
           expect(yield* Effect.promise(() => sendTo(direct, sent, w))).toEqual(byApplication)
         }
+      }), 120_000)
+
+    it.effect("pipelined requests on one connection are answered in order, as the application answers them", () =>
+      Effect.gen(function*() {
+        const direct = (yield* Served).baseUrl
+        const undirected = (yield* Undirected).baseUrl
+        const w = yield* world
+        const raw = (method: string, path: string, key: string | undefined, body?: string) =>
+          `${method} ${path} HTTP/1.1\r\nHost: tessera\r\n${key === undefined ? "" : `Authorization: Bearer ${key}\r\n`}` +
+          (body === undefined ? "" : `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`) +
+          `\r\n${body ?? ""}`
+        const batch = JSON.stringify({ checks: [{ user_id: w.users[2], resource_id: w.resources[1], action: "edit" }], explain: true })
+        const requests = [
+          raw("POST", "/v1/check", w.keys.admin, batch),
+          raw("GET", "/v1/me", w.keys.member),
+          raw("GET", "/healthz", undefined),
+          raw("POST", "/v1/check", w.keys.member, batch),
+          raw("PUT", "/v1/me", w.keys.admin),
+          raw("POST", "/v1/check", w.keys.admin, "{\"checks\":"),
+          raw("GET", "/v1/me", undefined),
+          raw("POST", "/v1/check?x=1", w.keys.admin, batch),
+          // refused before its body is read: the connection closes after it
+          raw("POST", "/v1/check", w.keys.unknown, batch),
+          raw("GET", "/healthz", undefined)
+        ]
+        const byApplication = yield* Effect.promise(() => pipelined(undirected, requests))
+        expect(byApplication.map((a) => a.status)).toEqual([200, 200, 200, 403, 405, 400, 401, 200, 401])
+        expect(yield* Effect.promise(() => pipelined(direct, requests))).toEqual(byApplication)
       }), 120_000)
 
     // PostgreSQL can hold the key's lookup (a table lock), so the connection surely closes before the body is read
