@@ -121,8 +121,8 @@ const makeWorld = () => {
     claimAs: (actorId, digest, kind, r) => {
       const actor = Option.fromNullable(users.get(actorId))
       return Option.isSome(actor) && actor.value.status === "active"
-        ? Effect.map(inviteStore.claim(digest, kind, r), (invite) => ({ actor, invite }))
-        : Effect.succeed({ actor, invite: Option.none() })
+        ? Effect.map(inviteStore.claim(digest, kind, r), (invite) => ({ actor, invite, minterHeld: null }))
+        : Effect.succeed({ actor, invite: Option.none(), minterHeld: null })
     },
     markRedeemed: (id, r) => {
       const winner = world.loseNextRedemptionTo
@@ -171,6 +171,7 @@ const makeWorld = () => {
           .slice(0, limit)
       ),
     lock: () => Effect.void,
+    readHeld: (id, userId) => workspaceStore.hold(id, userId),
     holdWithMinter: (id, minterId) =>
       Effect.map(workspaceStore.hold(id, minterId), (workspace) => ({ minter: Option.fromNullable(users.get(minterId)), workspace })),
     hold: (id, userId) =>

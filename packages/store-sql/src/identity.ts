@@ -200,7 +200,10 @@ export const InviteStoreLive = Layer.effect(InviteStore, Effect.gen(function*() 
   /*
    * The caller held, then the claim only if they are active. PostgreSQL: one statement; the caller's row is
    * locked (shared) by the CTE the update's guard reads, so before the invite's row, and a caller whose row
-   * waited is read as committed. SQLite: the hold, then the claim.
+   * waited is read as committed; a claimed workspace grant's minter and workspace are then locked (shared,
+   * users before workspaces) by the CTE that reads the claimed row, as `WorkspaceStore.holdWithMinter` would
+   * lock them, and a row that waited is read as committed. The minter's role is not read here: a statement
+   * that waited for a lock reads other rows as of its start. SQLite: the hold, then the claim.
    */
   const isPg = sql.onDialectOrElse({ pg: () => true, orElse: () => false })
   const actorText = sql`SELECT ${sql.literal(USER_COLUMNS)} FROM users WHERE id = ${""}`.compile()[0]
@@ -211,14 +214,20 @@ export const InviteStoreLive = Layer.effect(InviteStore, Effect.gen(function*() 
           UPDATE invites SET status = 'redeemed', redeemed_at = ${""}, redeemed_by = ${""}, redeemed_sign_pub = ${""}, redeemed_kex_pub = ${""}
           WHERE digest = ${""} AND status = 'pending' AND kind = ${""} AND expires_at > ${""} AND ${wellFormedTime(sql, "expires_at")}
             AND EXISTS (SELECT 1 FROM actor WHERE status = 'active')
-          RETURNING ${cols})
-        SELECT ${sql.literal(USER_COLUMNS.split(", ").map((c) => `a.${c} AS actor_${c}`).join(", "))}, c.*
-        FROM (SELECT 1) AS one LEFT JOIN actor a ON true LEFT JOIN claimed c ON true`.compile()[0]
+          RETURNING ${cols}),
+        minter AS MATERIALIZED (
+          SELECT ${sql.literal(USER_COLUMNS.split(", ").map((c) => `u.${c}`).join(", "))}
+          FROM claimed c JOIN users u ON u.id = c.created_by JOIN workspaces w ON w.id = c.workspace_id
+          WHERE c.workspace_role IS NOT NULL
+          FOR SHARE OF u, w)
+        SELECT ${sql.literal(USER_COLUMNS.split(", ").map((c) => `a.${c} AS actor_${c}`).join(", "))},
+          ${sql.literal(USER_COLUMNS.split(", ").map((c) => `m.${c} AS minter_${c}`).join(", "))}, c.*
+        FROM (SELECT 1) AS one LEFT JOIN actor a ON true LEFT JOIN claimed c ON true LEFT JOIN minter m ON true`.compile()[0]
     : undefined
-  const actorOf = (row: Record<string, unknown>) =>
-    row.actor_id === null || row.actor_id === undefined
+  const userAt = (row: Record<string, unknown>, prefix: string) =>
+    row[`${prefix}id`] === null || row[`${prefix}id`] === undefined
       ? Option.none()
-      : Option.some(trustedUser(Object.fromEntries(USER_COLUMNS.split(", ").map((c) => [c, row[`actor_${c}`]]))))
+      : Option.some(trustedUser(Object.fromEntries(USER_COLUMNS.split(", ").map((c) => [c, row[`${prefix}${c}`]]))))
   return InviteStore.of({
     claim: (digest, kind, r) => writing(Effect.orDie(claim(digest, kind, r))),
     claimAs: (actorId, digest, kind, r) =>
@@ -227,13 +236,14 @@ export const InviteStoreLive = Layer.effect(InviteStore, Effect.gen(function*() 
           ? Effect.gen(function*() {
             const actor = Option.map(Option.fromNullable((yield* sql.unsafe<Record<string, unknown>>(actorText, [actorId]))[0]), trustedUser)
             const active = Option.isSome(actor) && actor.value.status === "active"
-            return { actor, invite: active ? yield* claim(digest, kind, r) : Option.none() }
+            return { actor, invite: active ? yield* claim(digest, kind, r) : Option.none(), minterHeld: null }
           })
           : Effect.map(
             sql.unsafe<Record<string, unknown>>(claimAsText, [actorId, r.at, r.by, r.signPub, r.kexPub, digest, kind, r.at]),
             (rows) => ({
-              actor: actorOf(rows[0]!),
-              invite: rows[0]!.id === null || rows[0]!.id === undefined ? Option.none() : Option.some(pendingInvite(rows[0]!))
+              actor: userAt(rows[0]!, "actor_"),
+              invite: rows[0]!.id === null || rows[0]!.id === undefined ? Option.none() : Option.some(pendingInvite(rows[0]!)),
+              minterHeld: Option.getOrNull(userAt(rows[0]!, "minter_"))
             })
           )).pipe(Effect.orDie)
       ),

@@ -155,6 +155,7 @@ export const WorkspaceStoreLive = Layer.effect(WorkspaceStore, Effect.gen(functi
       }).pipe(Effect.orDie),
     lock: (id) => lockRow(sql, "workspaces", id),
     hold: (id, userId) => Effect.orDie(heldOf(id, userId)),
+    readHeld: (id, userId) => Effect.orDie(readHeld(id, userId)),
     holdWithMinter: (id, minterId) =>
       Effect.gen(function*() {
         const both = yield* sql.unsafe<Record<string, unknown>>(minterAndWorkspace, [minterId, id])
@@ -230,5 +231,5 @@ export const WorkspaceStoreLive = Layer.effect(WorkspaceStore, Effect.gen(functi
         Effect.map((rows) => rows.length),
         Effect.orDie
       )
-  }, ["insert", "hold", "holdWithMinter", "update", "replaceMembers", "lockAll", "replaceMembersOf", "setMemberRole", "removeMember", "delete", "addMember", "deletePersonalOf", "removeMembershipsOf"]))
+  }, ["insert", "hold", "readHeld", "holdWithMinter", "update", "replaceMembers", "lockAll", "replaceMembersOf", "setMemberRole", "removeMember", "delete", "addMember", "deletePersonalOf", "removeMembershipsOf"]))
 }))

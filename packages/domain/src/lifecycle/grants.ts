@@ -84,12 +84,15 @@ const holdMinter = (invite: Invite) =>
  * each redemption dearer than the last. Exactly-once is the invite's guarded
  * write (`consumeInvite`), never these locks.
  */
-export const applyGrant = Effect.fnUntraced(function*(invite: Invite, userId: UserId) {
+export const applyGrant = Effect.fnUntraced(function*(invite: Invite, userId: UserId, minterHeld: User | null = null) {
   if (invite.workspace_id !== null && invite.workspace_role !== null) {
     const store = yield* WorkspaceStore
-    // the minter's row and the workspace held together (users before workspaces), then the minter's role
+    // the minter's row and the workspace held together (users before workspaces), then the minter's role;
+    // `minterHeld`: the claim's statement already held both
     const { minter, workspace } = invite.created_by === null
       ? { minter: null, workspace: yield* store.hold(invite.workspace_id, userId) }
+      : minterHeld !== null && minterHeld.id === invite.created_by
+      ? { minter: Option.some(minterHeld), workspace: yield* store.readHeld(invite.workspace_id, minterHeld.id) }
       : yield* store.holdWithMinter(invite.workspace_id, invite.created_by)
     if (Option.isNone(workspace)) return yield* new NotFound({ what: "workspace", id: invite.workspace_id })
     yield* requireMinterAuthority(invite, minter, workspace.value.role)
@@ -148,7 +151,8 @@ export const redeemInvite = Effect.fn("redeemInvite")(function*(principal: Princ
     const claim = yield* Effect.flatMap(InviteStore, (invites) => invites.claimAs(by, digest, "grant", redemption))
     yield* requireActiveHeld(claim.actor)
     const { at, invite } = yield* settleClaim(claim.invite, digest, "grant", redemption, millis)
-    const grantEvents = yield* applyGrant(invite, by)
+    // the minter held by the claim counts only for the invite it claimed
+    const grantEvents = yield* applyGrant(invite, by, Option.isSome(claim.invite) ? claim.minterHeld : null)
     yield* Effect.flatMap(EventLog, (log) =>
       log.append(at, [
         { type: "invite.redeemed", actor: by, workspace_id: invite.workspace_id, resource_id: invite.resource_id, data: { invite_id: invite.id, kind: invite.kind, redeemed_by: by } },

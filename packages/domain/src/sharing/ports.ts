@@ -74,14 +74,24 @@ export class InviteStore extends Context.Tag("Tessera/InviteStore")<InviteStore,
    * `UserStore.hold` of the caller, then `claim` only if they are active,
    * in one statement where the store can (PostgreSQL): the caller's row is
    * held shared first, as every write on their behalf holds it. `actor` is
-   * their row as held (`None` when they no longer exist).
+   * their row as held (`None` when they no longer exist). For a claimed
+   * workspace grant with a minter, the store may hold the minter's row and
+   * the workspace in the same statement, after the invite, as
+   * `WorkspaceStore.holdWithMinter` would (users before workspaces, both
+   * shared): `minterHeld` is then the minter as held, and the caller reads
+   * the minter's role with `WorkspaceStore.readHeld`; `null` when it did
+   * not (the caller holds them itself).
    */
   readonly claimAs: (
     actorId: UserId,
     digest: string,
     kind: InviteKind,
     redemption: Redemption
-  ) => Effect.Effect<{ readonly actor: Option.Option<User>; readonly invite: Option.Option<Invite> }, never, InTransaction>
+  ) => Effect.Effect<{
+    readonly actor: Option.Option<User>
+    readonly invite: Option.Option<Invite>
+    readonly minterHeld: User | null
+  }, never, InTransaction>
   /** pending → redeemed, guarded on the stored status; `false` when someone else got there first. */
   readonly markRedeemed: (id: InviteId, redemption: Redemption) => Effect.Effect<boolean, never, InTransaction>
   /** pending → canceled, guarded; `false` when it was no longer pending. */

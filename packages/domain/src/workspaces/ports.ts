@@ -71,6 +71,12 @@ export class WorkspaceStore extends Context.Tag("Tessera/WorkspaceStore")<Worksp
    * read in a statement after both locks: a statement that waited for a row
    * lock reads other rows as of its start.
    */
+  /**
+   * What `hold` reads (whether the workspace is personal, `userId`'s role),
+   * for a transaction that already holds the workspace: in a statement of
+   * its own, after the lock.
+   */
+  readonly readHeld: (id: WorkspaceId, userId: UserId) => Effect.Effect<Option.Option<HeldWorkspace>, never, InTransaction>
   readonly holdWithMinter: (
     id: WorkspaceId,
     minterId: UserId
