@@ -12,11 +12,12 @@ import * as Reactivity from "@effect/experimental/Reactivity"
 import { SqlClient } from "@effect/sql"
 import * as Statement from "@effect/sql/Statement"
 import { SqliteClient } from "@effect/sql-sqlite-node"
-import { loadMigrations, migrationsOf, type MigrationDialect, PortsLive, PoolUsage } from "@tessera/store-sql"
+import { type DirectStatements, loadMigrations, migrationsOf, type MigrationDialect, PortsLive, PoolUsage } from "@tessera/store-sql"
 import { mkdirSync } from "node:fs"
 import { dirname } from "node:path"
 import { Context, Effect, Layer, Schema } from "effect"
 import { checkpointer } from "./checkpoints.js"
+import { readerLayer } from "./reader.js"
 import { turns } from "./transactor.js"
 
 export const migrationsDir = migrationsOf(import.meta.url)
@@ -99,5 +100,18 @@ export const clientLayer = (filename: string): Layer.Layer<SqlClient.SqlClient |
     }).pipe(Effect.orDie)
   ).pipe(Layer.provide(Reactivity.layer))
 
-/** Every port on the SQLite file, plus its `SqlClient`. */
-export const layer = (filename: string) => PortsLive.pipe(Layer.provideMerge(clientLayer(filename)))
+/**
+ * The store's connections to the file `filename`: `clientLayer`'s, and a
+ * second, read-only one for the hottest reads (`reader.ts`).
+ */
+export const connectionsLayer = (filename: string): Layer.Layer<SqlClient.SqlClient | PoolUsage | DirectStatements> =>
+  readerLayer(filename, BUSY_TIMEOUT_MS).pipe(Layer.provideMerge(clientLayer(filename)))
+
+/**
+ * Every port on the SQLite file, plus its `SqlClient`; `:memory:` (one
+ * connection's own database) has no second connection.
+ */
+export const layer = (filename: string) =>
+  filename === ":memory:"
+    ? PortsLive.pipe(Layer.provideMerge(clientLayer(filename)))
+    : PortsLive.pipe(Layer.provideMerge(connectionsLayer(filename)))
