@@ -177,7 +177,7 @@ export class AccessWriter extends Context.Tag("StoreContract/AccessWriter")<Acce
  * raw statements, on a chain of 32, each followed by checks at every depth, alone and in one batch.
  */
 export const accessWritersContract = <E>(name: string, store: Layer.Layer<StorePorts | AccessWriter, E>) =>
-  layer(withAdmin(store), { timeout: "60 seconds" })(`${name} access writers`, (it) => {
+  layer(withAdmin<E, AccessWriter>(store), { timeout: "60 seconds" })(`${name} access writers`, (it) => {
     it.effect("an access inserted, moved or deleted by a raw statement changes the next check at every depth", () =>
       Effect.gen(function*() {
         const { principal: admin } = yield* Admin

@@ -52,7 +52,7 @@ export class Admin extends Context.Tag("StoreContract/Admin")<Admin, {
   readonly apiKey: Redacted.Redacted<string>
 }>() {}
 
-export const withAdmin = <E>(store: Layer.Layer<StorePorts, E>) =>
+export const withAdmin = <E, A = never>(store: Layer.Layer<StorePorts | A, E>) =>
   Layer.effect(
     Admin,
     Effect.gen(function*() {
