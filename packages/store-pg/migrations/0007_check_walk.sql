@@ -3,6 +3,10 @@
 --
 -- resources_walk holds every column a step reads beside the id it looks up, so a step is an
 -- index-only scan of one index (on pages the visibility map shows all-visible, which vacuum keeps).
+-- Its ids are ordered bytewise (COLLATE "C", which the walk names): ids are compared for
+-- equality only, which every deterministic collation decides bytewise anyway, and a step's
+-- descent then never calls the database's collation (a third of the walk at depth 32 under
+-- an ICU en-US collation, a tenth under C.UTF-8).
 --
 -- may_have_accesses is set when a direct access is written on the resource (the trigger below,
 -- whatever writes it) and never cleared, so it may be true with no access left but never false
@@ -21,4 +25,4 @@ $$;
 CREATE TRIGGER resource_accesses_note AFTER INSERT OR UPDATE OF resource_id ON resource_accesses
   FOR EACH ROW EXECUTE FUNCTION tessera_note_access();
 
-CREATE INDEX resources_walk ON resources (id) INCLUDE (parent_id, revoked_at, link_reach, link_role, workspace_id, may_have_accesses);
+CREATE INDEX resources_walk ON resources (id COLLATE "C") INCLUDE (parent_id, revoked_at, link_reach, link_role, workspace_id, may_have_accesses);

@@ -205,6 +205,13 @@ export const ResourceStoreLive = Layer.effect(ResourceStore, Effect.gen(function
    * `resources_walk`: the walk names its index there.
    */
   const walkIndex = sql.literal(sql.onDialectOrElse({ sqlite: () => "INDEXED BY resources_walk", orElse: () => "" }))
+  /**
+   * PostgreSQL's `resources_walk` orders ids bytewise (`COLLATE "C"`), so
+   * that a step's descent never calls the database's collation; the walk
+   * compares in that collation to use it. Equality is bytewise in every
+   * deterministic collation, so the answer is the same.
+   */
+  const walkKey = sql.literal(sql.onDialectOrElse({ pg: () => `COLLATE "C"`, orElse: () => "" }))
   const checkStatement = (whole: boolean, one: boolean) =>
     sql`${sql.literal(preparedAs(whole ? "role_facts" : "check_facts"))} WITH RECURSIVE ${one ? askedOne : asked("")},
         path (k, user_id, id, parent_id, revoked_at, link_reach, link_role, direct_role, workspace_role, user_status, depth) AS (
@@ -212,11 +219,11 @@ export const ResourceStoreLive = Layer.effect(ResourceStore, Effect.gen(function
                  (SELECT m.role FROM workspace_members m WHERE m.workspace_id = r.workspace_id AND m.user_id = a.user_id),
                  (SELECT u.status FROM users u WHERE u.id = a.user_id), 0
           FROM asked a
-          LEFT JOIN resources r ${walkIndex} ON r.id = a.resource_id
+          LEFT JOIN resources r ${walkIndex} ON r.id = a.resource_id ${walkKey}
           UNION ALL
           SELECT p.k, p.user_id, r.id, r.parent_id, r.revoked_at, r.link_reach, r.link_role, ${directRole("p")}, CAST(NULL AS TEXT), CAST(NULL AS TEXT), p.depth + 1
           FROM path p
-          JOIN resources r ${walkIndex} ON r.id = p.parent_id
+          JOIN resources r ${walkIndex} ON r.id = p.parent_id ${walkKey}
           WHERE p.depth < ${MAX_DEPTH}
         )
         SELECT k, id, parent_id, revoked_at, link_reach, link_role, direct_role, workspace_role, user_status FROM path
