@@ -19,6 +19,8 @@ import { describe, expect, layer } from "@effect/vitest"
 import {
   addMember,
   authenticate,
+  check,
+  type CheckRequest,
   createResource,
   createWorkspace,
   deleteUser,
@@ -157,6 +159,9 @@ const MAKE_ONE_PERSONAL = "CREATE UNIQUE INDEX workspaces_one_personal ON worksp
 const DROP_ONE_ACTIVE_LINK = "DROP INDEX share_links_one_active"
 const MAKE_ONE_ACTIVE_LINK = "CREATE UNIQUE INDEX share_links_one_active ON share_links (resource_id) WHERE disabled_at IS NULL"
 
+/** The repair docs/doctor.md gives for `access_on_unflagged_resource`: one statement, the same on both stores. */
+const REFLAG = "UPDATE resources SET may_have_accesses = TRUE WHERE may_have_accesses = FALSE AND id IN (SELECT resource_id FROM resource_accesses)"
+
 /** One case per check (and a few that must stay clean), each on a world of its own. */
 const CASES: ReadonlyArray<readonly [string, (w: World) => Breakage]> = [
   ["personal_workspace_members: a second member", (w) => ({
@@ -277,9 +282,10 @@ const CASES: ReadonlyArray<readonly [string, (w: World) => Breakage]> = [
   ["access_user_missing", (w) => {
     const id = w.editorAccess.replace("acc_", "acc_f")
     return {
-      breaks: [`INSERT INTO resource_accesses (id, resource_id, user_id, role) VALUES (${q(id)}, ${q(w.child)}, ${q(GHOST_USER)}, 'reader')`],
+      // on a resource that has accesses already, so its flag is set however the row is written
+      breaks: [`INSERT INTO resource_accesses (id, resource_id, user_id, role) VALUES (${q(id)}, ${q(w.root)}, ${q(GHOST_USER)}, 'reader')`],
       repairs: [`DELETE FROM resource_accesses WHERE id = ${q(id)}`],
-      expected: [{ check: "access_user_missing", ids: { access_id: id, resource_id: w.child, user_id: GHOST_USER } }]
+      expected: [{ check: "access_user_missing", ids: { access_id: id, resource_id: w.root, user_id: GHOST_USER } }]
     }
   }],
   ["api_key_user_missing", (w) => {
@@ -299,6 +305,30 @@ const CASES: ReadonlyArray<readonly [string, (w: World) => Breakage]> = [
     breaks: [`UPDATE resource_accesses SET resource_id = ${q(GHOST_RESOURCE)} WHERE id = ${q(w.editorAccess)}`],
     repairs: [`UPDATE resource_accesses SET resource_id = ${q(w.root)} WHERE id = ${q(w.editorAccess)}`],
     expected: [{ check: "access_resource_missing", ids: { access_id: w.editorAccess, resource_id: GHOST_RESOURCE } }]
+  })],
+  ["access_on_unflagged_resource: the flag cleared on a resource with accesses (each access is listed)", (w) => ({
+    breaks: [`UPDATE resources SET may_have_accesses = FALSE WHERE id = ${q(w.root)}`],
+    repairs: [REFLAG],
+    expected: [
+      { check: "access_on_unflagged_resource", ids: { access_id: w.ownerAccess, resource_id: w.root, user_id: w.a } },
+      { check: "access_on_unflagged_resource", ids: { access_id: w.editorAccess, resource_id: w.root, user_id: w.b } }
+    ]
+  })],
+  ["access_on_unflagged_resource: an access written where the flag was never set (as a restore without the triggers)", (w) => {
+    const id = w.editorAccess.replace("acc_", "acc_f")
+    return {
+      breaks: [
+        `INSERT INTO resource_accesses (id, resource_id, user_id, role) VALUES (${q(id)}, ${q(w.grandchild)}, ${q(w.b)}, 'reader')`,
+        `UPDATE resources SET may_have_accesses = FALSE WHERE id = ${q(w.grandchild)}`
+      ],
+      repairs: [REFLAG],
+      expected: [{ check: "access_on_unflagged_resource", ids: { access_id: id, resource_id: w.grandchild, user_id: w.b } }]
+    }
+  }],
+  ["a flag left set on a resource with no access is no violation", (w) => ({
+    breaks: [`UPDATE resources SET may_have_accesses = TRUE WHERE id = ${q(w.spare)}`, `DELETE FROM resource_accesses WHERE id = ${q(w.editorAccess)}`],
+    repairs: [],
+    expected: []
   })],
   ["invite_resource_missing", (w) => ({
     breaks: [`UPDATE invites SET resource_id = ${q(GHOST_RESOURCE)} WHERE id = ${q(w.resourceInvite)}`],
@@ -423,6 +453,33 @@ export const doctorContract = <E, R = never>(name: string, store: Layer.Layer<St
             }))
         }
       })
+
+      it.effect("the check does not see an access on an unflagged resource, so the doctor reports it; accesses written with the triggers in place leave nothing to report", () =>
+        Effect.gen(function*() {
+          const { principal: admin } = yield* Admin
+          const sql = yield* StoreSql
+          const w = yield* buildWorld(admin)
+          const before = yield* doctor
+          const asked: CheckRequest = { user_id: w.b, resource_id: w.grandchild, action: "edit" }
+          const roleOfB = Effect.map(check(admin, [asked]), ([answer]) => answer!.role)
+          expect(yield* roleOfB).toBe("editor")
+
+          // raw writes on the store's own connection (triggers in place): an access moved and one inserted
+          const id = w.editorAccess.replace("acc_", "acc_f")
+          yield* sql.rows(`UPDATE resource_accesses SET resource_id = ${q(w.child)} WHERE id = ${q(w.editorAccess)}`)
+          yield* sql.rows(`INSERT INTO resource_accesses (id, resource_id, user_id, role) VALUES (${q(id)}, ${q(w.spare)}, ${q(w.b)}, 'reader')`)
+          expect(added(before, yield* doctor)).toEqual([])
+          expect(yield* roleOfB).toBe("editor")
+
+          yield* sql.rows(`UPDATE resources SET may_have_accesses = FALSE WHERE id = ${q(w.child)}`)
+          const unseen = yield* roleOfB
+          const reported = added(before, yield* doctor)
+          yield* sql.rows(REFLAG)
+          expect(unseen).not.toBe("editor")
+          expect(reported).toEqual([{ check: "access_on_unflagged_resource", ids: { access_id: w.editorAccess, resource_id: w.child, user_id: w.b } }])
+          expect(yield* roleOfB).toBe("editor")
+          expect(yield* doctor).toEqual(before)
+        }))
 
       it.effect("deleting users, one handing their seats to another, leaves the doctor nothing new to report", () =>
         Effect.gen(function*() {
