@@ -333,6 +333,30 @@ export const StoreInspectorLive = Layer.effect(StoreInspector, Effect.gen(functi
       )
     ))
 
+  /**
+   * The permission check probes a user's access only on resources whose
+   * `may_have_accesses` is set (migration 0007: set by a trigger whenever an
+   * access is written, never cleared), so an access on a resource without it
+   * grants nothing. One statement reads the access and its resource's flag
+   * from one snapshot, and the trigger sets the flag in the access's own
+   * transaction: a write committing beside the walk is never reported. A
+   * missing resource is `access_resource_missing`, not this.
+   */
+  const accessesOnUnflaggedResources = (w: Window) =>
+    rows(sql`SELECT a.id AS access_id, a.resource_id, a.user_id FROM resource_accesses a WHERE ${within("a.id", w)}
+             AND (SELECT 1 FROM resources r WHERE r.id = a.resource_id AND NOT r.may_have_accesses LIMIT 1) IS NOT NULL
+             ORDER BY a.id`).pipe(Effect.map((found) =>
+      found.map((r) =>
+        violation(
+          "access_on_unflagged_resource",
+          { access_id: text(r, "access_id"), resource_id: text(r, "resource_id"), user_id: text(r, "user_id") },
+          `access ${text(r, "access_id")} of user ${text(r, "user_id")} is on resource ${
+            text(r, "resource_id")
+          }, whose may_have_accesses flag is not set: the permission check does not see it`
+        )
+      )
+    ))
+
   // ---------------------------------------------------------------------------------------------
   // pending invites; only live ones (not yet expired) can grant anything
 
@@ -611,7 +635,7 @@ export const StoreInspectorLive = Layer.effect(StoreInspector, Effect.gen(functi
         rowsOf("resources")
       ),
       trees(pageSize),
-      walk(windows("resource_accesses", "id", pageSize), [accessesOfMissingUsers, accessesOnMissingResources], rowsOf("accesses")),
+      walk(windows("resource_accesses", "id", pageSize), [accessesOfMissingUsers, accessesOnMissingResources, accessesOnUnflaggedResources], rowsOf("accesses")),
       walk(
         windows("invites", "id", pageSize, sql`status = 'pending'`),
         [invitesOnRevoked(now), invitesForMissingResources(now), invitesIntoMissingWorkspaces(now), invitesOfMissingMinters(now)],

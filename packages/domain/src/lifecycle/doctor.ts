@@ -34,6 +34,7 @@ export const DOCTOR_CHECKS = {
   api_key_user_missing: "an API key of a user that does not exist",
   invite_minter_missing: "a live invite minted by a user that does not exist",
   access_resource_missing: "a direct access on a resource that does not exist",
+  access_on_unflagged_resource: "a direct access on a resource whose may_have_accesses flag is not set (the permission check does not see it)",
   invite_resource_missing: "a live invite for a resource that does not exist",
   invite_workspace_missing: "a live invite into a workspace that does not exist",
   share_link_resource_missing: "a share link on a resource that does not exist",
