@@ -5,10 +5,12 @@
  * opened, migrated or printed before every variable has been validated:
  * invalid configuration stops it with one line naming the variable.
  *
- * On a request's path: its request id (`lifecycle.ts`), the router, the
- * body guard (`limits.ts`), the wire error format (`wire.ts`),
- * authentication and the handler, its count for `/metrics` and one request
- * line appended to an in-memory log buffer (`log.ts`). Not on it: any write
+ * On a request's path: its request id (`lifecycle.ts`), then, unless it is
+ * one of the direct routes' plain requests (`direct.ts`, answered by the
+ * same schemas and use cases without the framework's request objects), the
+ * router, the body guard (`limits.ts`), the wire error format (`wire.ts`),
+ * authentication and the handler; either way its count for `/metrics` and
+ * one request line appended to an in-memory log buffer (`log.ts`). Not on it: any write
  * to stdout (the buffer is written once per turn of the event loop), a trip
  * to the thread pool for the key's digest (`crypto.ts`), and, unless
  * `OTEL_EXPORTER_OTLP_ENDPOINT` is set, tracing spans (with no exporter the
