@@ -6,14 +6,13 @@ import { describe, expect, layer } from "@effect/vitest"
 import {
   ApiKeyStore,
   authenticate,
-  bootstrapAdmin,
   deleteUser,
-  type Handle,
   mintToken,
   revokeUser,
   UserStore
 } from "@tessera/domain"
-import { Admin } from "@tessera/store-contract"
+import { Admin, withAdmin } from "@tessera/store-contract"
+import { counted, type DirectCount, directRuns, off } from "@tessera/store-contract/direct"
 import { registerUser } from "@tessera/store-contract/fixtures"
 import { DirectStatements, migrateUp, PortsLive } from "@tessera/store-sql"
 import { Context, Effect, Layer, Option, Redacted } from "effect"
@@ -21,41 +20,21 @@ import { createHash } from "node:crypto"
 import { clientLayer, dialect, migrations } from "../src/index.js"
 import { freshDatabaseLayer } from "../src/testing.js"
 
-/** How many statements went through the store's `DirectStatements`. */
-const count = { n: 0 }
+const count: DirectCount = { n: 0 }
 
-const store = freshDatabaseLayer((url) => {
-  const client = Layer.map(clientLayer({ url, maxConnections: 2 }), (context) => {
-    const direct = Context.get(context, DirectStatements)
-    return Context.add(context, DirectStatements, {
-      run: (text, params) => Effect.suspend(() => (count.n++, direct.run(text, params)))
-    })
-  })
+const store = withAdmin<never, DirectStatements>(freshDatabaseLayer((url) => {
+  const client = Layer.map(clientLayer({ url, maxConnections: 2 }), (context) =>
+    Context.add(context, DirectStatements, counted(Context.get(context, DirectStatements), count)))
   return Layer.effectDiscard(migrateUp(migrations(), dialect)).pipe(
     Layer.provideMerge(PortsLive.pipe(Layer.provideMerge(client))),
     Layer.orDie
   )
-})
-
-const withAdmin = Layer.effect(
-  Admin,
-  Effect.gen(function*() {
-    const { apiKey } = yield* bootstrapAdmin({ handle: "admin" as Handle, apiKey: Option.none() })
-    return { principal: yield* authenticate(apiKey), apiKey }
-  }).pipe(Effect.orDie)
-).pipe(Layer.provideMerge(store))
-
-const off = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.withTracerEnabled(effect, false)
+}))
 
 /** `authenticate` with the tracer off: its outcome and how many statements went direct. */
-const direct = (apiKey: Redacted.Redacted<string>) =>
-  Effect.gen(function*() {
-    const before = count.n
-    const result = yield* off(Effect.either(authenticate(apiKey)))
-    return { result, direct: count.n - before }
-  })
+const direct = (apiKey: Redacted.Redacted<string>) => directRuns(count)(off(Effect.either(authenticate(apiKey))))
 
-layer(withAdmin, { timeout: "120 seconds" })("pg: authentication straight on the pool", (it) => {
+layer(store, { timeout: "120 seconds" })("pg: authentication straight on the pool", (it) => {
   describe("an active user's key", () => {
     it.effect("goes direct and resolves to the owner exactly as through SqlClient and as UserStore decodes them", () =>
       Effect.gen(function*() {

@@ -5,88 +5,31 @@
 // connection back (docs/operations.md#logs-traces-and-metrics, docs/performance.md#the-check-path).
 import { describe, expect, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
-import {
-  addMember,
-  authenticate,
-  bootstrapAdmin,
-  check,
-  type CheckRequest,
-  createResource,
-  createWorkspace,
-  grantAccess,
-  type Handle,
-  type ResourceId,
-  revokeResource,
-  SystemActor,
-  type UserId
-} from "@tessera/domain"
-import { Admin } from "@tessera/store-contract"
+import { check, SystemActor } from "@tessera/domain"
+import { withAdmin } from "@tessera/store-contract"
 import { countingStatements } from "@tessera/store-contract/checks"
-import { ACTIONS, person } from "@tessera/store-contract/fixtures"
+import { counted, type DirectCount, directRuns as runsOf, directScene, off } from "@tessera/store-contract/direct"
 import { DirectStatements, migrateUp, PortsLive } from "@tessera/store-sql"
 import { meterStatements } from "@tessera/store-sql/meter"
-import { Context, Effect, Fiber, Layer, Option } from "effect"
+import { Context, Effect, Fiber, Layer } from "effect"
 import { clientLayer, dialect, migrations } from "../src/index.js"
 import { freshDatabaseLayer } from "../src/testing.js"
 
-/** How many statements went through the store's `DirectStatements`. */
-const count = { n: 0 }
+const count: DirectCount = { n: 0 }
+const directRuns = runsOf(count)
 
-const store = freshDatabaseLayer((url) => {
-  const client = Layer.map(clientLayer({ url, maxConnections: 1 }), (context) => {
-    const direct = Context.get(context, DirectStatements)
-    return Context.add(context, DirectStatements, {
-      run: (text, params) => Effect.suspend(() => (count.n++, direct.run(text, params)))
-    })
-  })
+const store = withAdmin<never, SqlClient.SqlClient | DirectStatements>(freshDatabaseLayer((url) => {
+  const client = Layer.map(clientLayer({ url, maxConnections: 1 }), (context) =>
+    Context.add(context, DirectStatements, counted(Context.get(context, DirectStatements), count)))
   return Layer.effectDiscard(migrateUp(migrations(), dialect)).pipe(
     Layer.provideMerge(PortsLive.pipe(Layer.provideMerge(client))),
     Layer.orDie
   )
-})
+}))
 
-/** The store and a system admin (as store-contract's `withAdmin`, keeping the client's services in the type). */
-const withAdmin = Layer.effect(
-  Admin,
-  Effect.gen(function*() {
-    const { apiKey } = yield* bootstrapAdmin({ handle: "admin" as Handle, apiKey: Option.none() })
-    return { principal: yield* authenticate(apiKey), apiKey }
-  }).pipe(Effect.orDie)
-).pipe(Layer.provideMerge(store))
+const scene = Effect.map(directScene, ({ checks }) => checks)
 
-const off = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.withTracerEnabled(effect, false)
-const directRuns = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.gen(function*() {
-    const before = count.n
-    const result = yield* effect
-    return { result, direct: count.n - before }
-  })
-
-/** A chain of 6 under a workspace root, a member granted `editor` at depth 3, depth 5 revoked; every user × node. */
-const scene = Effect.gen(function*() {
-  const { principal: admin } = yield* Admin
-  const [owner, member, stranger] = [yield* person(admin), yield* person(admin), yield* person(admin)]
-  const workspace = yield* createWorkspace(owner.principal, { name: "direct" })
-  yield* addMember(owner.principal, workspace.id, member.id, "member")
-  const ids: Array<ResourceId> = []
-  for (let k = 0; k < 6; k++) {
-    ids.push((yield* createResource(k === 0 ? owner.principal : admin, workspace.id, {
-      title: `n${k}`,
-      parent_id: ids[k - 1] ?? null,
-      link_reach: k === 1 ? "workspace" : "restricted",
-      link_role: "reader"
-    })).id)
-  }
-  yield* grantAccess(admin, ids[3]!, member.id, "editor")
-  yield* revokeResource(admin, ids[5]!, { dryRun: false })
-  const nobody = "usr_0000000000000000000000000000dead" as UserId
-  const nothing = "res_0000000000000000000000000000dead" as ResourceId
-  return [owner.id, member.id, stranger.id, nobody].flatMap((user_id) =>
-    [...ids, nothing].flatMap((resource_id) => ACTIONS.map((action): CheckRequest => ({ user_id, resource_id, action })))
-  )
-})
-
-layer(withAdmin, { timeout: "120 seconds" })("pg: the check's walk straight on the pool", (it) => {
+layer(store, { timeout: "120 seconds" })("pg: the check's walk straight on the pool", (it) => {
   describe("when it is taken", () => {
     it.effect("tracer off, no transaction: every check goes direct, with the answers SqlClient's path gives", () =>
       Effect.gen(function*() {

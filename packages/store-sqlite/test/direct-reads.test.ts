@@ -4,24 +4,10 @@
 // the store's one connection, and cannot write (docs/performance.md#the-check-path).
 import { describe, expect, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
-import {
-  addMember,
-  authenticate,
-  bootstrapAdmin,
-  check,
-  type CheckRequest,
-  createResource,
-  createWorkspace,
-  grantAccess,
-  type Handle,
-  type ResourceId,
-  revokeResource,
-  SystemActor,
-  type UserId
-} from "@tessera/domain"
-import { Admin } from "@tessera/store-contract"
+import { authenticate, check, type CheckRequest, SystemActor } from "@tessera/domain"
+import { withAdmin } from "@tessera/store-contract"
 import { countingStatements } from "@tessera/store-contract/checks"
-import { ACTIONS, person, registerUser } from "@tessera/store-contract/fixtures"
+import { counted, type DirectCount, directRuns as runsOf, directScene as scene, off } from "@tessera/store-contract/direct"
 import { DirectStatements, migrateUp, PortsLive } from "@tessera/store-sql"
 import { meterStatements } from "@tessera/store-sql/meter"
 import { mkdtempSync } from "node:fs"
@@ -30,65 +16,17 @@ import { join } from "node:path"
 import { Context, Deferred, Effect, Fiber, Layer, Option } from "effect"
 import { connectionsLayer, dialect, migrations } from "../src/index.js"
 
-/** How many statements went through the store's `DirectStatements`. */
-const count = { n: 0 }
+const count: DirectCount = { n: 0 }
+const directRuns = runsOf(count)
 
-const connections = Layer.map(connectionsLayer(join(mkdtempSync(join(tmpdir(), "tessera-direct-")), "tessera.db")), (context) => {
-  const direct = Context.get(context, DirectStatements)
-  return Context.add(context, DirectStatements, {
-    run: (text, params) => Effect.suspend(() => (count.n++, direct.run(text, params)))
-  })
-})
+const connections = Layer.map(connectionsLayer(join(mkdtempSync(join(tmpdir(), "tessera-direct-")), "tessera.db")), (context) =>
+  Context.add(context, DirectStatements, counted(Context.get(context, DirectStatements), count)))
 
-const store = Layer.effectDiscard(migrateUp(migrations(), dialect)).pipe(
-  Layer.provideMerge(PortsLive.pipe(Layer.provideMerge(connections))),
-  Layer.orDie
+const store = withAdmin<never, SqlClient.SqlClient | DirectStatements>(
+  Layer.effectDiscard(migrateUp(migrations(), dialect)).pipe(Layer.provideMerge(PortsLive.pipe(Layer.provideMerge(connections))), Layer.orDie)
 )
 
-const withAdmin = Layer.effect(
-  Admin,
-  Effect.gen(function*() {
-    const { apiKey } = yield* bootstrapAdmin({ handle: "admin" as Handle, apiKey: Option.none() })
-    return { principal: yield* authenticate(apiKey), apiKey }
-  }).pipe(Effect.orDie)
-).pipe(Layer.provideMerge(store))
-
-const off = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.withTracerEnabled(effect, false)
-const directRuns = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.gen(function*() {
-    const before = count.n
-    const result = yield* effect
-    return { result, direct: count.n - before }
-  })
-
-/** A chain of 6 under a workspace root, a member granted `editor` at depth 3, depth 5 revoked; every user × node. */
-const scene = Effect.gen(function*() {
-  const { principal: admin } = yield* Admin
-  const [owner, stranger] = [yield* person(admin), yield* person(admin)]
-  const registered = yield* registerUser(admin)
-  const member = { id: registered.user.id, apiKey: registered.apiKey }
-  const workspace = yield* createWorkspace(owner.principal, { name: "direct" })
-  yield* addMember(owner.principal, workspace.id, member.id, "member")
-  const ids: Array<ResourceId> = []
-  for (let k = 0; k < 6; k++) {
-    ids.push((yield* createResource(k === 0 ? owner.principal : admin, workspace.id, {
-      title: `n${k}`,
-      parent_id: ids[k - 1] ?? null,
-      link_reach: k === 1 ? "workspace" : "restricted",
-      link_role: "reader"
-    })).id)
-  }
-  yield* grantAccess(admin, ids[3]!, member.id, "editor")
-  yield* revokeResource(admin, ids[5]!, { dryRun: false })
-  const nobody = "usr_0000000000000000000000000000dead" as UserId
-  const nothing = "res_0000000000000000000000000000dead" as ResourceId
-  const checks = [owner.id, member.id, stranger.id, nobody].flatMap((user_id) =>
-    [...ids, nothing].flatMap((resource_id) => ACTIONS.map((action): CheckRequest => ({ user_id, resource_id, action })))
-  )
-  return { admin, ids, member, stranger, checks }
-})
-
-layer(withAdmin, { timeout: "120 seconds" })("sqlite: the hottest reads on a second connection", (it) => {
+layer(store, { timeout: "120 seconds" })("sqlite: the hottest reads on a second connection", (it) => {
   describe("when they are taken", () => {
     it.effect("tracer off, no transaction: every check and key lookup goes direct, with SqlClient's answers", () =>
       Effect.gen(function*() {
