@@ -5,20 +5,15 @@
  */
 import { Effect } from "effect"
 import { checkWorkloads } from "./checks.js"
+import { flag, has, storesNamed } from "./args.js"
 
-const args = process.argv.slice(2)
-const smoke = args.includes("--smoke")
-const flag = (name: string, fallback: number) => {
-  const at = args.indexOf(name)
-  return at < 0 ? fallback : Number(args[at + 1])
-}
-const named = (["sqlite", "pg"] as const).filter((store) => args.includes(store))
+const smoke = has("--smoke")
 
 Effect.runPromise(checkWorkloads(flag("--users", smoke ? 1_000 : 10_000), {
   time: flag("--time", smoke ? 500 : 1_500),
   reps: flag("--reps", smoke ? 1 : 3),
-  unnamed: args.includes("--unnamed"),
-  stores: named.length > 0 ? named : ["sqlite", "pg"]
+  unnamed: has("--unnamed"),
+  stores: storesNamed()
 })).then(
   (rows) =>
     console.table(rows.map((r) => ({

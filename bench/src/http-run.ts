@@ -5,13 +5,9 @@
  */
 import { Effect } from "effect"
 import { fullHttp, httpWorkloads, smokeHttp } from "./http.js"
+import { flag, has } from "./args.js"
 
-const args = process.argv.slice(2)
-const smoke = args.includes("--smoke")
-const flag = (name: string, fallback: number) => {
-  const at = args.indexOf(name)
-  return at < 0 ? fallback : Number(args[at + 1])
-}
+const smoke = has("--smoke")
 const base = smoke ? smokeHttp : fullHttp
 
 Effect.runPromise(httpWorkloads(flag("--users", smoke ? 1_000 : 10_000), {

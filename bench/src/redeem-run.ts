@@ -7,15 +7,10 @@
 import { Effect } from "effect"
 import { storeCosts } from "./redeem-cost.js"
 import { redeemOptions, redeemWorkloads, storeSetups } from "./redeem.js"
+import { flag, has, storesNamed } from "./args.js"
 
-const args = process.argv.slice(2)
-const smoke = args.includes("--smoke")
-const flag = (name: string, fallback: number) => {
-  const at = args.indexOf(name)
-  return at < 0 ? fallback : Number(args[at + 1])
-}
-const named = (["sqlite", "pg"] as const).filter((store) => args.includes(store))
-const stores = named.length > 0 ? named : (["sqlite", "pg"] as const)
+const smoke = has("--smoke")
+const stores = storesNamed()
 const defaults = redeemOptions(smoke)
 
 const program = Effect.gen(function*() {
@@ -31,7 +26,7 @@ const program = Effect.gen(function*() {
     "wall µs/op": Math.round(r.wallMicros),
     statements: r.statements
   })))
-  if (args.includes("--cost-only")) return
+  if (has("--cost-only")) return
   const { rows, races } = yield* redeemWorkloads({
     serial: flag("--serial", defaults.serial),
     concurrent: flag("--concurrent", defaults.concurrent),
