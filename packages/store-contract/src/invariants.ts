@@ -61,6 +61,11 @@ export const INVARIANTS: ReadonlyArray<{ readonly rule: string; readonly sql: (n
     sql: () => `SELECT a.id AS id FROM resource_accesses a WHERE ${notUser("a.user_id")}`
   },
   {
+    // the check's walk probes accesses only where the flag is set (migration 0007)
+    rule: "access_on_unflagged_resource",
+    sql: () => `SELECT a.id AS id FROM resource_accesses a JOIN resources r ON r.id = a.resource_id WHERE NOT r.may_have_accesses`
+  },
+  {
     rule: "api_key_user_missing",
     sql: () => `SELECT k.id AS id FROM api_keys k WHERE ${notUser("k.user_id")}`
   },
