@@ -186,9 +186,19 @@ const breakages = (w: World, ownerAccess: string): ReadonlyArray<Breakage> => {
     },
     {
       name: "an access of a missing user",
-      breaks: [`INSERT INTO resource_accesses (id, resource_id, user_id, role) VALUES ('acc_ghost', ${sqlString(w.child)}, ${sqlString(GHOST)}, 'reader')`],
+      breaks: [
+        `INSERT INTO resource_accesses (id, resource_id, user_id, role) VALUES ('acc_ghost', ${sqlString(w.child)}, ${sqlString(GHOST)}, 'reader')`,
+        // as the access trigger would (writes with checks off run without triggers on PostgreSQL)
+        `UPDATE resources SET may_have_accesses = TRUE WHERE id = ${sqlString(w.child)}`
+      ],
       repairs: [`DELETE FROM resource_accesses WHERE id = 'acc_ghost'`],
       expected: [{ rule: "access_user_missing", id: "acc_ghost" }]
+    },
+    {
+      name: "an access on a resource whose access flag is unset",
+      breaks: [`UPDATE resources SET may_have_accesses = FALSE WHERE id = (SELECT resource_id FROM resource_accesses WHERE id = ${sqlString(ownerAccess)})`],
+      repairs: [`UPDATE resources SET may_have_accesses = TRUE WHERE id = (SELECT resource_id FROM resource_accesses WHERE id = ${sqlString(ownerAccess)})`],
+      expected: [{ rule: "access_on_unflagged_resource", id: ownerAccess }]
     },
     {
       name: "an API key of a missing user",
