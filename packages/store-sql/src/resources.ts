@@ -119,7 +119,8 @@ const chunksOf = <A>(items: ReadonlyArray<A>, size: number): ReadonlyArray<Reado
  * Starts a statement the store may prepare once per connection and reuse
  * (PostgreSQL: a named statement, parsed and planned once; SQLite's client
  * already caches every statement it prepares). Only for hot statements whose
- * text does not vary with their arguments.
+ * text takes a few forms at most (each form is named apart, and a
+ * connection names at most 64 texts): never one built from a list of values.
  */
 export const preparedAs = (name: string) => `/* tessera:prepare ${name} */`
 const PositionRow = Schema.Struct({ position: DbInt })
