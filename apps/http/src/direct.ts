@@ -18,10 +18,10 @@
  * has been read. With tracing on, no request takes this path, so every
  * request has its span.
  */
-import { HttpApiSchema } from "@effect/platform"
+import { HttpApiSchema, HttpServerError } from "@effect/platform"
 import { ApiErrors, invalidRequestOf, TesseraApi } from "@tessera/api"
 import { actorName, authenticate, check, checkExplained, type CheckRequest } from "@tessera/domain"
-import { Cause, Effect, Either, Exit, FiberRef, FiberRefs, LogLevel, Option, type ParseResult, Redacted, Runtime, Schema } from "effect"
+import { Cause, Effect, Either, Exit, FiberRef, FiberRefs, FiberSet, LogLevel, Option, type ParseResult, Redacted, Runtime, Schema } from "effect"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { principalOf, recordPrincipal, requestIdOf } from "./lifecycle.js"
 import { jsonOf, isJson, readAtMost } from "./limits.js"
@@ -34,6 +34,10 @@ export type DirectServices =
   | Effect.Effect.Context<ReturnType<typeof authenticate>>
   | Effect.Effect.Context<ReturnType<typeof check>>
   | Effect.Effect.Context<ReturnType<typeof checkExplained>>
+
+/** Direct-route requests being served now: each ends, answered, refused, or stopped when its client goes. */
+let running = 0
+export const directInFlight = () => running
 
 /** Answers `incoming` if it is a direct route's plain request, and says whether it did. */
 export type DirectRoutes = (incoming: IncomingMessage, response: ServerResponse) => boolean
@@ -91,7 +95,7 @@ const declaresBody = (incoming: IncomingMessage) => {
  * then logged here, at level Info, and in any case counted for `/metrics`.
  */
 export const makeDirectRoutes = (maxBytes: number, logLines: boolean) =>
-  Effect.map(Effect.runtime<DirectServices>(), (runtime): DirectRoutes => {
+  Effect.map(Effect.zip(Effect.runtime<DirectServices>(), FiberSet.makeRuntime<DirectServices>()), ([runtime, serve]): DirectRoutes => {
     const runFork = Runtime.runFork(runtime)
     const logged = logLines && LogLevel.greaterThanEqual(
       LogLevel.Info,
@@ -118,18 +122,31 @@ export const makeDirectRoutes = (maxBytes: number, logLines: boolean) =>
       if (logged) logRequest(incoming.method!, route, pathOf(incoming.url!), status, ms, requestIdOf(incoming), principalOf(incoming), undefined)
     }
 
-    /** Runs one request's use cases; a defect is logged and answered 500, as the application answers one. */
+    /**
+     * Runs one request's use cases; a defect is logged and answered 500, as
+     * the application answers one. A client that goes before its answer
+     * stops them, as the platform stops the application's handler (neither
+     * answered, counted nor logged); so does the server's own end, before the
+     * store closes (the fibers belong to the listener's scope).
+     */
     const run = <E extends { readonly constructor: unknown }>(
+      response: ServerResponse,
       effect: Effect.Effect<readonly [number, string], E, DirectServices>,
       done: (status: number, body: string) => void
     ) => {
-      const fiber = runFork(effect)
+      running++
+      const fiber = serve(effect)
       fiber.addObserver((exit) => {
+        running--
         if (Exit.isSuccess(exit)) return done(exit.value[0], exit.value[1])
+        if (Cause.isInterruptedOnly(exit.cause)) return
         const failure = Cause.failureOption(exit.cause)
         if (Option.isSome(failure)) return done(...errorReply(failure.value))
         runFork(Effect.logError("request failed unexpectedly", exit.cause))
         done(...errorReply(new ApiErrors.Internal({ message: "the request failed unexpectedly; see the server log" })))
+      })
+      response.once("close", () => {
+        if (!response.writableEnded) fiber.unsafeInterruptAsFork(HttpServerError.clientAbortFiberId)
       })
     }
 
@@ -144,6 +161,7 @@ export const makeDirectRoutes = (maxBytes: number, logLines: boolean) =>
 
     const me = (incoming: IncomingMessage, response: ServerResponse, started: number) =>
       run(
+        response,
         Effect.map(authenticated(incoming), (principal) => [200, JSON.stringify(encodeMe({ user: principal.user }))] as const),
         (status, body) => reply(incoming, response, "/v1/me", started, status, body)
       )
@@ -153,6 +171,7 @@ export const makeDirectRoutes = (maxBytes: number, logLines: boolean) =>
       // (a `Content-Length` of 0 announces none, so none is left unread, as `limits.ts` judges it)
       let complete = !declaresBody(incoming)
       run(
+        response,
         Effect.gen(function*() {
           const principal = yield* authenticated(incoming)
           // a connection that closed while the key was looked up has destroyed the request, and with it any

@@ -5,10 +5,10 @@
  * `NodeHttpServer.layer` would. With `direct` off every request goes to the
  * application (the server does so when tracing is on).
  */
-import { HttpServer, HttpServerError } from "@effect/platform"
+import { FileSystem, HttpIncomingMessage, HttpServer, HttpServerError } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { MaxBodyBytes } from "@tessera/config"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Option } from "effect"
 import type { IncomingMessage, Server, ServerResponse } from "node:http"
 import type { ListenOptions } from "node:net"
 import { type DirectRoutes, makeDirectRoutes } from "./direct.js"
@@ -54,4 +54,11 @@ export interface Direct {
 
 /** `NodeHttpServer.layer`, with the direct routes in front of the application when `direct.routes` is on. */
 export const layer = (evaluate: () => Server, options: ListenOptions, direct: Direct) =>
-  Layer.merge(Layer.scoped(HttpServer.HttpServer, make(evaluate, options, direct)), NodeHttpServer.layerContext)
+  Layer.merge(
+    Layer.scoped(
+      HttpServer.HttpServer,
+      // the platform's own bound on a body read outside the guard (`limits.ts` reads every body the API decodes)
+      Effect.provideService(make(evaluate, options, direct), HttpIncomingMessage.MaxBodySize, Option.some(FileSystem.Size(10 * 1024 * 1024)))
+    ),
+    NodeHttpServer.layerContext
+  )
