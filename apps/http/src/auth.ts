@@ -21,15 +21,16 @@ import { wire } from "./wire.js"
  * characters of the header, or an empty token when there is none; these
  * two cases are told apart here, before the token is judged.
  */
+const noHeader = new ApiErrors.Unauthenticated({ message: "no Authorization header: send `Authorization: Bearer <key>`" })
+const notBearer = new ApiErrors.Unauthenticated({ message: "the Authorization header must be `Bearer <key>`" })
+
+/** Why an Authorization header is refused before its token is judged, if it is (`direct.ts` asks the same). */
+export const headerRefusal = (header: string | undefined): ApiErrors.Unauthenticated | undefined =>
+  header === undefined ? noHeader : /^bearer /i.test(header) ? undefined : notBearer
+
 const presented = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
-  const header = request.headers.authorization
-  if (header === undefined) {
-    return Effect.fail(new ApiErrors.Unauthenticated({ message: "no Authorization header: send `Authorization: Bearer <key>`" }))
-  }
-  if (!/^bearer /i.test(header)) {
-    return Effect.fail(new ApiErrors.Unauthenticated({ message: "the Authorization header must be `Bearer <key>`" }))
-  }
-  return Effect.void
+  const refused = headerRefusal(request.headers.authorization)
+  return refused === undefined ? Effect.void : Effect.fail(refused)
 })
 
 /** Records who the request acts as, for its log line. */

@@ -24,7 +24,8 @@ import { actorName, authenticate, check, checkExplained, type CheckRequest } fro
 import { Cause, Effect, Either, Exit, FiberRef, FiberRefs, FiberSet, LogLevel, Option, type ParseResult, Redacted, Runtime, Schema } from "effect"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { principalOf, recordPrincipal, requestIdOf } from "./lifecycle.js"
-import { jsonOf, isJson, readAtMost } from "./limits.js"
+import { headerRefusal } from "./auth.js"
+import { announcesBody, isJson, jsonOf, readAtMost } from "./limits.js"
 import { logRequest, pathOf } from "./log.js"
 import { recordRequest } from "./metrics.js"
 import { wire } from "./wire.js"
@@ -68,23 +69,14 @@ const errorReply = (error: { readonly constructor: unknown }): readonly [number,
 
 const HEALTHZ = JSON.stringify(encodeHealthz({ status: "ok" }))
 
-const BEARER = /^bearer /i
+/** What follows `Bearer ` in the header, as the platform hands it to the security middleware. */
 const bearerLength = "Bearer ".length
 
-const noHeader = new ApiErrors.Unauthenticated({ message: "no Authorization header: send `Authorization: Bearer <key>`" })
-const notBearer = new ApiErrors.Unauthenticated({ message: "the Authorization header must be `Bearer <key>`" })
-
-/** The request's key, or its refusal before any lookup (`auth.ts` says the same). */
+/** The request's key, or its refusal before any lookup, as `auth.ts` refuses it. */
 const presentedKey = (incoming: IncomingMessage) => {
   const header = incoming.headers.authorization
-  if (header === undefined) return Either.left(noHeader)
-  if (!BEARER.test(header)) return Either.left(notBearer)
-  return Either.right(Redacted.make(header.slice(bearerLength)))
-}
-
-const declaresBody = (incoming: IncomingMessage) => {
-  const declared = incoming.headers["content-length"]
-  return incoming.headers["transfer-encoding"] !== undefined || (declared !== undefined && declared !== "0")
+  const refused = headerRefusal(header)
+  return refused === undefined ? Either.right(Redacted.make(header!.slice(bearerLength))) : Either.left(refused)
 }
 
 /**
@@ -169,7 +161,7 @@ export const makeDirectRoutes = (maxBytes: number, logLines: boolean) =>
     const checks = (incoming: IncomingMessage, response: ServerResponse, started: number) => {
       // whether the body was read to its end: a reply that leaves it unread closes the connection
       // (a `Content-Length` of 0 announces none, so none is left unread, as `limits.ts` judges it)
-      let complete = !declaresBody(incoming)
+      let complete = !announcesBody(incoming.headers)
       run(
         response,
         Effect.gen(function*() {
@@ -194,7 +186,7 @@ export const makeDirectRoutes = (maxBytes: number, logLines: boolean) =>
       const path = query < 0 ? url : url.slice(0, query)
       const method = incoming.method
       if (method === "GET") {
-        if (declaresBody(incoming)) return false
+        if (announcesBody(incoming.headers)) return false
         if (path === "/healthz") {
           reply(incoming, response, "/healthz", performance.now(), 200, HEALTHZ)
           return true

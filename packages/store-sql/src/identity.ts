@@ -32,6 +32,10 @@ import { uniqueViolation } from "./sqlErrors.js"
 
 const USER_COLUMNS = "id, handle, role, status, sign_pub, kex_pub, created_at, revoked_at"
 
+/** A user's row by id, held shared to commit (PostgreSQL), as one compiled text: read it with `trustedUser`. */
+export const userHoldText = (sql: SqlClient.SqlClient) =>
+  sql`SELECT ${sql.literal(USER_COLUMNS)} FROM users WHERE id = ${""}${shareLock(sql)}`.compile()[0]
+
 export const UserStoreLive = Layer.effect(UserStore, Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   const cols = sql.literal(USER_COLUMNS)
@@ -46,7 +50,7 @@ export const UserStoreLive = Layer.effect(UserStore, Effect.gen(function*() {
     execute: (handle) => sql`SELECT ${cols} FROM users WHERE handle = ${handle}`
   })
   // the actor of every write and the minter of every grant: compiled once, the row read by hand
-  const holdText = sql`SELECT ${cols} FROM users WHERE id = ${""}${shareLock(sql)}`.compile()[0]
+  const holdText = userHoldText(sql)
   const hold = (id: UserId) =>
     sql.unsafe<Record<string, unknown>>(holdText, [id]).pipe(
       Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), trustedUser))
@@ -206,7 +210,7 @@ export const InviteStoreLive = Layer.effect(InviteStore, Effect.gen(function*() 
    * that waited for a lock reads other rows as of its start. SQLite: the hold, then the claim.
    */
   const isPg = sql.onDialectOrElse({ pg: () => true, orElse: () => false })
-  const actorText = sql`SELECT ${sql.literal(USER_COLUMNS)} FROM users WHERE id = ${""}`.compile()[0]
+  const actorText = userHoldText(sql)
   const claimAsText = isPg
     ? sql`${sql.literal(preparedAs("invite_claim_as"))}
         WITH actor AS MATERIALIZED (SELECT ${sql.literal(USER_COLUMNS)} FROM users WHERE id = ${""} FOR SHARE),

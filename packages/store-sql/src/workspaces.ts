@@ -11,7 +11,7 @@ import { SqlClient } from "@effect/sql"
 import type { Fragment } from "@effect/sql/Statement"
 import { AlreadyMember, type HeldWorkspace, MAX_PAGE, Member, type UserId, Workspace, WorkspaceStore } from "@tessera/domain"
 import { Effect, Layer, Option, Schema } from "effect"
-import { trustedUser } from "./identity.js"
+import { trustedUser, userHoldText } from "./identity.js"
 import { DbInt, lockRow, transactional } from "./rows.js"
 
 const WorkspaceRow = Schema.Struct({
@@ -91,7 +91,7 @@ export const WorkspaceStoreLive = Layer.effect(WorkspaceStore, Effect.gen(functi
     : sql`SELECT ${userCols}, w.is_personal,
           (SELECT m.role FROM workspace_members m WHERE m.workspace_id = w.id AND m.user_id = u.id) AS member_role
         FROM users u, workspaces w WHERE u.id = ${""} AND w.id = ${""}`.compile()[0]
-  const minterAlone = sql`SELECT ${userCols} FROM users u WHERE u.id = ${""}${isPg ? sql` FOR SHARE` : sql``}`.compile()[0]
+  const minterAlone = userHoldText(sql)
   // every redemption of a workspace grant adds one: compiled once
   const addMemberText = sql`INSERT INTO workspace_members (workspace_id, user_id, role) VALUES (${""}, ${""}, ${""})
       ON CONFLICT DO NOTHING RETURNING user_id`.compile()[0]
