@@ -5,8 +5,9 @@
 // no rolled-back event is.
 import { describe, expect, layer } from "@effect/vitest"
 import { EventLog, Transactor } from "@tessera/domain"
+import { SqlClient } from "@effect/sql"
 import { migrateUp } from "@tessera/store-sql"
-import { Duration, Effect, Layer } from "effect"
+import { Deferred, Duration, Effect, Layer } from "effect"
 import { dialect, layer as pgLayer, migrations } from "../src/index.js"
 import { freshDatabaseLayer } from "../src/testing.js"
 
@@ -93,4 +94,36 @@ layer(store, { timeout: "180 seconds", excludeTestServices: true })("pg event se
         expect(committed.length).toBeGreaterThan(0)
       }))
   })
+})
+
+// Within one numbering move the log follows commit order where commit order is visible: a transaction that appends after
+// another has committed comes after it, even when it took its transaction id first (an id is assigned at a transaction's
+// first write, not at its commit).
+layer(store, { timeout: "60 seconds", excludeTestServices: true })("pg event numbering within one move", (it) => {
+  it.effect("an append made after another transaction committed is numbered after it, whatever the transaction ids", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const log = yield* EventLog
+      const base = (yield* log.list({ after: 0, limit: 10_000 })).at(-1)?.seq ?? 0
+      const queue = (name: string) =>
+        sql`INSERT INTO event_queue (type, at, actor, data) VALUES ('test.order', ${at()}, 'system', ${JSON.stringify({ name })})`
+      const earlyIdTaken = yield* Deferred.make<void>()
+      const laterCommitted = yield* Deferred.make<void>()
+      // the first transaction takes its id (by a write), waits for the second to commit, then appends and commits
+      const first = sql.withTransaction(Effect.gen(function*() {
+        yield* sql`SELECT pg_current_xact_id()`
+        yield* Deferred.succeed(earlyIdTaken, undefined)
+        yield* Deferred.await(laterCommitted)
+        yield* queue("appended last")
+      }))
+      const second = Effect.gen(function*() {
+        yield* Deferred.await(earlyIdTaken)
+        yield* sql.withTransaction(queue("committed first"))
+        yield* Deferred.succeed(laterCommitted, undefined)
+      })
+      // neither transaction numbers: one move after both takes them together
+      yield* Effect.all([first, second], { concurrency: "unbounded" })
+      const events = yield* log.list({ after: base, limit: 10 })
+      expect(events.map((e) => e.data["name"])).toEqual(["committed first", "appended last"])
+    }))
 })
