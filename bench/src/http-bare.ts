@@ -130,3 +130,6 @@ createServer((req, res) => {
     send(res, 500, { error: "internal_error" })
   })
 }).listen(Number(portArg), "127.0.0.1", () => console.log("listening"))
+
+// an orderly exit on the bench's stop, so that `--cpu-prof` (http-profile.ts --bare) writes its profile
+process.once("SIGINT", () => process.exit(0))

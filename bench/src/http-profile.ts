@@ -4,14 +4,15 @@
  * self time (and the share of the profile they take). With `--compare`, first runs the HTTP workloads on that
  * store beside the bare server (one short repetition). Prints only; asserts nothing.
  *
- * `tsx src/http-profile.ts [sqlite|pg] [healthz|me|check] [seconds] [--compare] [--users N]`
+ * `tsx src/http-profile.ts [sqlite|pg] [healthz|me|check] [seconds] [--compare] [--bare] [--users N]`
+ * (`--bare`: profiles the bare comparator instead of Tessera)
  */
 import { readdirSync, readFileSync } from "node:fs"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect } from "effect"
-import { adminKey, endpointsFor, httpBench, load, pgStore, sqliteStore, startTessera } from "./http.js"
+import { adminKey, endpointsFor, httpBench, load, pgStore, sqliteStore, startBare, startTessera } from "./http.js"
 
 const args = process.argv.slice(2)
 const flag = (name: string) => {
@@ -85,7 +86,7 @@ const program = Effect.gen(function*() {
     }
     const window = { from: 0, to: 0 }
     const dir = mkdtempSync(join(tmpdir(), "tessera-cpu-prof-"))
-    const server = await startTessera(store, ["--cpu-prof", `--cpu-prof-dir=${dir}`])
+    const server = await (args.includes("--bare") ? startBare : startTessera)(store, ["--cpu-prof", `--cpu-prof-dir=${dir}`])
     try {
       await load(server, endpoint, key, 1, 32)
       window.from = nowUs()

@@ -174,9 +174,8 @@ const storeEnv = (store: StoreTarget): Record<string, string> =>
 export const startTessera = async (store: StoreTarget, nodeFlags: ReadonlyArray<string> = []) =>
   startServer("tessera", tesseraMain, [], storeEnv(store), await freePort(), nodeFlags)
 
-export const startBare = async (store: StoreTarget) =>
-  startServer("bare", bareMain, store.dialect === "sqlite" ? ["sqlite", store.file] : ["pg", store.url], {}, await freePort())
-    .then((running) => running)
+export const startBare = async (store: StoreTarget, nodeFlags: ReadonlyArray<string> = []) =>
+  startServer("bare", bareMain, store.dialect === "sqlite" ? ["sqlite", store.file] : ["pg", store.url], {}, await freePort(), nodeFlags)
 
 /** The requests of the workloads: what is asked, with whose key. */
 export interface Endpoint {
