@@ -92,6 +92,9 @@ const pool = (options: PgOptions) =>
           connectionString: Redacted.value(options.url),
           max: options.maxConnections ?? 10,
           application_name: "tessera",
+          // no JIT compilation (docs/operations.md, "PostgreSQL sessions"): its threshold is a planner estimate, and every
+          // time an estimate of Tessera's short statements crossed it, compiling cost milliseconds a statement
+          options: "-c jit=off",
           ...(options.preparedStatements === false ? {} : { Client: preparingClient(namer()) })
         })
       ),

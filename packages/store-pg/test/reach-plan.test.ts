@@ -8,6 +8,7 @@ import { SqlClient } from "@effect/sql"
 import * as Statement from "@effect/sql/Statement"
 import { describe, expect, layer } from "@effect/vitest"
 import { AccessQueries, type UserId, type WorkspaceId } from "@tessera/domain"
+import { DirectStatements } from "@tessera/store-sql"
 import { Effect } from "effect"
 import { probedPgStore } from "./fixtures/store-sql.js"
 
@@ -25,7 +26,7 @@ const recursiveTerms = (root: PlanNode) => nodesOf(root).filter((n) => n["Node T
 
 const USER = `usr_${"0".repeat(31)}1` as UserId
 const WORKSPACE = `wsp_${"0".repeat(31)}1` as WorkspaceId
-const ROLES = ["reader", "commenter", "editor", "administrator", "owner"]
+const ROLES = ["reader", "commenter", "editor", "administrator", "owner"] as const
 
 layer(probedPgStore(), { timeout: "60 seconds", excludeTestServices: true })("pg reachable plan", (it) => {
   describe("each recursive step reads resources by an index, even with nested loops priced out", () => {
@@ -68,5 +69,16 @@ layer(probedPgStore(), { timeout: "60 seconds", excludeTestServices: true })("pg
           }
         }))
     }
+  })
+
+  describe("the store's sessions", () => {
+    it.effect("run without JIT compilation, on the pool and on the direct path", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const direct = yield* DirectStatements
+        const pooled = yield* sql.unsafe<{ jit: string }>("SHOW jit")
+        const hot = yield* direct.run("SHOW jit", [])
+        expect([pooled[0]!.jit, hot[0]!["jit"]]).toEqual(["off", "off"])
+      }))
   })
 })
