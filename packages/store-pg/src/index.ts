@@ -93,9 +93,9 @@ const pool = (options: PgOptions) =>
           max: options.maxConnections ?? 10,
           application_name: "tessera",
           // no JIT compilation (docs/operations.md, "PostgreSQL sessions"): its threshold is a planner estimate, and every
-          // time an estimate of Tessera's short statements crossed it, compiling cost milliseconds a statement
-          options: "-c jit=off",
-          ...(options.preparedStatements === false ? {} : { Client: preparingClient(namer()) })
+          // time an estimate of Tessera's short statements crossed it, compiling cost milliseconds a statement. Not sent
+          // through a pooler (PgBouncer refuses the startup option unless told to ignore it): set it on the role there.
+          ...(options.preparedStatements === false ? {} : { Client: preparingClient(namer()), options: "-c jit=off" })
         })
       ),
       (opened) => Effect.promise(() => opened.end()).pipe(Effect.interruptible, Effect.timeoutOption(1000))
