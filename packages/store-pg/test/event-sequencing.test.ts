@@ -109,7 +109,8 @@ layer(store, { timeout: "60 seconds", excludeTestServices: true })("pg event num
         sql`INSERT INTO event_queue (type, at, actor, data) VALUES ('test.order', ${at()}, 'system', ${JSON.stringify({ name })})`
       const earlyIdTaken = yield* Deferred.make<void>()
       const laterCommitted = yield* Deferred.make<void>()
-      // the first transaction takes its id (by a write), waits for the second to commit, then appends and commits
+      // the first transaction takes its id (pg_current_xact_id gives it one, as a first write would), waits for the
+      // second to commit, then appends and commits
       const first = sql.withTransaction(Effect.gen(function*() {
         yield* sql`SELECT pg_current_xact_id()`
         yield* Deferred.succeed(earlyIdTaken, undefined)
