@@ -5,23 +5,15 @@ import { SqlClient } from "@effect/sql"
 import * as Statement from "@effect/sql/Statement"
 import { listPlansContract, PlanProbe, type StatementPlan, TABLES } from "@tessera/store-contract/listPlans"
 import { Effect, Layer } from "effect"
+import { nodesOf, planOf } from "./fixtures/plans.js"
 import { probedPgStore } from "./fixtures/store-sql.js"
-
-interface PlanNode {
-  readonly "Node Type": string
-  readonly "Relation Name"?: string
-  readonly "Index Name"?: string
-  readonly Plans?: ReadonlyArray<PlanNode>
-}
-
-const nodesOf = (node: PlanNode): ReadonlyArray<PlanNode> => [node, ...(node.Plans ?? []).flatMap(nodesOf)]
 
 const tables = new Set<string>(TABLES)
 
 const probe = Layer.effect(
   PlanProbe,
   Effect.map(SqlClient.SqlClient, (sql) => {
-    const planOf = (text: string, params: ReadonlyArray<unknown>): Effect.Effect<StatementPlan> =>
+    const explained = (text: string, params: ReadonlyArray<unknown>): Effect.Effect<StatementPlan> =>
       sql.withTransaction(
         Effect.zipRight(
           sql.unsafe("SET LOCAL enable_seqscan = off"),
@@ -29,9 +21,7 @@ const probe = Layer.effect(
         )
       ).pipe(
         Effect.map((rows) => {
-          const raw = rows[0]!["QUERY PLAN"]
-          const [root] = (typeof raw === "string" ? JSON.parse(raw) : raw) as ReadonlyArray<{ readonly Plan: PlanNode }>
-          const nodes = nodesOf(root!.Plan)
+          const nodes = nodesOf(planOf(rows[0]!))
           return {
             text,
             fullScans: nodes.flatMap((n) => n["Node Type"] === "Seq Scan" && tables.has(n["Relation Name"] ?? "") ? [n["Relation Name"]!] : []),
@@ -54,7 +44,7 @@ const probe = Layer.effect(
               return statement
             })).pipe(
               Effect.flatMap((result) =>
-                Effect.map(Effect.forEach(ran, ([text, params]) => planOf(text, params)), (plans) => ({ result, plans }))
+                Effect.map(Effect.forEach(ran, ([text, params]) => explained(text, params)), (plans) => ({ result, plans }))
               )
             )
         })

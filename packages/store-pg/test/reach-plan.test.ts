@@ -10,16 +10,9 @@ import { describe, expect, layer } from "@effect/vitest"
 import { AccessQueries, type UserId, type WorkspaceId } from "@tessera/domain"
 import { DirectStatements } from "@tessera/store-sql"
 import { Effect } from "effect"
+import { nodesOf, type PlanNode, planOf } from "./fixtures/plans.js"
 import { probedPgStore } from "./fixtures/store-sql.js"
 
-interface PlanNode {
-  readonly "Node Type": string
-  readonly "Relation Name"?: string
-  readonly "Index Name"?: string
-  readonly Plans?: ReadonlyArray<PlanNode>
-}
-
-const nodesOf = (node: PlanNode): ReadonlyArray<PlanNode> => [node, ...(node.Plans ?? []).flatMap(nodesOf)]
 
 /** The recursive term (the second input) of every recursive union in the plan. */
 const recursiveTerms = (root: PlanNode) => nodesOf(root).filter((n) => n["Node Type"] === "Recursive Union").map((n) => n.Plans![1]!)
@@ -50,9 +43,7 @@ layer(probedPgStore(), { timeout: "60 seconds", excludeTestServices: true })("pg
             sql.unsafe("SET LOCAL enable_seqscan = off")),
             sql.unsafe<Record<string, unknown>>(`EXPLAIN (FORMAT JSON) ${text}`, params as Array<unknown>)
           ))
-          const raw = rows[0]!["QUERY PLAN"]
-          const [plan] = (typeof raw === "string" ? JSON.parse(raw) : raw) as ReadonlyArray<{ readonly Plan: PlanNode }>
-          const terms = recursiveTerms(plan!.Plan)
+          const terms = recursiveTerms(planOf(rows[0]!))
           const steps = terms.map((term) => {
             const nodes = nodesOf(term)
             return {
