@@ -9,7 +9,10 @@ import { Crypto } from "@tessera/domain"
 import { createHash, randomBytes } from "node:crypto"
 import { Effect, Layer } from "effect"
 
+/** The SHA-256 hex digest of `input`'s UTF-8, now: the port's `sha256Hex`, and the direct routes' own (`direct.ts`). */
+export const sha256HexNow = (input: string) => createHash("sha256").update(input, "utf8").digest("hex")
+
 export const NodeCryptoLive = Layer.succeed(Crypto, {
   randomBytes: (length) => Effect.sync(() => new Uint8Array(randomBytes(length))),
-  sha256Hex: (input) => Effect.sync(() => createHash("sha256").update(input, "utf8").digest("hex"))
+  sha256Hex: (input) => Effect.sync(() => sha256HexNow(input))
 })

@@ -20,12 +20,14 @@
  */
 import { HttpApiSchema, HttpServerError } from "@effect/platform"
 import { ApiErrors, invalidRequestOf, TesseraApi } from "@tessera/api"
-import { actorName, authenticate, check, checkExplained, type CheckRequest } from "@tessera/domain"
-import { Cause, Effect, Either, Exit, FiberRef, FiberRefs, FiberSet, LogLevel, Option, type ParseResult, Redacted, Runtime, Schema } from "effect"
+import { actorName, answersOf, authenticate, check, checkExplained, type CheckFacts, type CheckRequest, factsRequests, isSystemAdmin, parseToken, type Principal } from "@tessera/domain"
+import { HOT_CHECKS, HotReads } from "@tessera/store-sql"
+import { Cause, Context, Effect, Either, Exit, FiberRef, FiberRefs, FiberSet, LogLevel, Option, type ParseResult, Redacted, Runtime, Schema } from "effect"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { principalOf, recordPrincipal, requestIdOf } from "./lifecycle.js"
 import { headerRefusal } from "./auth.js"
-import { announcesBody, isJson, jsonOf, readAtMost } from "./limits.js"
+import { sha256HexNow } from "./crypto.js"
+import { announcesBody, isJson, jsonOf, readAtMost, readBody } from "./limits.js"
 import { logRequest, pathOf } from "./log.js"
 import { recordRequest } from "./metrics.js"
 import { wire } from "./wire.js"
@@ -80,6 +82,21 @@ const presentedKey = (incoming: IncomingMessage) => {
 }
 
 /**
+ * The digest of the request's key when the header holds a well-formed API
+ * key, as `authenticate` takes it (`tokenDigest`: SHA-256 of the whole
+ * token); anything else is left to `authenticate`, which says why it refuses.
+ */
+const digestOf = (incoming: IncomingMessage): string | undefined => {
+  const header = incoming.headers.authorization
+  if (headerRefusal(header) !== undefined) return undefined
+  const raw = header!.slice(bearerLength)
+  return Option.isSome(parseToken("tsk", raw)) ? sha256HexNow(raw) : undefined
+}
+
+/** The body of a check that could not be read to its end: its connection went. */
+const unreadable = () => new ApiErrors.InvalidRequest({ message: "the body could not be read", issues: [] })
+
+/**
  * The direct routes over the services of the running program. `maxBytes`
  * is `TESSERA_MAX_BODY_BYTES`; a check whose `Content-Length` passes it is
  * left to the application, which refuses it. `logLines` is whether the
@@ -89,6 +106,8 @@ const presentedKey = (incoming: IncomingMessage) => {
 export const makeDirectRoutes = (maxBytes: number, logLines: boolean) =>
   Effect.map(Effect.zip(Effect.runtime<DirectServices>(), FiberSet.makeRuntime<DirectServices>()), ([runtime, serve]): DirectRoutes => {
     const runFork = Runtime.runFork(runtime)
+    // the key's owner and the check's walk without the runtime, where the store offers them (store-sql `HotReads`)
+    const hot = Option.getOrUndefined(Context.getOption(runtime.context, HotReads))
     const logged = logLines && LogLevel.greaterThanEqual(
       LogLevel.Info,
       FiberRefs.getOrDefault(runtime.fiberRefs, FiberRef.currentMinimumLogLevel)
@@ -121,6 +140,12 @@ export const makeDirectRoutes = (maxBytes: number, logLines: boolean) =>
      * answered, counted nor logged); so does the server's own end, before the
      * store closes (the fibers belong to the listener's scope).
      */
+    /** A defect: logged with its cause, answered 500 as the application answers one. */
+    const defect = (cause: Cause.Cause<unknown>, done: (status: number, body: string) => void) => {
+      runFork(Effect.logError("request failed unexpectedly", cause))
+      done(...errorReply(new ApiErrors.Internal({ message: "the request failed unexpectedly; see the server log" })))
+    }
+
     const run = <E extends { readonly constructor: unknown }>(
       response: ServerResponse,
       effect: Effect.Effect<readonly [number, string], E, DirectServices>,
@@ -134,11 +159,36 @@ export const makeDirectRoutes = (maxBytes: number, logLines: boolean) =>
         if (Cause.isInterruptedOnly(exit.cause)) return
         const failure = Cause.failureOption(exit.cause)
         if (Option.isSome(failure)) return done(...errorReply(failure.value))
-        runFork(Effect.logError("request failed unexpectedly", exit.cause))
-        done(...errorReply(new ApiErrors.Internal({ message: "the request failed unexpectedly; see the server log" })))
+        defect(exit.cause, done)
       })
       response.once("close", () => {
         if (!response.writableEnded) fiber.unsafeInterruptAsFork(HttpServerError.clientAbortFiberId)
+      })
+    }
+
+    /**
+     * One step of a request without the runtime (`HotReads`, the body's
+     * reader): in flight until `step` answers; its answer is dropped when the
+     * client went meanwhile (neither answered, counted nor logged, as a
+     * stopped use case's), a failure is a defect, and so is anything `then`
+     * throws.
+     */
+    const hotly = <A>(
+      response: ServerResponse,
+      done: (status: number, body: string) => void,
+      step: (answer: (failure: unknown, value: A) => void) => void,
+      then: (value: A) => void
+    ) => {
+      running++
+      step((failure, value) => {
+        running--
+        if (response.destroyed) return
+        if (failure !== undefined) return defect(Cause.die(failure), done)
+        try {
+          then(value)
+        } catch (thrown) {
+          defect(Cause.die(thrown), done)
+        }
       })
     }
 
@@ -151,33 +201,75 @@ export const makeDirectRoutes = (maxBytes: number, logLines: boolean) =>
           })
       })
 
-    const me = (incoming: IncomingMessage, response: ServerResponse, started: number) =>
-      run(
-        response,
-        Effect.map(authenticated(incoming), (principal) => [200, JSON.stringify(encodeMe({ user: principal.user }))] as const),
-        (status, body) => reply(incoming, response, "/v1/me", started, status, body)
+    const meAnswer = (principal: Principal) => [200, JSON.stringify(encodeMe({ user: principal.user }))] as const
+
+    const me = (incoming: IncomingMessage, response: ServerResponse, started: number) => {
+      const done = (status: number, body: string) => reply(incoming, response, "/v1/me", started, status, body)
+      const throughUseCase = () => run(response, Effect.map(authenticated(incoming), meAnswer), done)
+      const digest = hot === undefined ? undefined : digestOf(incoming)
+      if (digest === undefined) return throughUseCase()
+      hotly(response, done, (answer: (failure: unknown, owner: Option.Option<Principal>) => void) => hot!.keyOwner(digest, answer), (owner) => {
+        // an unknown or revoked key: `authenticate` refuses it, as it refuses everything else
+        if (Option.isNone(owner)) return throughUseCase()
+        recordPrincipal(incoming, actorName(owner.value))
+        done(...meAnswer(owner.value))
+      })
+    }
+
+    type CheckPayload = { readonly checks: ReadonlyArray<CheckRequest>; readonly explain?: boolean }
+    const checkAnswer = (principal: Principal, payload: CheckPayload) =>
+      Effect.map(
+        wire(payload.explain === true ? checkExplained(principal, payload.checks) : check(principal, payload.checks)),
+        (results) => [200, JSON.stringify(encodeCheck({ results }))] as const
       )
+    const payloadOf = (bytes: Uint8Array) => Either.flatMap(jsonOf(bytes), (value) => Either.mapLeft(decodeCheck(value), invalidRequestOf))
 
     const checks = (incoming: IncomingMessage, response: ServerResponse, started: number) => {
       // whether the body was read to its end: a reply that leaves it unread closes the connection
       // (a `Content-Length` of 0 announces none, so none is left unread, as `limits.ts` judges it)
       let complete = !announcesBody(incoming.headers)
-      run(
-        response,
-        Effect.gen(function*() {
-          const principal = yield* authenticated(incoming)
-          // a connection that closed while the key was looked up has destroyed the request, and with it any
-          // event a reader attached now could wait for: its body can no longer be read
-          const bytes = yield* (incoming.destroyed ? Effect.fail("aborted" as const) : readAtMost(incoming, maxBytes)).pipe(
-            Effect.mapError((e) => e === "aborted" ? new ApiErrors.InvalidRequest({ message: "the body could not be read", issues: [] }) : e)
-          )
-          complete = true
-          const payload = yield* Either.flatMap(jsonOf(bytes), (value) => Either.mapLeft(decodeCheck(value), invalidRequestOf))
-          const results = yield* wire(payload.explain === true ? checkExplained(principal, payload.checks) : check(principal, payload.checks))
-          return [200, JSON.stringify(encodeCheck({ results }))] as const
-        }),
-        (status, body) => reply(incoming, response, "/v1/check", started, status, body, !complete)
-      )
+      const done = (status: number, body: string) => reply(incoming, response, "/v1/check", started, status, body, !complete)
+      const throughUseCases = () =>
+        run(
+          response,
+          Effect.gen(function*() {
+            const principal = yield* authenticated(incoming)
+            // a connection that closed while the key was looked up has destroyed the request, and with it any
+            // event a reader attached now could wait for: its body can no longer be read
+            const bytes = yield* (incoming.destroyed ? Effect.fail("aborted" as const) : readAtMost(incoming, maxBytes)).pipe(
+              Effect.mapError((e) => e === "aborted" ? unreadable() : e)
+            )
+            complete = true
+            return yield* checkAnswer(principal, yield* payloadOf(bytes))
+          }),
+          done
+        )
+      const digest = hot === undefined ? undefined : digestOf(incoming)
+      if (digest === undefined) return throughUseCases()
+      hotly(response, done, (answer: (failure: unknown, owner: Option.Option<Principal>) => void) => hot!.keyOwner(digest, answer), (owner) => {
+        // refused or not a system admin: the use cases say why, in their order (nothing is read yet)
+        if (Option.isNone(owner) || !isSystemAdmin(owner.value)) return throughUseCases()
+        const principal = owner.value
+        recordPrincipal(incoming, actorName(principal))
+        if (incoming.destroyed) return done(...errorReply(unreadable()))
+        hotly(response, done, (answer: (failure: unknown, read: Either.Either<CheckPayload, { readonly constructor: unknown }>) => void) => {
+          readBody(incoming, maxBytes, (read) => {
+            if (Either.isLeft(read)) return answer(undefined, Either.left(read.left === "aborted" ? unreadable() : read.left))
+            complete = true
+            answer(undefined, payloadOf(read.right))
+          })
+        }, (payload) => {
+          if (Either.isLeft(payload)) return done(...errorReply(payload.left))
+          const asked = payload.right
+          // explained, or more than one statement's worth: through the use case, with what is known
+          if (asked.explain === true || asked.checks.length === 0 || asked.checks.length > HOT_CHECKS) {
+            return run(response, checkAnswer(principal, asked), done)
+          }
+          hotly(response, done, (answer: (failure: unknown, facts: ReadonlyArray<CheckFacts>) => void) => hot!.roleFacts(factsRequests(asked.checks), answer), (facts) => {
+            done(200, JSON.stringify(encodeCheck({ results: answersOf(asked.checks, facts) })))
+          })
+        })
+      })
     }
 
     return (incoming, response) => {

@@ -99,42 +99,56 @@ const shown = (value: string) => JSON.stringify(value.length > 64 ? `${value.sli
  * replaces invalid UTF-8 without a word.
  */
 export const readAtMost = (source: IncomingMessage, maxBytes: number) =>
-  Effect.async<Uint8Array, ApiErrors.PayloadTooLarge | "aborted">((resume) => {
-    if (source.readableEnded) {
-      resume(Effect.succeed(new Uint8Array(0)))
-      return
-    }
-    const chunks: Array<Buffer> = []
-    let size = 0
-    const stop = () => {
-      source.off("data", onData)
-      source.off("end", onEnd)
-      source.off("error", onError)
-      source.pause()
-    }
-    const onData = (chunk: Buffer) => {
-      size += chunk.length
-      if (size > maxBytes) {
-        stop()
-        chunks.length = 0
-        resume(Effect.fail(tooLarge(maxBytes)))
-      } else {
-        chunks.push(chunk)
-      }
-    }
-    const onEnd = () => {
+  Effect.async<Uint8Array, ApiErrors.PayloadTooLarge | "aborted">((resume) => Effect.sync(readBody(source, maxBytes, resume)))
+
+/**
+ * `readAtMost` without the runtime (the direct routes, `direct.ts`): `done`
+ * is called once with the bytes or why there are none (at once when the
+ * body was read already); the function returned stops reading.
+ */
+export const readBody = (
+  source: IncomingMessage,
+  maxBytes: number,
+  done: (result: Either.Either<Uint8Array, ApiErrors.PayloadTooLarge | "aborted">) => void
+): () => void => {
+  if (source.readableEnded) {
+    done(Either.right(new Uint8Array(0)))
+    return () => {}
+  }
+  const chunks: Array<Buffer> = []
+  let size = 0
+  const stop = () => {
+    source.off("data", onData)
+    source.off("end", onEnd)
+    source.off("error", onError)
+    source.off("close", onError)
+    source.pause()
+  }
+  const onData = (chunk: Buffer) => {
+    size += chunk.length
+    if (size > maxBytes) {
       stop()
-      resume(Effect.succeed(Buffer.concat(chunks, size)))
+      chunks.length = 0
+      done(Either.left(tooLarge(maxBytes)))
+    } else {
+      chunks.push(chunk)
     }
-    const onError = () => {
-      stop()
-      resume(Effect.fail("aborted" as const))
-    }
-    source.on("data", onData)
-    source.once("end", onEnd)
-    source.once("error", onError)
-    return Effect.sync(stop)
-  })
+  }
+  const onEnd = () => {
+    stop()
+    done(Either.right(Buffer.concat(chunks, size)))
+  }
+  const onError = () => {
+    stop()
+    done(Either.left("aborted" as const))
+  }
+  source.on("data", onData)
+  source.once("end", onEnd)
+  source.once("error", onError)
+  // closed before its end without an error: its connection went
+  source.once("close", onError)
+  return stop
+}
 
 const tooLarge = (maxBytes: number) =>
   new ApiErrors.PayloadTooLarge({ message: `the body is larger than ${maxBytes} bytes`, max_bytes: maxBytes })

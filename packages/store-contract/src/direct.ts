@@ -5,23 +5,35 @@
  * with no statement transformer): a count of the statements that went
  * direct, the tracer switched off, and a scene with answers of every kind.
  */
+import { expect } from "@effect/vitest"
 import {
   addMember,
+  answersOf,
+  authenticate,
+  check,
+  type CheckFacts,
   type CheckRequest,
   createResource,
   createWorkspace,
+  factsRequests,
   grantAccess,
+  type Principal,
   type ResourceId,
   revokeResource,
+  revokeUser,
+  type RoleFactsRequest,
+  SystemActor,
+  tokenDigest,
   type UserId
 } from "@tessera/domain"
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import { ACTIONS, person, registerUser } from "./fixtures.js"
 import { Admin } from "./index.js"
 
 /** A store's way to run one statement directly (the shape of store-sql's `DirectStatements`). */
 export interface DirectRunner {
   readonly run: (text: string, params: ReadonlyArray<unknown>) => Effect.Effect<ReadonlyArray<Record<string, unknown>>, any>
+  readonly runWith: (text: string, params: ReadonlyArray<unknown>, done: (error: any, rows: ReadonlyArray<Record<string, unknown>>) => void) => void
 }
 
 /** How many statements went through the counted runner. */
@@ -32,7 +44,11 @@ export interface DirectCount {
 /** `direct`, counting every statement it runs in `count`. */
 export const counted = <S extends DirectRunner>(direct: S, count: DirectCount): S => ({
   ...direct,
-  run: (text, params) => Effect.suspend(() => (count.n++, direct.run(text, params)))
+  run: (text, params) => Effect.suspend(() => (count.n++, direct.run(text, params))),
+  runWith: (text, params, done) => {
+    count.n++
+    direct.runWith(text, params, done)
+  }
 })
 
 /** `effect` with the tracer off, as the server runs without an exporter. */
@@ -77,3 +93,39 @@ export const directScene = Effect.gen(function*() {
   )
   return { admin, ids, member, stranger, checks }
 })
+
+/** A store's reads without the runtime (the shape of store-sql's `HotReads`). */
+export interface HotReader {
+  readonly keyOwner: (digest: string, done: (failure: unknown, owner: Option.Option<Principal>) => void) => void
+  readonly roleFacts: (requests: ReadonlyArray<RoleFactsRequest>, done: (failure: unknown, facts: ReadonlyArray<CheckFacts>) => void) => void
+}
+
+/** A callback read as an effect: its failure a defect. */
+const called = <A>(read: (done: (failure: unknown, value: A) => void) => void) =>
+  Effect.async<A>((resume) => read((failure, value) => resume(failure === undefined ? Effect.succeed(value) : Effect.die(failure))))
+
+/**
+ * `hot` answers every check of the scene and the key's owner as the use
+ * cases do (`check`, `authenticate`), each read one direct statement; it
+ * refuses an empty batch; a key whose owner is revoked has no owner at the
+ * next read.
+ */
+export const hotReadsAgree = (hot: HotReader, count: DirectCount) =>
+  Effect.gen(function*() {
+    const { admin, checks, member } = yield* directScene
+    for (const c of checks) {
+      const before = count.n
+      const facts = yield* called<ReadonlyArray<CheckFacts>>((done) => hot.roleFacts(factsRequests([c]), done))
+      expect(count.n - before).toBe(1)
+      expect(answersOf([c], facts)).toEqual(yield* check(SystemActor, [c]))
+    }
+    const batch = yield* called<ReadonlyArray<CheckFacts>>((done) => hot.roleFacts(factsRequests(checks), done))
+    expect(answersOf(checks, batch)).toEqual(yield* check(SystemActor, checks))
+    expect(yield* Effect.exit(called((done) => hot.roleFacts([], done)))).toMatchObject({ _tag: "Failure" })
+    const digest = yield* tokenDigest(member.apiKey)
+    const owner = yield* called<Option.Option<Principal>>((done) => hot.keyOwner(digest, done))
+    expect(owner).toEqual(Option.some(yield* authenticate(member.apiKey)))
+    expect(yield* called((done) => hot.keyOwner("0".repeat(64), done))).toEqual(Option.none())
+    yield* revokeUser(admin, member.id)
+    expect(yield* called((done) => hot.keyOwner(digest, done))).toEqual(Option.none())
+  })

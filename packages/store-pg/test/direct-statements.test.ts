@@ -8,10 +8,10 @@ import { SqlClient } from "@effect/sql"
 import { check, SystemActor } from "@tessera/domain"
 import { withAdmin } from "@tessera/store-contract"
 import { countingStatements } from "@tessera/store-contract/checks"
-import { counted, type DirectCount, directRuns as runsOf, directScene, off } from "@tessera/store-contract/direct"
-import { DirectStatements, migrateUp, PortsLive } from "@tessera/store-sql"
+import { counted, type DirectCount, hotReadsAgree, directRuns as runsOf, directScene, off } from "@tessera/store-contract/direct"
+import { DirectStatements, HotReads, migrateUp, PortsLive } from "@tessera/store-sql"
 import { meterStatements } from "@tessera/store-sql/meter"
-import { Context, Effect, Fiber, Layer } from "effect"
+import { Context, Effect, Fiber, Layer, Option } from "effect"
 import { clientLayer, dialect, migrations } from "../src/index.js"
 import { freshDatabaseLayer } from "../src/testing.js"
 
@@ -30,6 +30,15 @@ const store = withAdmin<never, SqlClient.SqlClient | DirectStatements>(freshData
 const scene = Effect.map(directScene, ({ checks }) => checks)
 
 layer(store, { timeout: "120 seconds" })("pg: the check's walk straight on the pool", (it) => {
+  describe("without the runtime (HotReads, for the HTTP direct routes)", () => {
+    it.effect("the same answers as the use cases, one direct statement each; a revoked owner is gone at once", () =>
+      Effect.gen(function*() {
+        const hot = yield* Effect.serviceOption(HotReads)
+        expect(Option.isSome(hot)).toBe(true)
+        yield* hotReadsAgree(Option.getOrThrow(hot), count)
+      }))
+  })
+
   describe("when it is taken", () => {
     it.effect("tracer off, no transaction: every check goes direct, with the answers SqlClient's path gives", () =>
       Effect.gen(function*() {

@@ -112,26 +112,32 @@ export const trustedUser = (row: Record<string, unknown>): User =>
     revoked_at: (row.revoked_at ?? null) as User["revoked_at"]
   }, true)
 
-export const ApiKeyStoreLive = Layer.effect(ApiKeyStore, Effect.gen(function*() {
-  const sql = yield* SqlClient.SqlClient
-  // The active owner of a key by its digest, on every authenticated request: compiled once, named on PostgreSQL,
-  // straight on the pool when nothing observes statements (`hotStatement`), its row read by hand.
-  const ownerText = sql`${sql.literal(preparedAs("api_key_owner"))}
+/**
+ * The active owner of a key by its digest, on every authenticated request: compiled once, named on PostgreSQL,
+ * straight on the pool when nothing observes statements (`hotStatement`; `HotReads`), its row read by hand
+ * (`keyOwnerOf`). One parameter: the digest.
+ */
+export const keyOwnerText = (sql: SqlClient.SqlClient) =>
+  sql`${sql.literal(preparedAs("api_key_owner"))}
       SELECT k.id AS key_id, u.id, u.handle, u.role, u.status, u.sign_pub, u.kex_pub, u.created_at, u.revoked_at
       FROM api_keys k JOIN users u ON u.id = k.user_id
       WHERE k.digest = ${""} AND u.status = 'active'`.compile()[0]
+
+/** The key and its owner from `keyOwnerText`'s rows. */
+export const keyOwnerOf = (rows: ReadonlyArray<Record<string, unknown>>): Option.Option<{ readonly apiKeyId: ApiKeyId; readonly user: User }> => {
+  const row = rows[0]
+  return row === undefined ? Option.none() : Option.some({ apiKeyId: row.key_id as ApiKeyId, user: trustedUser(row) })
+}
+
+export const ApiKeyStoreLive = Layer.effect(ApiKeyStore, Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const ownerText = keyOwnerText(sql)
   const run = hotStatement(sql, yield* Effect.serviceOption(DirectStatements))
   return ApiKeyStore.of({
     insert: (key, digest) =>
       writing(Effect.orDie(sql`INSERT INTO api_keys ${sql.insert({ id: key.id, user_id: key.user_id, digest, created_at: key.created_at })}`)),
     findActiveOwner: (digest) =>
-      run(ownerText, [digest]).pipe(
-        Effect.map((rows) => {
-          const row = rows[0]
-          return row === undefined ? Option.none() : Option.some({ apiKeyId: row.key_id as ApiKeyId, user: trustedUser(row) })
-        }),
-        Effect.orDie
-      ),
+      run(ownerText, [digest]).pipe(Effect.map(keyOwnerOf), Effect.orDie),
     deleteForUser: (userId) =>
       writing(Effect.orDie(sql`DELETE FROM api_keys WHERE user_id = ${userId} RETURNING id`.pipe(Effect.map((rows) => rows.length))))
   })

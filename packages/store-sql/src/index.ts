@@ -13,10 +13,12 @@ import { ApiKeyStoreLive, InviteStoreLive, LinkCredentialStoreLive, UserStoreLiv
 import { TransactorLive } from "./transactor.js"
 import { ResourceStoreLive } from "./resources.js"
 import { ShareLinkStoreLive } from "./sharing.js"
+import { HotReadsLive } from "./hot.js"
 import { EventWakeupsLive } from "./wakeups.js"
 import { WorkspaceStoreLive } from "./workspaces.js"
 
 export * from "./migrations.js"
+export * from "./hot.js"
 export * from "./pool.js"
 export * from "./sqlErrors.js"
 
@@ -34,5 +36,6 @@ export const PortsLive = Layer.mergeAll(
   EventWakeupsLive,
   TransactorLive,
   StoreInspectorLive,
+  HotReadsLive,
   Crypto.Live
 )

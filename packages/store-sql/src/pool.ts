@@ -29,7 +29,16 @@ export class PoolUsage extends Context.Tag("Tessera/PoolUsage")<PoolUsage, { rea
  */
 export class DirectStatements extends Context.Tag("Tessera/DirectStatements")<DirectStatements, {
   readonly run: (text: string, params: ReadonlyArray<unknown>) => Effect.Effect<ReadonlyArray<Record<string, unknown>>, SqlError>
+  /**
+   * The same statement without the runtime (`HotReads`): `done` is called
+   * once, with the error or the rows — at once where the driver is
+   * synchronous (SQLite), when the answer arrives otherwise.
+   */
+  readonly runWith: (text: string, params: ReadonlyArray<unknown>, done: DirectDone) => void
 }>() {}
+
+/** How `DirectStatements.runWith` answers: an error, or the rows. */
+export type DirectDone = (error: SqlError | undefined, rows: ReadonlyArray<Record<string, unknown>>) => void
 
 /**
  * Runs `text` with `params` as `sql.unsafe` would, but through the store's

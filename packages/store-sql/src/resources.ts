@@ -127,35 +127,13 @@ const PositionRow = Schema.Struct({ position: DbInt })
 const decodePlaces = Schema.decodeUnknown(Schema.Array(Schema.Struct({ workspace_id: Schema.String, parent_id: Schema.NullOr(Schema.String), position: DbInt })))
 const decodeOwnedRoots = Schema.decodeUnknown(Schema.Array(Schema.Struct({ id: Schema.String, sole: DbInt })))
 
-export const ResourceStoreLive = Layer.effect(ResourceStore, Effect.gen(function*() {
-  const sql = yield* SqlClient.SqlClient
-  const cols = sql.literal(COLUMNS)
-  const select = (where: Fragment, order = sql`position, id`) =>
-    sql`SELECT ${cols} FROM resources WHERE ${where} ORDER BY ${order}`.pipe(Effect.flatMap(decodeResources), Effect.orDie)
-  const siblingsOf = (workspaceId: string, parentId: string | null) =>
-    parentId === null ? sql`parent_id IS NULL AND workspace_id = ${workspaceId}` : sql`parent_id = ${parentId}`
-  const positionOf = (id: string) =>
-    sql`SELECT position FROM resources WHERE id = ${id}`.pipe(
-      Effect.flatMap((rows) => Schema.decodeUnknown(PositionRow)(rows[0])),
-      Effect.map((row) => row.position)
-    )
-  const nextPosition = (workspaceId: string, parentId: string | null, except: string) =>
-    sql`SELECT COALESCE(MAX(position) + 1, 0) AS position FROM resources
-        WHERE ${siblingsOf(workspaceId, parentId)} AND id <> ${except}`.pipe(
-      Effect.flatMap((rows) => Schema.decodeUnknown(PositionRow)(rows[0])),
-      Effect.map((row) => row.position)
-    )
-  const path = (id: string) =>
-    sql`WITH RECURSIVE path (id, parent_id, depth) AS (
-          SELECT id, parent_id, 0 FROM resources WHERE id = ${id}
-          UNION ALL
-          SELECT r.id, r.parent_id, p.depth + 1 FROM resources r JOIN path p ON r.id = p.parent_id WHERE p.depth < ${MAX_DEPTH}
-        )
-        SELECT id, parent_id FROM path ORDER BY depth`.pipe(
-      Effect.flatMap((rows) => requireRoot(rows as ReadonlyArray<{ id: ResourceId; parent_id: unknown }>, id)),
-      Effect.map((rows) => rows.map((r) => r.id))
-    )
-
+/**
+ * The check's walk (`roleFacts`, `roleFactsBatch`, and `HotReads`), as four
+ * texts compiled once: every node of each path or only those that can
+ * change a role, for one pair (parameters: resource, user, depth bound) or
+ * many (the pairs' JSON, the depth bound). Read their rows with `factsOf`.
+ */
+export const checkTextsOf = (sql: SqlClient.SqlClient) => {
   /**
    * The pairs as rows `asked (k, resource_id, user_id)`, `k` their index from
    * 0: one pair as two parameters, several as one JSON parameter. One pair is
@@ -236,39 +214,83 @@ export const ResourceStoreLive = Layer.effect(ResourceStore, Effect.gen(function
    * PostgreSQL's estimate of the walk past the JIT threshold, and every
    * check would compile it (milliseconds, `pnpm bench`).
    */
-  const checkTexts = {
+  return {
     whole: { one: checkStatement(true, true), many: checkStatement(true, false) },
     chunk: { one: checkStatement(false, true), many: checkStatement(false, false) }
   }
+}
+
+/** The text and parameters of the check's walk for `requests` (at most `CHECK_CHUNK`). */
+export const checkCall = (
+  texts: ReturnType<typeof checkTextsOf>,
+  requests: ReadonlyArray<RoleFactsRequest>,
+  whole: boolean
+): readonly [string, ReadonlyArray<unknown>] => [
+  texts[whole ? "whole" : "chunk"][requests.length === 1 ? "one" : "many"],
+  requests.length === 1
+    ? [requests[0]!.resourceId, requests[0]!.userId, MAX_DEPTH]
+    : [JSON.stringify(requests.map((r) => [r.resourceId, r.userId])), MAX_DEPTH]
+]
+
+/**
+ * The facts of each pair from the rows of a `checkTextsOf` statement (ordered
+ * by pair, then from the resource up). Throws when a path does not end at a
+ * root within the depth bound.
+ */
+export const factsOf = (requests: ReadonlyArray<RoleFactsRequest>, rows: ReadonlyArray<Record<string, unknown>>): ReadonlyArray<CheckFacts> => {
+  const facts = requests.map((): Types.Mutable<CheckFacts> & { path: Array<AncestorFacts> } => ({ path: [], workspaceRole: null, userActive: false }))
+  const lastParent: Array<string | null> = requests.map(() => null)
+  for (const raw of rows) {
+    const row = factRow(raw)
+    const at = facts[row.k]!
+    if (at.path.length === 0) {
+      at.workspaceRole = row.workspace_role
+      at.userActive = row.user_status === "active"
+    }
+    if (row.id === null || row.link_reach === null || row.link_role === null) continue
+    at.path.push({ id: row.id as ResourceId, revoked: row.revoked_at !== null, linkReach: row.link_reach, linkRole: row.link_role, directRole: row.direct_role })
+    lastParent[row.k] = row.parent_id
+  }
+  // the root is always selected, and last: a path whose last row has a parent never reached one
+  const broken = lastParent.findIndex((parent) => parent !== null)
+  if (broken !== -1) throw new Error(`the ancestors of ${requests[broken]!.resourceId} do not end at a root within ${MAX_DEPTH} levels`)
+  return facts as ReadonlyArray<CheckFacts>
+}
+
+export const ResourceStoreLive = Layer.effect(ResourceStore, Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const cols = sql.literal(COLUMNS)
+  const select = (where: Fragment, order = sql`position, id`) =>
+    sql`SELECT ${cols} FROM resources WHERE ${where} ORDER BY ${order}`.pipe(Effect.flatMap(decodeResources), Effect.orDie)
+  const siblingsOf = (workspaceId: string, parentId: string | null) =>
+    parentId === null ? sql`parent_id IS NULL AND workspace_id = ${workspaceId}` : sql`parent_id = ${parentId}`
+  const positionOf = (id: string) =>
+    sql`SELECT position FROM resources WHERE id = ${id}`.pipe(
+      Effect.flatMap((rows) => Schema.decodeUnknown(PositionRow)(rows[0])),
+      Effect.map((row) => row.position)
+    )
+  const nextPosition = (workspaceId: string, parentId: string | null, except: string) =>
+    sql`SELECT COALESCE(MAX(position) + 1, 0) AS position FROM resources
+        WHERE ${siblingsOf(workspaceId, parentId)} AND id <> ${except}`.pipe(
+      Effect.flatMap((rows) => Schema.decodeUnknown(PositionRow)(rows[0])),
+      Effect.map((row) => row.position)
+    )
+  const path = (id: string) =>
+    sql`WITH RECURSIVE path (id, parent_id, depth) AS (
+          SELECT id, parent_id, 0 FROM resources WHERE id = ${id}
+          UNION ALL
+          SELECT r.id, r.parent_id, p.depth + 1 FROM resources r JOIN path p ON r.id = p.parent_id WHERE p.depth < ${MAX_DEPTH}
+        )
+        SELECT id, parent_id FROM path ORDER BY depth`.pipe(
+      Effect.flatMap((rows) => requireRoot(rows as ReadonlyArray<{ id: ResourceId; parent_id: unknown }>, id)),
+      Effect.map((rows) => rows.map((r) => r.id))
+    )
+
+  const checkTexts = checkTextsOf(sql)
   const run = hotStatement(sql, yield* Effect.serviceOption(DirectStatements))
   const checkFacts = (requests: ReadonlyArray<RoleFactsRequest>, whole: boolean) =>
-    run(
-      checkTexts[whole ? "whole" : "chunk"][requests.length === 1 ? "one" : "many"],
-      requests.length === 1
-        ? [requests[0]!.resourceId, requests[0]!.userId, MAX_DEPTH]
-        : [JSON.stringify(requests.map((r) => [r.resourceId, r.userId])), MAX_DEPTH]
-    ).pipe(
-      Effect.flatMap((rows) =>
-        Effect.try(() => {
-          const facts = requests.map((): Types.Mutable<CheckFacts> & { path: Array<AncestorFacts> } => ({ path: [], workspaceRole: null, userActive: false }))
-          const lastParent: Array<string | null> = requests.map(() => null)
-          for (const raw of rows) {
-            const row = factRow(raw)
-            const at = facts[row.k]!
-            if (at.path.length === 0) {
-              at.workspaceRole = row.workspace_role
-              at.userActive = row.user_status === "active"
-            }
-            if (row.id === null || row.link_reach === null || row.link_role === null) continue
-            at.path.push({ id: row.id as ResourceId, revoked: row.revoked_at !== null, linkReach: row.link_reach, linkRole: row.link_role, directRole: row.direct_role })
-            lastParent[row.k] = row.parent_id
-          }
-          // the root is always selected, and last: a path whose last row has a parent never reached one
-          const broken = lastParent.findIndex((parent) => parent !== null)
-          if (broken !== -1) throw new Error(`the ancestors of ${requests[broken]!.resourceId} do not end at a root within ${MAX_DEPTH} levels`)
-          return facts as ReadonlyArray<CheckFacts>
-        })
-      )
+    run(...checkCall(checkTexts, requests, whole)).pipe(
+      Effect.flatMap((rows) => Effect.try(() => factsOf(requests, rows)))
     )
 
   return ResourceStore.of(transactional({

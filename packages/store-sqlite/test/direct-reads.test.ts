@@ -7,8 +7,8 @@ import { SqlClient } from "@effect/sql"
 import { authenticate, check, type CheckRequest, SystemActor } from "@tessera/domain"
 import { withAdmin } from "@tessera/store-contract"
 import { countingStatements } from "@tessera/store-contract/checks"
-import { counted, type DirectCount, directRuns as runsOf, directScene as scene, off } from "@tessera/store-contract/direct"
-import { DirectStatements, migrateUp, PortsLive } from "@tessera/store-sql"
+import { counted, type DirectCount, hotReadsAgree, directRuns as runsOf, directScene as scene, off } from "@tessera/store-contract/direct"
+import { DirectStatements, HotReads, migrateUp, PortsLive } from "@tessera/store-sql"
 import { meterStatements } from "@tessera/store-sql/meter"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -27,6 +27,15 @@ const store = withAdmin<never, SqlClient.SqlClient | DirectStatements>(
 )
 
 layer(store, { timeout: "120 seconds" })("sqlite: the hottest reads on a second connection", (it) => {
+  describe("without the runtime (HotReads, for the HTTP direct routes)", () => {
+    it.effect("the same answers as the use cases, one direct statement each; a revoked owner is gone at once", () =>
+      Effect.gen(function*() {
+        const hot = yield* Effect.serviceOption(HotReads)
+        expect(Option.isSome(hot)).toBe(true)
+        yield* hotReadsAgree(Option.getOrThrow(hot), count)
+      }))
+  })
+
   describe("when they are taken", () => {
     it.effect("tracer off, no transaction: every check and key lookup goes direct, with SqlClient's answers", () =>
       Effect.gen(function*() {

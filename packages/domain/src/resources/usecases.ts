@@ -19,7 +19,7 @@ import { canSeeWorkspace, isMember } from "../workspaces/policy.js"
 import { WorkspaceStore } from "../workspaces/ports.js"
 import { LastOwner, ResourceRevoked } from "./errors.js"
 import { loadLiveResource, loadVisibleResource, requireRole, userRoleFrom } from "./policy.js"
-import { ResourceStore, type SiblingKey } from "./ports.js"
+import { type CheckFacts, ResourceStore, type SiblingKey } from "./ports.js"
 import { effectiveRole } from "./rules.js"
 import { keysetPage, type PageRequest } from "../shared/pages.js"
 import {
@@ -312,14 +312,21 @@ export interface CheckAnswer {
 export const check = Effect.fnUntraced(function*(actor: Actor, checks: ReadonlyArray<CheckRequest>) {
   if (!isSystemAdmin(actor)) return yield* new Forbidden({ message: "checks are asked by a system admin" })
   const store = yield* ResourceStore
-  const facts = yield* store.roleFactsBatch(checks.map((c) => ({ resourceId: c.resource_id, userId: c.user_id })))
-  return checks.map((c, k): CheckAnswer => {
+  const facts = yield* store.roleFactsBatch(factsRequests(checks))
+  return answersOf(checks, facts)
+})
+
+/** What `check` asks the store for `checks`: the facts of each pair, in order. */
+export const factsRequests = (checks: ReadonlyArray<CheckRequest>) => checks.map((c) => ({ resourceId: c.resource_id, userId: c.user_id }))
+
+/** `check`'s answers from the facts of its pairs (`ResourceStore.roleFactsBatch`), in order. */
+export const answersOf = (checks: ReadonlyArray<CheckRequest>, facts: ReadonlyArray<CheckFacts>) =>
+  checks.map((c, k): CheckAnswer => {
     const found = facts[k]!
     if (!found.userActive) return { allowed: false, role: null }
     const role = userRoleFrom(found)
     return { allowed: allows(role, c.action), role }
   })
-})
 
 
 export const PatchResource = Schema.Struct({
