@@ -26,7 +26,7 @@ import {
   tokenDigest,
   type UserId
 } from "@tessera/domain"
-import { Effect, Option } from "effect"
+import { type Context, Effect, Option } from "effect"
 import { ACTIONS, person, registerUser } from "./fixtures.js"
 import { Admin } from "./index.js"
 
@@ -110,8 +110,12 @@ const called = <A>(read: (done: (failure: unknown, value: A) => void) => void) =
  * refuses an empty batch; a key whose owner is revoked has no owner at the
  * next read.
  */
-export const hotReadsAgree = (hot: HotReader, count: DirectCount) =>
+export const hotReadsAgree = <I>(tag: Context.Tag<I, HotReader>, count: DirectCount) =>
   Effect.gen(function*() {
+    // provided beside the ports wherever the store has direct statements, though their layer's type does not say so
+    const found = yield* Effect.serviceOption(tag)
+    expect(Option.isSome(found)).toBe(true)
+    const hot = Option.getOrThrow(found)
     const { admin, checks, member } = yield* directScene
     for (const c of checks) {
       const before = count.n

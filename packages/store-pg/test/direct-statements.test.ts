@@ -11,7 +11,7 @@ import { countingStatements } from "@tessera/store-contract/checks"
 import { counted, type DirectCount, hotReadsAgree, directRuns as runsOf, directScene, off } from "@tessera/store-contract/direct"
 import { DirectStatements, HotReads, migrateUp, PortsLive } from "@tessera/store-sql"
 import { meterStatements } from "@tessera/store-sql/meter"
-import { Context, Effect, Fiber, Layer, Option } from "effect"
+import { Context, Effect, Fiber, Layer } from "effect"
 import { clientLayer, dialect, migrations } from "../src/index.js"
 import { freshDatabaseLayer } from "../src/testing.js"
 
@@ -32,11 +32,7 @@ const scene = Effect.map(directScene, ({ checks }) => checks)
 layer(store, { timeout: "120 seconds" })("pg: the check's walk straight on the pool", (it) => {
   describe("without the runtime (HotReads, for the HTTP direct routes)", () => {
     it.effect("the same answers as the use cases, one direct statement each; a revoked owner is gone at once", () =>
-      Effect.gen(function*() {
-        const hot = yield* Effect.serviceOption(HotReads)
-        expect(Option.isSome(hot)).toBe(true)
-        yield* hotReadsAgree(Option.getOrThrow(hot), count)
-      }))
+      hotReadsAgree(HotReads, count))
   })
 
   describe("when it is taken", () => {

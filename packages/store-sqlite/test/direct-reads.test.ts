@@ -29,11 +29,7 @@ const store = withAdmin<never, SqlClient.SqlClient | DirectStatements>(
 layer(store, { timeout: "120 seconds" })("sqlite: the hottest reads on a second connection", (it) => {
   describe("without the runtime (HotReads, for the HTTP direct routes)", () => {
     it.effect("the same answers as the use cases, one direct statement each; a revoked owner is gone at once", () =>
-      Effect.gen(function*() {
-        const hot = yield* Effect.serviceOption(HotReads)
-        expect(Option.isSome(hot)).toBe(true)
-        yield* hotReadsAgree(Option.getOrThrow(hot), count)
-      }))
+      hotReadsAgree(HotReads, count))
   })
 
   describe("when they are taken", () => {
