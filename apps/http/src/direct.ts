@@ -180,7 +180,10 @@ export const makeDirectRoutes = (maxBytes: number, logLines: boolean) =>
       then: (value: A) => void
     ) => {
       running++
-      step((failure, value) => {
+      let answered = false
+      const answer = (failure: unknown, value: A) => {
+        if (answered) return
+        answered = true
         running--
         if (response.destroyed) return
         if (failure !== undefined) return defect(Cause.die(failure), done)
@@ -189,7 +192,13 @@ export const makeDirectRoutes = (maxBytes: number, logLines: boolean) =>
         } catch (thrown) {
           defect(Cause.die(thrown), done)
         }
-      })
+      }
+      try {
+        step(answer)
+      } catch (thrown) {
+        // thrown before it answered: never out of the request listener, where it would end the process
+        answer(thrown, undefined as never)
+      }
     }
 
     const authenticated = (incoming: IncomingMessage) =>

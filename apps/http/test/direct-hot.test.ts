@@ -1,0 +1,72 @@
+// The direct routes' short path (docs/http.md, "Direct routes"): a store read that fails, or throws before it
+// answers, is a defect like any other — logged with its cause and answered 500 `internal_error` — and never escapes
+// the request listener, where it would end the process; the server keeps serving. The routes run here over a runtime
+// holding only a failing `HotReads`, on a plain `node:http` server, so nothing but the short path is asked.
+import { describe, expect, it } from "@effect/vitest"
+import { formatToken } from "@tessera/domain"
+import { HotReads } from "@tessera/store-sql"
+import { Cause, Effect, Layer, Logger, Option } from "effect"
+import { randomBytes } from "node:crypto"
+import { createServer } from "node:http"
+import { makeDirectRoutes } from "../src/direct.js"
+
+const key = formatToken("tsk", randomBytes(32))
+
+/** A `HotReads` whose key lookup fails (`fails`) or throws before answering (`throws`); its walk is never reached. */
+const failing = (how: "fails" | "throws") =>
+  Layer.succeed(HotReads, {
+    keyOwner: (_digest, done) => {
+      if (how === "throws") throw new Error("the driver threw")
+      done(new Error("the store failed"), Option.none())
+    },
+    roleFacts: (_requests, done) => done(new Error("not asked"), [])
+  })
+
+const serve = (how: "fails" | "throws", logged: Array<string>) =>
+  Effect.gen(function*() {
+    const routes = yield* (makeDirectRoutes(1024 * 1024, false) as Effect.Effect<
+      (incoming: never, response: never) => boolean,
+      never,
+      HotReads | import("effect").Scope.Scope
+    >)
+    const server = createServer((incoming, response) => {
+      if (!routes(incoming as never, response as never)) response.writeHead(404).end()
+    })
+    yield* Effect.acquireRelease(
+      Effect.async<void>((resume) => void server.listen(0, "127.0.0.1", () => resume(Effect.void))),
+      () => Effect.async<void>((resume) => {
+        server.close(() => resume(Effect.void))
+        server.closeAllConnections()
+      })
+    )
+    const address = server.address()
+    return `http://127.0.0.1:${typeof address === "object" && address !== null ? address.port : 0}`
+  }).pipe(
+    Effect.provide(failing(how)),
+    Effect.provide(Logger.replace(Logger.defaultLogger, Logger.make(({ message, cause }) => {
+      logged.push(`${String(message)} ${Cause.pretty(cause)}`)
+    })))
+  )
+
+describe("direct routes' short path", () => {
+  for (const how of ["fails", "throws"] as const) {
+    it.scopedLive(`a key lookup that ${how} is answered 500 internal_error, logged, and the server keeps serving`, () =>
+      Effect.gen(function*() {
+        const logged: Array<string> = []
+        const base = yield* serve(how, logged)
+        for (const [method, path, body] of [["GET", "/v1/me", undefined], ["POST", "/v1/check", JSON.stringify({ checks: [] })]] as const) {
+          const answer = yield* Effect.promise(() =>
+            fetch(`${base}${path}`, {
+              method,
+              headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+              ...(body === undefined ? {} : { body })
+            }).then(async (r) => ({ status: r.status, body: await r.json() })))
+          expect(answer).toEqual({ status: 500, body: { error: "internal_error", message: expect.any(String) } })
+        }
+        const healthz = yield* Effect.promise(() => fetch(`${base}/healthz`).then((r) => r.status))
+        expect(healthz).toBe(200)
+        yield* Effect.sleep("50 millis")
+        expect(logged.filter((l) => l.includes("request failed unexpectedly") && l.includes(how === "throws" ? "the driver threw" : "the store failed")).length).toBe(2)
+      }), { timeout: 30_000 })
+  }
+})
