@@ -7,7 +7,11 @@
  * and success schemas (`TesseraApi`), the error classes with the statuses
  * they declare, the body guard's reader and bounds (`limits.ts`),
  * `authenticate` for the key, `check` for the answers, the request log and
- * its count for `/metrics` (`log.ts`).
+ * its count for `/metrics` (`log.ts`). Their plain success runs without the
+ * runtime: the key's owner and the check's walk through the store's
+ * `HotReads` (store-sql `hot.ts`, the ports' own statements and row
+ * readers), the answers by `check`'s `answersOf`; every refusal and every
+ * other case goes through the use cases.
  *
  * Only a plain request takes this path: the exact path (a query is
  * ignored, as the endpoints declare none), no body on a `GET`, and for the
