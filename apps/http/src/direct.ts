@@ -10,8 +10,9 @@
  * its count for `/metrics` (`log.ts`). Their plain success runs without the
  * runtime: the key's owner and the check's walk through the store's
  * `HotReads` (store-sql `hot.ts`, the ports' own statements and row
- * readers), the answers by `check`'s `answersOf`; every refusal and every
- * other case goes through the use cases.
+ * readers), the answers by `check`'s `answersOf`, a body refused by the
+ * same reader and payload schema as on the long path; a refused key or
+ * caller and every other case goes through the use cases.
  *
  * Only a plain request takes this path: the exact path (a query is
  * ignored, as the endpoints declare none), no body on a `GET`, and for the
@@ -108,7 +109,12 @@ const unreadable = () => new ApiErrors.InvalidRequest({ message: "the body could
  * then logged here, at level Info, and in any case counted for `/metrics`.
  */
 export const makeDirectRoutes = (maxBytes: number, logLines: boolean) =>
-  Effect.map(Effect.zip(Effect.runtime<DirectServices>(), FiberSet.makeRuntime<DirectServices>()), ([runtime, serve]): DirectRoutes => {
+  Effect.map(Effect.all([
+    Effect.runtime<DirectServices>(),
+    FiberSet.makeRuntime<DirectServices>(),
+    // ended with the listener's scope: a read without the runtime still under way then answers nothing
+    Effect.acquireRelease(Effect.sync(() => ({ ended: false })), (scope) => Effect.sync(() => (scope.ended = true)))
+  ]), ([runtime, serve, scope]): DirectRoutes => {
     const runFork = Runtime.runFork(runtime)
     // the key's owner and the check's walk without the runtime, where the store offers them (store-sql `HotReads`)
     const hot = Option.getOrUndefined(Context.getOption(runtime.context, HotReads))
@@ -189,12 +195,19 @@ export const makeDirectRoutes = (maxBytes: number, logLines: boolean) =>
         if (answered) return
         answered = true
         running--
-        if (response.destroyed) return
-        if (failure !== undefined) return defect(Cause.die(failure), done)
+        // the client went, or the server's end came (it stops the use cases' fibers alike): no answer
+        if (response.destroyed || scope.ended) return
         try {
-          then(value)
+          if (failure !== undefined) defect(Cause.die(failure), done)
+          else then(value)
         } catch (thrown) {
-          defect(Cause.die(thrown), done)
+          try {
+            defect(Cause.die(thrown), done)
+          } catch (again) {
+            // not even the refusal could be written: logged, and the connection closed rather than left waiting
+            runFork(Effect.logError("request failed unexpectedly", Cause.die(again)))
+            response.destroy()
+          }
         }
       }
       try {

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { formatToken } from "@tessera/domain"
 import { HotReads } from "@tessera/store-sql"
-import { Cause, Effect, Layer, Logger, Option } from "effect"
+import { Cause, Effect, Exit, Layer, Logger, Option, Scope } from "effect"
 import { randomBytes } from "node:crypto"
 import { createServer } from "node:http"
 import { makeDirectRoutes } from "../src/direct.js"
@@ -69,4 +69,46 @@ describe("direct routes' short path", () => {
         expect(logged.filter((l) => l.includes("request failed unexpectedly") && l.includes(how === "throws" ? "the driver threw" : "the store failed")).length).toBe(2)
       }), { timeout: 30_000 })
   }
+})
+
+describe("direct routes' short path at the server's end", () => {
+  it.scopedLive("a read still under way when the listener's scope ends answers nothing, as a stopped use case", () =>
+    Effect.gen(function*() {
+      const logged: Array<string> = []
+      let pending: ((failure: unknown, owner: Option.Option<never>) => void) | undefined
+      const held = Layer.succeed(HotReads, {
+        keyOwner: (_digest, done) => void (pending = done),
+        roleFacts: (_requests, done) => done(new Error("not asked"), [])
+      })
+      const routesScope = yield* Scope.make()
+      const routes = yield* (Scope.extend(makeDirectRoutes(1024 * 1024, false), routesScope) as unknown as Effect.Effect<
+        (incoming: never, response: never) => boolean,
+        never,
+        HotReads
+      >).pipe(
+        Effect.provide(held),
+        Effect.provide(Logger.replace(Logger.defaultLogger, Logger.make(({ message }) => void logged.push(String(message)))))
+      )
+      const server = createServer((incoming, response) => {
+        if (!routes(incoming as never, response as never)) response.writeHead(404).end()
+      })
+      yield* Effect.acquireRelease(
+        Effect.async<void>((resume) => void server.listen(0, "127.0.0.1", () => resume(Effect.void))),
+        () => Effect.async<void>((resume) => {
+          server.close(() => resume(Effect.void))
+          server.closeAllConnections()
+        })
+      )
+      const address = server.address()
+      const port = typeof address === "object" && address !== null ? address.port : 0
+      const statuses: Array<number> = []
+      const asked = fetch(`http://127.0.0.1:${port}/v1/me`, { headers: { authorization: `Bearer ${key}` }, signal: AbortSignal.timeout(1_000) })
+        .then((r) => statuses.push(r.status), () => {})
+      // the read is under way; the scope ends; then the store answers, with a failure that would be a 500
+      while (pending === undefined) yield* Effect.sleep("5 millis")
+      yield* Scope.close(routesScope, Exit.void)
+      pending(new Error("the pool has ended"), Option.none())
+      yield* Effect.promise(() => asked)
+      expect({ statuses, logged }).toEqual({ statuses: [], logged: [] })
+    }), { timeout: 30_000 })
 })

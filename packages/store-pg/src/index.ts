@@ -95,7 +95,10 @@ const pool = (options: PgOptions) =>
           // no JIT compilation (docs/operations.md, "PostgreSQL sessions"): its threshold is a planner estimate, and every
           // time an estimate of Tessera's short statements crossed it, compiling cost milliseconds a statement. Not sent
           // through a pooler (PgBouncer refuses the startup option unless told to ignore it): set it on the role there.
-          ...(options.preparedStatements === false ? {} : { Client: preparingClient(namer()), options: "-c jit=off" })
+          // An operator's PGOPTIONS, which node-postgres reads only when no option is given, comes first.
+          ...(options.preparedStatements === false
+            ? {}
+            : { Client: preparingClient(namer()), options: `${process.env["PGOPTIONS"] ?? ""} -c jit=off`.trim() })
         })
       ),
       (opened) => Effect.promise(() => opened.end()).pipe(Effect.interruptible, Effect.timeoutOption(1000))

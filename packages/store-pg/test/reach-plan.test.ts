@@ -11,6 +11,8 @@ import { AccessQueries, type UserId, type WorkspaceId } from "@tessera/domain"
 import { DirectStatements } from "@tessera/store-sql"
 import { Effect } from "effect"
 import { nodesOf, type PlanNode, planOf } from "./fixtures/plans.js"
+import { clientLayer } from "../src/index.js"
+import { freshDatabase } from "../src/testing.js"
 import { probedPgStore } from "./fixtures/store-sql.js"
 
 
@@ -70,6 +72,28 @@ layer(probedPgStore(), { timeout: "60 seconds", excludeTestServices: true })("pg
         const pooled = yield* sql.unsafe<{ jit: string }>("SHOW jit")
         const hot = yield* direct.run("SHOW jit", [])
         expect([pooled[0]!.jit, hot[0]!["jit"]]).toEqual(["off", "off"])
+      }))
+
+    it.scoped("keep an operator's PGOPTIONS beside it", () =>
+      Effect.gen(function*() {
+        yield* Effect.acquireRelease(
+          Effect.sync(() => {
+            const before = process.env["PGOPTIONS"]
+            process.env["PGOPTIONS"] = "-c statement_timeout=12345"
+            return before
+          }),
+          (before) => Effect.sync(() => {
+            if (before === undefined) delete process.env["PGOPTIONS"]
+            else process.env["PGOPTIONS"] = before
+          })
+        )
+        const url = yield* freshDatabase
+        const shown = yield* Effect.provide(
+          Effect.flatMap(SqlClient.SqlClient, (sql) =>
+            sql.unsafe<Record<string, string>>("SELECT current_setting('statement_timeout') AS timeout, current_setting('jit') AS jit")),
+          clientLayer({ url, maxConnections: 1 })
+        )
+        expect(shown[0]).toEqual({ timeout: "12345ms", jit: "off" })
       }))
   })
 })
