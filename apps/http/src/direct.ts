@@ -218,6 +218,13 @@ export const makeDirectRoutes = (maxBytes: number, logLines: boolean) =>
       }
     }
 
+    /** The short path's key lookup for `incoming`: none without `HotReads` or a well-formed API key. */
+    const keyOwnerStep = (incoming: IncomingMessage) => {
+      if (hot === undefined) return undefined
+      const digest = digestOf(incoming)
+      return digest === undefined ? undefined : (answer: (failure: unknown, owner: Option.Option<Principal>) => void) => hot.keyOwner(digest, answer)
+    }
+
     const authenticated = (incoming: IncomingMessage) =>
       Either.match(presentedKey(incoming), {
         onLeft: Effect.fail,
@@ -232,9 +239,9 @@ export const makeDirectRoutes = (maxBytes: number, logLines: boolean) =>
     const me = (incoming: IncomingMessage, response: ServerResponse, started: number) => {
       const done = (status: number, body: string) => reply(incoming, response, "/v1/me", started, status, body)
       const throughUseCase = () => run(response, Effect.map(authenticated(incoming), meAnswer), done)
-      const digest = hot === undefined ? undefined : digestOf(incoming)
-      if (digest === undefined) return throughUseCase()
-      hotly(response, done, (answer: (failure: unknown, owner: Option.Option<Principal>) => void) => hot!.keyOwner(digest, answer), (owner) => {
+      const lookup = keyOwnerStep(incoming)
+      if (lookup === undefined) return throughUseCase()
+      hotly(response, done, lookup, (owner) => {
         // an unknown or revoked key: `authenticate` refuses it, as it refuses everything else
         if (Option.isNone(owner)) return throughUseCase()
         recordPrincipal(incoming, actorName(owner.value))
@@ -270,9 +277,9 @@ export const makeDirectRoutes = (maxBytes: number, logLines: boolean) =>
           }),
           done
         )
-      const digest = hot === undefined ? undefined : digestOf(incoming)
-      if (digest === undefined) return throughUseCases()
-      hotly(response, done, (answer: (failure: unknown, owner: Option.Option<Principal>) => void) => hot!.keyOwner(digest, answer), (owner) => {
+      const lookup = keyOwnerStep(incoming)
+      if (lookup === undefined) return throughUseCases()
+      hotly(response, done, lookup, (owner) => {
         // refused or not a system admin: the use cases say why, in their order (nothing is read yet)
         if (Option.isNone(owner) || !isSystemAdmin(owner.value)) return throughUseCases()
         const principal = owner.value

@@ -22,13 +22,9 @@ const failing = (how: "fails" | "throws") =>
     roleFacts: (_requests, done) => done(new Error("not asked"), [])
   })
 
-const serve = (how: "fails" | "throws", logged: Array<string>) =>
+/** A plain `node:http` server answering by `routes` alone (404 otherwise), for the scope; its base URL. */
+const listening = (routes: (incoming: never, response: never) => boolean) =>
   Effect.gen(function*() {
-    const routes = yield* (makeDirectRoutes(1024 * 1024, false) as Effect.Effect<
-      (incoming: never, response: never) => boolean,
-      never,
-      HotReads | import("effect").Scope.Scope
-    >)
     const server = createServer((incoming, response) => {
       if (!routes(incoming as never, response as never)) response.writeHead(404).end()
     })
@@ -41,6 +37,16 @@ const serve = (how: "fails" | "throws", logged: Array<string>) =>
     )
     const address = server.address()
     return `http://127.0.0.1:${typeof address === "object" && address !== null ? address.port : 0}`
+  })
+
+const serve = (how: "fails" | "throws", logged: Array<string>) =>
+  Effect.gen(function*() {
+    const routes = yield* (makeDirectRoutes(1024 * 1024, false) as Effect.Effect<
+      (incoming: never, response: never) => boolean,
+      never,
+      HotReads | import("effect").Scope.Scope
+    >)
+    return yield* listening(routes)
   }).pipe(
     Effect.provide(failing(how)),
     Effect.provide(Logger.replace(Logger.defaultLogger, Logger.make(({ message, cause }) => {
@@ -89,20 +95,9 @@ describe("direct routes' short path at the server's end", () => {
         Effect.provide(held),
         Effect.provide(Logger.replace(Logger.defaultLogger, Logger.make(({ message }) => void logged.push(String(message)))))
       )
-      const server = createServer((incoming, response) => {
-        if (!routes(incoming as never, response as never)) response.writeHead(404).end()
-      })
-      yield* Effect.acquireRelease(
-        Effect.async<void>((resume) => void server.listen(0, "127.0.0.1", () => resume(Effect.void))),
-        () => Effect.async<void>((resume) => {
-          server.close(() => resume(Effect.void))
-          server.closeAllConnections()
-        })
-      )
-      const address = server.address()
-      const port = typeof address === "object" && address !== null ? address.port : 0
+      const base = yield* listening(routes)
       const statuses: Array<number> = []
-      const asked = fetch(`http://127.0.0.1:${port}/v1/me`, { headers: { authorization: `Bearer ${key}` }, signal: AbortSignal.timeout(1_000) })
+      const asked = fetch(`${base}/v1/me`, { headers: { authorization: `Bearer ${key}` }, signal: AbortSignal.timeout(1_000) })
         .then((r) => statuses.push(r.status), () => {})
       // the read is under way; the scope ends; then the store answers, with a failure that would be a 500
       while (pending === undefined) yield* Effect.sleep("5 millis")

@@ -14,7 +14,7 @@
 import { SqlClient } from "@effect/sql"
 import { SqlError } from "@effect/sql/SqlError"
 import { PgClient } from "@effect/sql-pg"
-import { type DirectDone, DirectStatements, loadMigrations, migrationsOf, type MigrationDialect, PortsLive, PoolUsage } from "@tessera/store-sql"
+import { DirectStatements, directStatements, loadMigrations, migrationsOf, type MigrationDialect, PortsLive, PoolUsage } from "@tessera/store-sql"
 import { Duration, Effect, Layer, Redacted } from "effect"
 import pg from "pg"
 
@@ -123,8 +123,8 @@ const pool = (options: PgOptions) =>
  * An interrupted statement runs to its end and then frees its connection:
  * the only user is the check's walk, which is short.
  */
-const direct = (opened: pg.Pool) => {
-  const runWith = (text: string, params: ReadonlyArray<unknown>, done: DirectDone) =>
+const direct = (opened: pg.Pool) =>
+  directStatements((text, params, done) =>
     opened.connect((cause, client, release) => {
       if (cause !== undefined || client === undefined) {
         return done(new SqlError({ cause: cause ?? new Error("No client returned"), message: "Failed to acquire connection" }), [])
@@ -145,15 +145,7 @@ const direct = (opened: pg.Pool) => {
         if (cause === null) done(undefined, result.rows)
         else done(new SqlError({ cause, message: "Failed to execute statement" }), [])
       })
-    })
-  return {
-    runWith,
-    run: (text: string, params: ReadonlyArray<unknown>) =>
-      Effect.async<ReadonlyArray<Record<string, unknown>>, SqlError>((resume) => {
-        runWith(text, params, (error, rows) => resume(error === undefined ? Effect.succeed(rows) : Effect.fail(error)))
-      })
-  }
-}
+    }))
 
 /** A `SqlClient` on the PostgreSQL database at `url`, the usage of its pool (`PoolUsage`) and `DirectStatements` on it. */
 export const clientLayer = (options: PgOptions): Layer.Layer<SqlClient.SqlClient | PoolUsage | DirectStatements> =>

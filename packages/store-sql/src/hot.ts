@@ -44,35 +44,33 @@ export const HotReadsLive: Layer.Layer<never, never, SqlClient.SqlClient> = Laye
     const direct = yield* Effect.serviceOption(DirectStatements)
     if (direct._tag === "None") return Layer.empty
     const runWith = direct.value.runWith
+    /** `text`'s rows read by `read` (which may throw: a defect like the statement's own failure), to `done`. */
+    const readRows = <A>(
+      text: string,
+      params: ReadonlyArray<unknown>,
+      read: (rows: ReadonlyArray<Record<string, unknown>>) => A,
+      done: (failure: unknown, value: A) => void
+    ) =>
+      runWith(text, params, (error, rows) => {
+        if (error !== undefined) return done(error, undefined as never)
+        let value: A
+        try {
+          value = read(rows)
+        } catch (failure) {
+          return done(failure, undefined as never)
+        }
+        done(undefined, value)
+      })
     const ownerText = keyOwnerText(sql)
     const checkTexts = checkTextsOf(sql)
     return Layer.succeed(HotReads, {
-      keyOwner: (digest, done) =>
-        runWith(ownerText, [digest], (error, rows) => {
-          if (error !== undefined) return done(error, undefined as never)
-          let owner
-          try {
-            owner = keyOwnerOf(rows)
-          } catch (failure) {
-            return done(failure, undefined as never)
-          }
-          done(undefined, owner)
-        }),
+      keyOwner: (digest, done) => readRows(ownerText, [digest], keyOwnerOf, done),
       roleFacts: (requests, done) => {
         if (requests.length === 0 || requests.length > HOT_CHECKS) {
           return done(new Error(`HotReads.roleFacts takes 1 to ${HOT_CHECKS} pairs, not ${requests.length}`), [])
         }
         const [text, params] = checkCall(checkTexts, requests, false)
-        runWith(text, params, (error, rows) => {
-          if (error !== undefined) return done(error, [])
-          let facts
-          try {
-            facts = factsOf(requests, rows)
-          } catch (failure) {
-            return done(failure, [])
-          }
-          done(undefined, facts)
-        })
+        readRows(text, params, (rows) => factsOf(requests, rows), done)
       }
     })
   })

@@ -40,6 +40,15 @@ export class DirectStatements extends Context.Tag("Tessera/DirectStatements")<Di
 /** How `DirectStatements.runWith` answers: an error, or the rows. */
 export type DirectDone = (error: SqlError | undefined, rows: ReadonlyArray<Record<string, unknown>>) => void
 
+/** A store's `DirectStatements` from its `runWith`: `run` is the same statement as an effect. */
+export const directStatements = (
+  runWith: (text: string, params: ReadonlyArray<unknown>, done: DirectDone) => void
+): Context.Tag.Service<DirectStatements> => ({
+  runWith,
+  run: (text, params) =>
+    Effect.async((resume) => runWith(text, params, (error, rows) => resume(error === undefined ? Effect.succeed(rows) : Effect.fail(error))))
+})
+
 /**
  * Runs `text` with `params` as `sql.unsafe` would, but through the store's
  * `DirectStatements` when nothing would see the difference: outside a

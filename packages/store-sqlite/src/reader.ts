@@ -18,7 +18,7 @@
  * empty database.
  */
 import { SqlError } from "@effect/sql/SqlError"
-import { type DirectDone, DirectStatements } from "@tessera/store-sql"
+import { DirectStatements, directStatements } from "@tessera/store-sql"
 import Database from "better-sqlite3"
 import { Effect, Layer } from "effect"
 
@@ -49,23 +49,16 @@ export const readerLayer = (filename: string, busyTimeoutMs: number): Layer.Laye
           }
           return statement
         }
-        return {
-          run: (text: string, params: ReadonlyArray<unknown>) =>
-            Effect.try({
-              try: () => statementOf(text).all(...params) as ReadonlyArray<Record<string, unknown>>,
-              catch: (cause) => new SqlError({ cause, message: "Failed to execute statement" })
-            }),
-          // synchronous: `done` is called before this returns
-          runWith: (text: string, params: ReadonlyArray<unknown>, done: DirectDone) => {
-            let rows: ReadonlyArray<Record<string, unknown>>
-            try {
-              rows = statementOf(text).all(...params) as ReadonlyArray<Record<string, unknown>>
-            } catch (cause) {
-              return done(new SqlError({ cause, message: "Failed to execute statement" }), [])
-            }
-            done(undefined, rows)
+        // synchronous: `done` is called before `runWith` returns
+        return directStatements((text, params, done) => {
+          let rows: ReadonlyArray<Record<string, unknown>>
+          try {
+            rows = statementOf(text).all(...params) as ReadonlyArray<Record<string, unknown>>
+          } catch (cause) {
+            return done(new SqlError({ cause, message: "Failed to execute statement" }), [])
           }
-        }
+          done(undefined, rows)
+        })
       }
     )
   ).pipe(Layer.orDie)
