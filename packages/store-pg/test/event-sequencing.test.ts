@@ -128,3 +128,24 @@ layer(store, { timeout: "60 seconds", excludeTestServices: true })("pg event num
       expect(events.map((e) => e.data["name"])).toEqual(["committed first", "appended last"])
     }))
 })
+
+// Writers that commit together share the numbering after their commits (coalesced.ts), yet each answers only once its
+// own events are numbered: read straight from `events`, without the numbering every reader runs first, they are there.
+layer(store, { timeout: "120 seconds", excludeTestServices: true })("pg numbering after concurrent commits", (it) => {
+  it.effect("each of 48 concurrent writers finds its events numbered in the log the moment it answers", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const log = yield* EventLog
+      const numbered = (id: string) =>
+        Effect.map(sql<{ n: unknown }>`SELECT count(*) AS n FROM events WHERE type = 'test.shared' AND data::jsonb ->> 'id' = ${id}`,
+          (rows) => Number(rows[0]!.n))
+      const counts = yield* Effect.forEach(Array.from({ length: 48 }, (_, i) => `w${i}`), (id) =>
+        Effect.gen(function*() {
+          yield* Transactor.run(log.append(at(), [{ type: "test.shared", actor: "system", data: { id } }, { type: "test.shared", actor: "system", data: { id } }]))
+          return yield* numbered(id)
+        }), { concurrency: "unbounded" })
+      expect(counts).toEqual(Array.from({ length: 48 }, () => 2))
+      const numberings = yield* sql<{ n: unknown }>`SELECT count(*) AS n FROM event_queue`
+      expect(Number(numberings[0]!.n)).toBe(0)
+    }))
+})

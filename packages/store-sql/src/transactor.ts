@@ -15,16 +15,23 @@
  *
  * On PostgreSQL a transaction's appends are queued, not numbered
  * (`events.ts`; docs/events.md): after the outermost transaction that
- * appended commits, it numbers the queue (`newestSeq`) before answering. A
+ * appended commits, it numbers the queue (`newestSeq`) before answering.
+ * Commits that land together share numberings (`coalesced.ts`): each waits
+ * for one that began after it committed, and a process runs one at a time,
+ * so concurrent writers do not queue a numbering each on its lock. A
  * failure there is ignored: the events are committed, and every reader
  * numbers the queue before it reads.
  */
 import { SqlClient } from "@effect/sql"
 import { InTransaction, Transactor } from "@tessera/domain"
 import { Cause, Effect, Layer, Option, Predicate } from "effect"
+import { coalesced } from "./coalesced.js"
 import { EventsQueued, newestSeq } from "./events.js"
 
 export const ATTEMPTS = 4
+
+/** How long one numbering after commit may take before its waiters answer without it (readers number anyway). */
+const NUMBERING_BOUND = "10 seconds"
 
 const RETRYABLE = new Set(["40P01", "40001"])
 
@@ -53,7 +60,8 @@ export const TransactorLive = Layer.effect(
             : Effect.failCause(cause)
         })
       )
-    const numberQueued = sql.onDialectOrElse({ pg: () => Effect.ignore(newestSeq(sql)), orElse: () => Effect.void })
+    // one numbering at a time in this process, serving every commit that came before it began (coalesced.ts)
+    const numberQueued = sql.onDialectOrElse({ pg: () => coalesced(newestSeq(sql), NUMBERING_BOUND), orElse: () => Effect.void })
     const outermost = <A, E, R>(program: Effect.Effect<A, E, R>) =>
       Effect.suspend(() => {
         const queued = { value: false }
