@@ -172,6 +172,13 @@ const makeWorld = () => {
       ),
     lock: () => Effect.void,
     readHeld: (id, userId) => workspaceStore.hold(id, userId),
+    readHeldAdding: (id, minterId, userId, role) =>
+      Effect.gen(function*() {
+        const workspace = yield* workspaceStore.hold(id, minterId)
+        if (Option.isNone(workspace) || workspace.value.isPersonal) return { workspace, added: false }
+        const added = yield* Effect.isSuccess(workspaceStore.addMember(id, userId, role))
+        return { workspace, added }
+      }),
     holdWithMinter: (id, minterId) =>
       Effect.map(workspaceStore.hold(id, minterId), (workspace) => ({ minter: Option.fromNullable(users.get(minterId)), workspace })),
     hold: (id, userId) =>

@@ -11,11 +11,13 @@ import {
   authenticate,
   bootstrapAdmin,
   cancelInvite,
+  createWorkspace,
   type Crypto,
   deleteUser,
   EventLog,
   formatToken,
   getInvite,
+  Invite,
   type Handle,
   InviteStore,
   listEvents,
@@ -29,6 +31,7 @@ import {
   register,
   type ResourceStore,
   revokeUser,
+  setMemberRole,
   SystemActor,
   type Timestamp,
   Transactor,
@@ -317,6 +320,41 @@ export const storeContract = <E>(name: string, store: Layer.Layer<StorePorts, E>
           const personal = member.personalWorkspace.id
           const toPersonal = yield* Effect.flip(mintInvite(admin, { kind: "grant", workspace_id: personal, workspace_role: "member" }))
           expect(toPersonal._tag).toBe("PersonalWorkspaceInvariantError")
+        }))
+
+      it.effect("a workspace grant refused when its member is already there or its minter lost the role grants nothing and stays pending", () =>
+        Effect.gen(function*() {
+          const { principal: admin } = yield* Admin
+          const person = () =>
+            Effect.flatMap(Effect.flatMap(mintRegistration(admin), ({ token }) => register({ token, ...publicKeys() })), (r) => authenticate(r.apiKey))
+          // a minter who is the team's admin, not a system admin: their authority is their role in the team
+          const minter = yield* person()
+          const team = yield* createWorkspace(minter, { name: "grants refused" })
+          const invitee = yield* person()
+          const grant = () => mintInvite(minter, { kind: "grant", workspace_id: team.id, workspace_role: "member" })
+          yield* redeemInvite(invitee, (yield* grant()).token)
+          const membersOf = Effect.map(Effect.flatMap(WorkspaceStore, (s) => s.findById(team.id)), (w) => Option.getOrThrow(w).members)
+          const pendingAfter = (id: Invite["id"]) => Effect.map(getInvite(admin, id), (i) => i.status)
+
+          // already a member: refused, nothing written, the invite still pending
+          const again = yield* grant()
+          const members = yield* membersOf
+          const seq = yield* lastSeq
+          expect((yield* Effect.flip(redeemInvite(invitee, again.token)))._tag).toBe("AlreadyMember")
+          expect(yield* membersOf).toEqual(members)
+          expect(yield* typesAfter(seq)).toEqual([])
+          expect(yield* pendingAfter(again.invite.id)).toBe("pending")
+
+          // the minter no longer the team's admin: canceled, the newcomer not a member, the invite still pending
+          const late = yield* grant()
+          yield* setMemberRole(minter, team.id, invitee.user.id, "admin")
+          yield* setMemberRole(invitee, team.id, minter.user.id, "member")
+          const newcomer = yield* person()
+          const before = yield* membersOf
+          const refused = yield* Effect.flip(redeemInvite(newcomer, late.token))
+          expect([refused._tag, "reason" in refused ? refused.reason : null]).toEqual(["InviteCanceled", "minter_lost_authority"])
+          expect(yield* membersOf).toEqual(before)
+          expect((yield* membersOf).some((m) => m.user_id === newcomer.user.id)).toBe(false)
         }))
     })
 

@@ -92,6 +92,20 @@ export const WorkspaceStoreLive = Layer.effect(WorkspaceStore, Effect.gen(functi
           (SELECT m.role FROM workspace_members m WHERE m.workspace_id = w.id AND m.user_id = u.id) AS member_role
         FROM users u, workspaces w WHERE u.id = ${""} AND w.id = ${""}`.compile()[0]
   const minterAlone = userHoldText(sql)
+  /*
+   * PostgreSQL: the minter's role read after the locks the caller holds and the member added, in one statement
+   * (a fresh snapshot: it begins after those locks were granted, and nothing that could change the role commits
+   * while they are held). SQLite: `readHeld`, then `addMember`.
+   */
+  const heldAddingText = isPg
+    ? sql`WITH held AS (SELECT w.is_personal,
+            (SELECT m.role FROM workspace_members m WHERE m.workspace_id = w.id AND m.user_id = ${""}) AS role
+          FROM workspaces w WHERE w.id = ${""}),
+        added AS (INSERT INTO workspace_members (workspace_id, user_id, role)
+          SELECT ${""}, ${""}, ${""} FROM held WHERE held.is_personal = 0
+          ON CONFLICT DO NOTHING RETURNING user_id)
+        SELECT held.is_personal, held.role, (SELECT count(*) FROM added) AS added FROM held`.compile()[0]
+    : undefined
   // every redemption of a workspace grant adds one: compiled once
   const addMemberText = sql`INSERT INTO workspace_members (workspace_id, user_id, role) VALUES (${""}, ${""}, ${""})
       ON CONFLICT DO NOTHING RETURNING user_id`.compile()[0]
@@ -156,6 +170,17 @@ export const WorkspaceStoreLive = Layer.effect(WorkspaceStore, Effect.gen(functi
     lock: (id) => lockRow(sql, "workspaces", id),
     hold: (id, userId) => Effect.orDie(heldOf(id, userId)),
     readHeld: (id, userId) => Effect.orDie(readHeld(id, userId)),
+    readHeldAdding: (id, minterId, userId, role) =>
+      (heldAddingText === undefined
+        ? Effect.gen(function*() {
+          const workspace = yield* readHeld(id, minterId)
+          if (Option.isNone(workspace) || workspace.value.isPersonal) return { workspace, added: false }
+          return { workspace, added: (yield* sql.unsafe(addMemberText, [id, userId, role])).length > 0 }
+        })
+        : Effect.map(sql.unsafe<Record<string, unknown>>(heldAddingText, [minterId, id, id, userId, role]), (rows) => ({
+          workspace: Option.map(Option.fromNullable(rows[0]), heldRow),
+          added: rows[0] !== undefined && Number(rows[0].added) > 0
+        }))).pipe(Effect.orDie),
     holdWithMinter: (id, minterId) =>
       Effect.gen(function*() {
         const both = yield* sql.unsafe<Record<string, unknown>>(minterAndWorkspace, [minterId, id])
@@ -231,5 +256,5 @@ export const WorkspaceStoreLive = Layer.effect(WorkspaceStore, Effect.gen(functi
         Effect.map((rows) => rows.length),
         Effect.orDie
       )
-  }, ["insert", "hold", "readHeld", "holdWithMinter", "update", "replaceMembers", "lockAll", "replaceMembersOf", "setMemberRole", "removeMember", "delete", "addMember", "deletePersonalOf", "removeMembershipsOf"]))
+  }, ["insert", "hold", "readHeld", "readHeldAdding", "holdWithMinter", "update", "replaceMembers", "lockAll", "replaceMembersOf", "setMemberRole", "removeMember", "delete", "addMember", "deletePersonalOf", "removeMembershipsOf"]))
 }))

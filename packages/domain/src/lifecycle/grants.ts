@@ -35,7 +35,7 @@ import { InviteStore } from "../sharing/ports.js"
 import { parseInviteToken, settleClaim } from "../sharing/usecases.js"
 import { PersonalWorkspaceInvariantError } from "../workspaces/errors.js"
 import { WorkspaceStore } from "../workspaces/ports.js"
-import type { WorkspaceRole } from "../workspaces/schemas.js"
+import { AlreadyMember, type WorkspaceRole } from "../workspaces/schemas.js"
 
 /**
  * Refuses an invite whose minter could not mint it now: a deleted or
@@ -87,19 +87,24 @@ const holdMinter = (invite: Invite) =>
 export const applyGrant = Effect.fnUntraced(function*(invite: Invite, userId: UserId, minterHeld: User | null = null) {
   if (invite.workspace_id !== null && invite.workspace_role !== null) {
     const store = yield* WorkspaceStore
-    // the minter's row and the workspace held together (users before workspaces), then the minter's role;
-    // `minterHeld`: the claim's statement already held both
-    const { minter, workspace } = invite.created_by === null
+    // `minterHeld`: the claim's statement already held the minter and the workspace, so the minter's role is read
+    // and the member added at once; a refusal below fails the transaction, which takes the member back
+    const early = minterHeld !== null && minterHeld.id === invite.created_by
+      ? yield* store.readHeldAdding(invite.workspace_id, minterHeld.id, userId, invite.workspace_role)
+      : null
+    // otherwise the minter's row and the workspace held together (users before workspaces), then the minter's role
+    const { minter, workspace } = early !== null
+      ? { minter: Option.some(minterHeld!), workspace: early.workspace }
+      : invite.created_by === null
       ? { minter: null, workspace: yield* store.hold(invite.workspace_id, userId) }
-      : minterHeld !== null && minterHeld.id === invite.created_by
-      ? { minter: Option.some(minterHeld), workspace: yield* store.readHeld(invite.workspace_id, minterHeld.id) }
       : yield* store.holdWithMinter(invite.workspace_id, invite.created_by)
     if (Option.isNone(workspace)) return yield* new NotFound({ what: "workspace", id: invite.workspace_id })
     yield* requireMinterAuthority(invite, minter, workspace.value.role)
     if (workspace.value.isPersonal) {
       return yield* new PersonalWorkspaceInvariantError({ workspaceId: invite.workspace_id, reason: "members_mutation" })
     }
-    yield* store.addMember(invite.workspace_id, userId, invite.workspace_role)
+    if (early === null) yield* store.addMember(invite.workspace_id, userId, invite.workspace_role)
+    else if (!early.added) return yield* new AlreadyMember({ workspaceId: invite.workspace_id, userId })
     return [{
       type: "workspace.member_added",
       actor: userId,

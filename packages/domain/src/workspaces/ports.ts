@@ -77,6 +77,21 @@ export class WorkspaceStore extends Context.Tag("Tessera/WorkspaceStore")<Worksp
    * its own, after the lock.
    */
   readonly readHeld: (id: WorkspaceId, userId: UserId) => Effect.Effect<Option.Option<HeldWorkspace>, never, InTransaction>
+  /**
+   * `readHeld` of `minterId`'s role, and `addMember` of `userId` with `role`
+   * unless the workspace is personal or missing, in as few statements as the
+   * store can make them (one on PostgreSQL): what a grant reads and writes
+   * once its transaction holds the minter and the workspace. The caller
+   * still decides: a refusal after this fails the transaction, which takes
+   * the insert back. `added` is false when nothing was inserted (already a
+   * member, a personal workspace, no workspace).
+   */
+  readonly readHeldAdding: (
+    id: WorkspaceId,
+    minterId: UserId,
+    userId: UserId,
+    role: WorkspaceRole
+  ) => Effect.Effect<{ readonly workspace: Option.Option<HeldWorkspace>; readonly added: boolean }, never, InTransaction>
   readonly holdWithMinter: (
     id: WorkspaceId,
     minterId: UserId
