@@ -1,7 +1,7 @@
 /**
  * The redemption workloads alone (`redeem.ts`), without the rest of `pnpm bench`, and what one authentication
  * and one redemption cost Node (`redeem-cost.ts`):
- *   tsx src/redeem-run.ts [--smoke] [--serial N] [--concurrent N] [--burst N] [--cost-only] [--ops N] [--reps N] [sqlite] [pg]
+ *   tsx src/redeem-run.ts [--smoke] [--serial N] [--concurrent N] [--burst N] [--rounds N] [--cost-only] [--ops N] [--reps N] [sqlite] [pg]
  * Both stores unless named. Prints the tables; writes nothing.
  */
 import { Effect } from "effect"
@@ -27,10 +27,11 @@ const program = Effect.gen(function*() {
     statements: r.statements
   })))
   if (has("--cost-only")) return
-  const { rows, races } = yield* redeemWorkloads({
+  const { floor, races, rows } = yield* redeemWorkloads({
     serial: flag("--serial", defaults.serial),
     concurrent: flag("--concurrent", defaults.concurrent),
-    burst: flag("--burst", defaults.burst)
+    burst: flag("--burst", defaults.burst),
+    rounds: flag("--rounds", defaults.rounds)
   }, stores)
   console.table(rows.map((r) => ({
     store: r.store,
@@ -43,6 +44,7 @@ const program = Effect.gen(function*() {
     ratio: (r.tessera.perSecond / r.peer.perSecond).toFixed(2)
   })))
   console.table(races)
+  if (floor !== undefined) console.table([floor])
 }).pipe(Effect.scoped)
 
 Effect.runPromise(program).catch((error) => {

@@ -126,6 +126,7 @@ export const writeReport = (report: Report) =>
       const redeem = redeemTables(report.redeem)
       console.table(redeem.rows)
       console.table(redeem.targets)
+      if (redeem.floor.length > 0) console.table(redeem.floor)
     }
     if (report.access !== undefined) console.table(accessTable(report.access))
 
