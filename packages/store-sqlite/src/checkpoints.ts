@@ -8,16 +8,24 @@
  * (and holds its one connection) for the whole copy: a 1 ms move measured
  * 3–6 ms on such commits, and every request waiting meanwhile waited as long.
  *
- * Instead the client's connection has `wal_autocheckpoint = 0`, and a worker
- * thread with a connection of its own runs `PRAGMA wal_checkpoint(PASSIVE)`
- * every `CHECKPOINT_EVERY_MS`: the copy and its syncs happen on another
- * thread while this one keeps committing. A passive checkpoint takes no lock
- * a reader or writer waits for; it copies what no reader still needs, and
- * the next writer after a complete one starts the WAL again from its
- * beginning, so the WAL holds what was written since about the last
- * interval (writes that never pause for a whole checkpoint keep adding to it
- * until they do, as with SQLite's own passive checkpoints while another
- * process writes). Several
+ * Instead a worker thread with a connection of its own runs `PRAGMA
+ * wal_checkpoint(PASSIVE)` every `CHECKPOINT_EVERY_MS`: the copy and its
+ * syncs happen on another thread while this one keeps committing. A passive
+ * checkpoint takes no lock a reader or writer waits for; it copies what no
+ * reader still needs, and the next writer after a complete one starts the
+ * WAL again from its beginning, so the WAL holds what was written since
+ * about the last interval.
+ *
+ * Writes that never pause would keep the WAL from ever starting again:
+ * each checkpoint completes only up to the frames it found, and commits made
+ * meanwhile are left for the next, so no writer ever finds it wholly copied,
+ * and the WAL grew without bound (over 600 MB in a minute of redemptions)
+ * while everything that read through it slowed down. So the client's
+ * connections keep SQLite's own checkpoint at commit, but at
+ * `WAL_BOUND_FRAMES` rather than SQLite's 1,000: it runs only once the WAL
+ * holds that many frames, which writes with pauses never reach, and then
+ * has only the frames committed since the worker's last pass to copy; it
+ * completes, and the next write starts the WAL again. Several
  * processes on one file each run one; at most one checkpoints at a time (the
  * others find it busy and try again on their next tick). Durability is
  * unchanged: a commit is in the WAL when `COMMIT` returns, checkpointed or
@@ -28,6 +36,9 @@ import { Worker } from "node:worker_threads"
 import { Effect } from "effect"
 
 export const CHECKPOINT_EVERY_MS = 100
+
+/** WAL frames (pages) at which a commit checkpoints on its own connection: the WAL stays within about this many. */
+export const WAL_BOUND_FRAMES = 4096
 
 /** What the last checkpoint found: WAL frames, frames now in the database file, whether another checkpointer had it. */
 export interface CheckpointResult {

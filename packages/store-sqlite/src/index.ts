@@ -16,7 +16,7 @@ import { type DirectStatements, loadMigrations, migrationsOf, type MigrationDial
 import { mkdirSync } from "node:fs"
 import { dirname } from "node:path"
 import { Context, Effect, Layer, Schema } from "effect"
-import { checkpointer } from "./checkpoints.js"
+import { checkpointer, WAL_BOUND_FRAMES } from "./checkpoints.js"
 import { readerLayer } from "./reader.js"
 import { turns } from "./transactor.js"
 
@@ -76,7 +76,7 @@ export const clientLayer = (filename: string): Layer.Layer<SqlClient.SqlClient |
       // checkpoints run on a worker, never inside a commit (checkpoints.ts); should the worker fail, SQLite's own come back
       let fallBack = (_reason: string) => {}
       const checkpoints = filename === ":memory:" ? undefined : yield* checkpointer(filename, (reason) => fallBack(reason))
-      if (checkpoints !== undefined) yield* base.unsafe("PRAGMA wal_autocheckpoint = 0")
+      if (checkpoints !== undefined) yield* base.unsafe(`PRAGMA wal_autocheckpoint = ${WAL_BOUND_FRAMES}`)
       // held for the client's lifetime: from here on `turns` alone decides who runs on it
       const { take, usage } = turns(yield* base.reserve)
       const client = yield* SqlClient.make({
