@@ -16,6 +16,7 @@ import { LastSystemAdmin, UserNotFound } from "./errors.js"
 import { requireSystemAdmin } from "./policy.js"
 import { ApiKeyStore, LinkCredentialStore, UserStore } from "./ports.js"
 import { type Actor, actorName, actorUserId, isLinkBearer, isSystem, type LinkBearer, type Principal, User } from "./schemas.js"
+import { spanned } from "../shared/spans.js"
 
 /**
  * Resolves a bearer API key to its active owner. A malformed token is
@@ -39,7 +40,7 @@ export const authenticate = Effect.fnUntraced(function*(presented: Redacted.Reda
  * resources' endpoints accept both. A disabled or rotated link is refused
  * at once.
  */
-export const authenticateBearer = Effect.fn("authenticateBearer")(function*(presented: Redacted.Redacted<string>) {
+export const authenticateBearer = spanned("authenticateBearer", function*(presented: Redacted.Redacted<string>) {
   const raw = Redacted.value(presented)
   if (!raw.startsWith("tsl_")) return (yield* authenticate(presented)) as Principal | LinkBearer
   const token = parseToken("tsl", raw)
@@ -98,13 +99,13 @@ export const transactAs = <A, E, R>(
     Exclude<R, InTransaction> | UserStore | LinkCredentialStore | Transactor
   >
 
-export const listUsers = Effect.fn("listUsers")(function*(actor: Actor) {
+export const listUsers = spanned("listUsers", function*(actor: Actor) {
   yield* requireSystemAdmin(actor)
   return yield* Effect.flatMap(UserStore, (users) => users.list)
 })
 
 /** One page of every user, active and revoked, in id order (system admins). */
-export const listUsersPage = Effect.fn("listUsersPage")(function*(actor: Actor, request: PageRequest<UserId>) {
+export const listUsersPage = spanned("listUsersPage", function*(actor: Actor, request: PageRequest<UserId>) {
   yield* requireSystemAdmin(actor)
   const users = yield* UserStore
   return yield* keysetPage(request, users.page, (user) => user.id)
@@ -119,13 +120,13 @@ export const loadUser = (id: UserId) =>
   )
 
 /** A system admin sees any user; anyone sees themself. */
-export const getUser = Effect.fn("getUser")(function*(actor: Actor, id: UserId) {
+export const getUser = spanned("getUser", function*(actor: Actor, id: UserId) {
   if (actorUserId(actor) !== id) yield* requireSystemAdmin(actor)
   return yield* loadUser(id)
 })
 
 /** Refuses to take away the last active system admin. */
-export const guardLastSystemAdmin = Effect.fn("guardLastSystemAdmin")(function*(target: User) {
+export const guardLastSystemAdmin = spanned("guardLastSystemAdmin", function*(target: User) {
   if (target.role !== "admin" || target.status !== "active") return
   if ((yield* Effect.flatMap(UserStore, (u) => u.countActiveAdmins)) <= 1) {
     return yield* new LastSystemAdmin({ userId: target.id })
@@ -133,7 +134,7 @@ export const guardLastSystemAdmin = Effect.fn("guardLastSystemAdmin")(function*(
 })
 
 /** Revokes a user: their credentials stop working at once, their data stays. Idempotent. */
-export const revokeUser = Effect.fn("revokeUser")(function*(actor: Actor, id: UserId) {
+export const revokeUser = spanned("revokeUser", function*(actor: Actor, id: UserId) {
   return yield* transactAs(actor, (actor) =>
     Effect.gen(function*() {
       yield* requireSystemAdmin(actor)

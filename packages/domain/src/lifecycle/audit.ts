@@ -16,6 +16,7 @@ import { Forbidden } from "../shared/errors.js"
 import type { WorkspaceId } from "../shared/ids.js"
 import { WorkspaceStore } from "../workspaces/ports.js"
 import { isWorkspaceAdmin } from "../workspaces/policy.js"
+import { spanned } from "../shared/spans.js"
 
 const refused = new Forbidden({
   message: "reading events needs a system admin, or workspace_id naming a workspace you administer"
@@ -26,7 +27,7 @@ const refused = new Forbidden({
  * event, for a system admin who named none). Refused alike whether the
  * workspace is missing or someone else's: its existence is not disclosed.
  */
-export const readableEvents = Effect.fn("readableEvents")(function*(principal: Actor, workspaceId: string | undefined) {
+export const readableEvents = spanned("readableEvents", function*(principal: Actor, workspaceId: string | undefined) {
   if (isSystemAdmin(principal)) return workspaceId
   if (workspaceId === undefined) return yield* refused
   const workspace = yield* Effect.flatMap(WorkspaceStore, (store) => store.findById(workspaceId as WorkspaceId))
@@ -34,7 +35,7 @@ export const readableEvents = Effect.fn("readableEvents")(function*(principal: A
   return workspaceId
 })
 
-export const listEvents = Effect.fn("listEvents")(function*(principal: Actor, query: {
+export const listEvents = spanned("listEvents", function*(principal: Actor, query: {
   readonly after?: number | undefined
   readonly limit?: number | undefined
   readonly workspaceId?: string | undefined

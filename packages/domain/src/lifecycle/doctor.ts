@@ -14,6 +14,7 @@ import { Context, Effect, Schema, Stream } from "effect"
 import { requireSystemAdmin } from "../identity/policy.js"
 import type { Actor } from "../identity/schemas.js"
 import { now, type Timestamp } from "../shared/time.js"
+import { spanned } from "../shared/spans.js"
 
 /** What each check means; the key is its stable code. */
 export const DOCTOR_CHECKS = {
@@ -110,7 +111,7 @@ export interface DoctorReport {
  * most `maxListed` violations but counts them all, so a badly broken store
  * cannot exhaust memory.
  */
-export const runDoctor = Effect.fn("runDoctor")(function*(actor: Actor, options: {
+export const runDoctor = spanned("runDoctor", function*(actor: Actor, options: {
   readonly pageSize?: number | undefined
   readonly maxListed?: number | undefined
   /** Told after each page the rows checked so far, e.g. to show progress. */

@@ -24,6 +24,7 @@ import { inviteState } from "../sharing/invites.js"
 import { InviteStore } from "../sharing/ports.js"
 import { isMember } from "../workspaces/policy.js"
 import { WorkspaceStore } from "../workspaces/ports.js"
+import { spanned } from "../shared/spans.js"
 
 export interface MoveReport {
   readonly resource: Resource
@@ -38,7 +39,7 @@ export interface MoveReport {
  * see at all is not found; one they can see but that is revoked or in
  * another workspace is an invalid move.
  */
-const loadTarget = Effect.fn("loadMoveTarget")(function*(actor: Actor, targetId: ResourceId, workspaceId: string) {
+const loadTarget = spanned("loadMoveTarget", function*(actor: Actor, targetId: ResourceId, workspaceId: string) {
   const store = yield* ResourceStore
   const target = yield* store.findById(targetId)
   if (Option.isNone(target)) return yield* new NotFound({ what: "resource", id: targetId })
@@ -60,7 +61,7 @@ const loadTarget = Effect.fn("loadMoveTarget")(function*(actor: Actor, targetId:
  * move's transaction. `dryRun` computes the same report with the same code
  * and writes nothing.
  */
-export const moveResource = Effect.fn("moveResource")(function*(
+export const moveResource = spanned("moveResource", function*(
   actor: Actor,
   id: ResourceId,
   request: { readonly targetId: ResourceId; readonly position: Position; readonly dryRun: boolean }

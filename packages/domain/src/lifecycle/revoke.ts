@@ -24,6 +24,7 @@ import type { ResourceId, UserId } from "../shared/ids.js"
 import { now } from "../shared/time.js"
 import { InviteStore, ShareLinkStore } from "../sharing/ports.js"
 import { WorkspaceStore } from "../workspaces/ports.js"
+import { spanned } from "../shared/spans.js"
 
 export type RevokeReport = {
   readonly resource_id: ResourceId
@@ -55,7 +56,7 @@ const roleBeforeRevocation = (actor: Actor, id: ResourceId): Effect.Effect<Resou
 }
 
 /** Revokes a resource and its subtree (owners only). Idempotent: a second call reports zeros. */
-export const revokeResource = Effect.fn("revokeResource")(function*(
+export const revokeResource = spanned("revokeResource", function*(
   actor: Actor,
   id: ResourceId,
   options: { readonly dryRun: boolean }

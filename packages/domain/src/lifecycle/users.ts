@@ -30,11 +30,12 @@ import { makePersonalWorkspace } from "../workspaces/personal.js"
 import { WorkspaceStore } from "../workspaces/ports.js"
 import { soleAdminSeats } from "../workspaces/usecases.js"
 import { applyGrant } from "./grants.js"
+import { spanned } from "../shared/spans.js"
 
 const append = (at: Timestamp, events: ReadonlyArray<NewEvent>) => Effect.flatMap(EventLog, (log) => log.append(at, events))
 
 /** Creates a user with their personal workspace and one API key, inside the caller's transaction. */
-const createUser = Effect.fn("createUser")(function*(
+const createUser = spanned("createUser", function*(
   fields: { id: UserId; handle: Handle; role: SystemRole; sign_pub: string | null; kex_pub: string | null },
   at: Timestamp,
   apiKeyToken: Redacted.Redacted<string>
@@ -54,7 +55,7 @@ const createUser = Effect.fn("createUser")(function*(
  * that (it must be a well-formed `tsk_` token); without, a fresh one is made.
  * On a store that already has a user nothing changes.
  */
-export const bootstrapAdmin = Effect.fn("bootstrapAdmin")(function*(options: {
+export const bootstrapAdmin = spanned("bootstrapAdmin", function*(options: {
   readonly handle: Handle
   readonly apiKey: Option.Option<Redacted.Redacted<string>>
 }) {
@@ -97,7 +98,7 @@ const checkKeys = (signPub: string, kexPub: string) => {
  * (for instance the handle or a key is already registered) the invite stays
  * pending.
  */
-export const register = Effect.fn("register")(function*(request: {
+export const register = spanned("register", function*(request: {
   readonly token: Redacted.Redacted<string>
   readonly signPub: string
   readonly kexPub: string
@@ -159,7 +160,7 @@ export type DeleteUserReport = {
  * canceled in one; only the seats actually passed to an heir cost a
  * statement each.
  */
-export const deleteUser = Effect.fn("deleteUser")(function*(
+export const deleteUser = spanned("deleteUser", function*(
   actor: Actor,
   id: UserId,
   transferTo: Option.Option<UserId>

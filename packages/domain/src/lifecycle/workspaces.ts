@@ -16,6 +16,7 @@ import { InviteStore } from "../sharing/ports.js"
 import { PersonalWorkspaceInvariantError } from "../workspaces/errors.js"
 import { lockVisibleWorkspace, requireWorkspaceAdmin } from "../workspaces/policy.js"
 import { WorkspaceStore } from "../workspaces/ports.js"
+import { spanned } from "../shared/spans.js"
 
 export type DeleteWorkspaceReport = {
   readonly workspace_id: WorkspaceId
@@ -28,7 +29,7 @@ export type DeleteWorkspaceReport = {
 }
 
 /** Deletes a team workspace and everything in it (its admins only); reports what went. */
-export const deleteWorkspace = Effect.fn("deleteWorkspace")(function*(actor: Actor, id: WorkspaceId) {
+export const deleteWorkspace = spanned("deleteWorkspace", function*(actor: Actor, id: WorkspaceId) {
   return yield* transactAs(actor, (actor) =>
     Effect.gen(function*() {
       const workspace = yield* lockVisibleWorkspace(actor, id)

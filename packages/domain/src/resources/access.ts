@@ -21,6 +21,7 @@ import { loadLiveResource, requireRole } from "./policy.js"
 import { type CheckFacts, ResourceStore, type RoleFactsRequest } from "./ports.js"
 import { type Access, type Action, allows, type LinkRole, type Resource, ROLE_ORDER, type ResourceRole } from "./schemas.js"
 import type { CheckRequest } from "./usecases.js"
+import { spanned } from "../shared/spans.js"
 
 /** A user with a role on a resource, and the grants that give them that role. */
 export interface ResourcePrincipal {
@@ -49,7 +50,7 @@ export interface KeysetPageRequest<K> {
  * page in (role, user) order. Administrator rights on the resource needed;
  * a share link's bearer never lists people.
  */
-export const listPrincipals = Effect.fn("listPrincipals")(function*(actor: Actor, id: ResourceId, page: KeysetPageRequest<PrincipalsKey> = {}) {
+export const listPrincipals = spanned("listPrincipals", function*(actor: Actor, id: ResourceId, page: KeysetPageRequest<PrincipalsKey> = {}) {
   const { role } = yield* loadLiveResource(actor, id)
   if (isLinkBearer(actor)) return yield* new Forbidden({ message: "a share link does not list who has access" })
   yield* requireRole(role, "administer", "listing who has access")
@@ -97,7 +98,7 @@ const pairKey = (resourceId: string, userId: string) => `${resourceId} ${userId}
  * The cited accesses' ids are read after the facts; should one have changed
  * in between, both are read again.
  */
-export const checkExplained = Effect.fn("checkExplained")(function*(actor: Actor, checks: ReadonlyArray<CheckRequest>) {
+export const checkExplained = spanned("checkExplained", function*(actor: Actor, checks: ReadonlyArray<CheckRequest>) {
   if (!isSystemAdmin(actor)) return yield* new Forbidden({ message: "checks are asked by a system admin" })
   const store = yield* ResourceStore
   const queries = yield* AccessQueries
@@ -139,7 +140,7 @@ export interface ReachableAnswer {
  * the number of resources. A system admin asks about anyone; a user about
  * themself. A user who is not active reaches nothing.
  */
-export const listReachable = Effect.fn("listReachable")(function*(
+export const listReachable = spanned("listReachable", function*(
   actor: Actor,
   userId: UserId,
   action: Action,

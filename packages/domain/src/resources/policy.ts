@@ -14,6 +14,7 @@ import { ResourceRevoked } from "./errors.js"
 import { ResourceStore, type RoleQuery } from "./ports.js"
 import { effectiveRole } from "./rules.js"
 import { type Action, allows, type ResourceRole } from "./schemas.js"
+import { spanned } from "../shared/spans.js"
 
 /** A user's effective role from the facts the store gathered; one check or a batch, the same rule. */
 export const userRoleFrom = (facts: RoleQuery): ResourceRole | null =>
@@ -24,7 +25,7 @@ export const userRoleFrom = (facts: RoleQuery): ResourceRole | null =>
  * captures no stack trace: formatting one per call is a measurable share of a
  * check (`pnpm bench`).
  */
-export const effectiveRoleOf = Effect.fn("effectiveRoleOf", { captureStackTrace: false })(function*(userId: UserId, id: ResourceId) {
+export const effectiveRoleOf = spanned("effectiveRoleOf", function*(userId: UserId, id: ResourceId) {
   return userRoleFrom(yield* Effect.flatMap(ResourceStore, (s) => s.roleFacts(id, userId)))
 })
 
@@ -50,7 +51,7 @@ export const roleOfActor = (actor: Actor, id: ResourceId): Effect.Effect<Resourc
  * access is not found. A revoked resource is `resource_revoked` to those who
  * may know it exists (system admins, members of its workspace).
  */
-export const loadVisibleResource = Effect.fn("loadVisibleResource")(function*(actor: Actor, id: ResourceId) {
+export const loadVisibleResource = spanned("loadVisibleResource", function*(actor: Actor, id: ResourceId) {
   const store = yield* ResourceStore
   const resource = yield* store.findById(id)
   if (Option.isNone(resource)) return yield* new NotFound({ what: "resource", id })
@@ -64,7 +65,7 @@ export const loadVisibleResource = Effect.fn("loadVisibleResource")(function*(ac
 })
 
 /** As `loadVisibleResource`, and a revoked resource is `resource_revoked` even to its owners. */
-export const loadLiveResource = Effect.fn("loadLiveResource")(function*(actor: Actor, id: ResourceId) {
+export const loadLiveResource = spanned("loadLiveResource", function*(actor: Actor, id: ResourceId) {
   const loaded = yield* loadVisibleResource(actor, id)
   if (loaded.resource.revoked_at !== null) return yield* new ResourceRevoked({ resourceId: id })
   return loaded

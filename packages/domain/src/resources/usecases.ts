@@ -33,6 +33,7 @@ import {
   type ResourceRole,
   ResourceTitle
 } from "./schemas.js"
+import { spanned } from "../shared/spans.js"
 
 const append = (at: Timestamp, events: ReadonlyArray<NewEvent>) => Effect.flatMap(EventLog, (log) => log.append(at, events))
 
@@ -53,7 +54,7 @@ export const CreateResource = Schema.Struct({
  * the workspace's lock first, which a deletion of the workspace (or of the
  * personal workspace's owner) takes too.
  */
-export const createResource = Effect.fn("createResource")(function*(
+export const createResource = spanned("createResource", function*(
   actor: Actor,
   workspaceId: WorkspaceId,
   request: typeof CreateResource.Type
@@ -110,7 +111,7 @@ export const createResource = Effect.fn("createResource")(function*(
     }))
 })
 
-export const getResource = Effect.fn("getResource")(function*(actor: Actor, id: ResourceId) {
+export const getResource = spanned("getResource", function*(actor: Actor, id: ResourceId) {
   const { resource, role } = yield* loadLiveResource(actor, id)
   return { resource, effectiveRole: role }
 })
@@ -140,7 +141,7 @@ const seenBy = (actor: Actor, resources: ReadonlyArray<Resource>) =>
  * that does not exist, or in which someone who is not a member sees no root,
  * is not found.
  */
-export const listRoots = Effect.fn("listRoots")(function*(actor: Actor, workspaceId: WorkspaceId) {
+export const listRoots = spanned("listRoots", function*(actor: Actor, workspaceId: WorkspaceId) {
   const workspace = yield* Effect.flatMap(WorkspaceStore, (s) => s.findById(workspaceId))
   if (Option.isNone(workspace)) return yield* new NotFound({ what: "workspace", id: workspaceId })
   const store = yield* ResourceStore
@@ -152,7 +153,7 @@ export const listRoots = Effect.fn("listRoots")(function*(actor: Actor, workspac
 })
 
 /** The children of a resource the actor can read, in sibling order. */
-export const listChildren = Effect.fn("listChildren")(function*(actor: Actor, id: ResourceId) {
+export const listChildren = spanned("listChildren", function*(actor: Actor, id: ResourceId) {
   const { resource } = yield* getResource(actor, id)
   const children = yield* Effect.flatMap(ResourceStore, (s) => s.children(resource.workspace_id, id))
   return children.filter((c) => c.revoked_at === null)
@@ -165,7 +166,7 @@ export const listChildren = Effect.fn("listChildren")(function*(actor: Actor, id
  * workspace that does not exist, or in which someone who is not a member
  * sees no root, is not found.
  */
-export const listRootsPage = Effect.fn("listRootsPage")(function*(actor: Actor, workspaceId: WorkspaceId, request: PageRequest<SiblingKey>) {
+export const listRootsPage = spanned("listRootsPage", function*(actor: Actor, workspaceId: WorkspaceId, request: PageRequest<SiblingKey>) {
   const workspace = yield* Effect.flatMap(WorkspaceStore, (s) => s.findById(workspaceId))
   if (Option.isNone(workspace)) return yield* new NotFound({ what: "workspace", id: workspaceId })
   const store = yield* ResourceStore
@@ -191,7 +192,7 @@ export const listRootsPage = Effect.fn("listRootsPage")(function*(actor: Actor, 
 })
 
 /** One page of the live children of a resource the actor can read, in sibling order (position, id). */
-export const listChildrenPage = Effect.fn("listChildrenPage")(function*(actor: Actor, id: ResourceId, request: PageRequest<SiblingKey>) {
+export const listChildrenPage = spanned("listChildrenPage", function*(actor: Actor, id: ResourceId, request: PageRequest<SiblingKey>) {
   const { resource } = yield* getResource(actor, id)
   const store = yield* ResourceStore
   const page = yield* keysetPage(
@@ -203,7 +204,7 @@ export const listChildrenPage = Effect.fn("listChildrenPage")(function*(actor: A
 })
 
 /** One page, in access id order, of the direct accesses on a resource, and with `inherited` those of its ancestors. */
-export const listAccessesPage = Effect.fn("listAccessesPage")(function*(actor: Actor, id: ResourceId, inherited: boolean, request: PageRequest<string>) {
+export const listAccessesPage = spanned("listAccessesPage", function*(actor: Actor, id: ResourceId, inherited: boolean, request: PageRequest<string>) {
   yield* getResource(actor, id)
   // Who holds what is for accounts: a link's bearer sees the resource, never its people.
   if (isLinkBearer(actor)) return yield* new Forbidden({ message: "a share link does not list who has access" })
@@ -213,7 +214,7 @@ export const listAccessesPage = Effect.fn("listAccessesPage")(function*(actor: A
 })
 
 /** Direct accesses on a resource, and with `inherited` those of its ancestors. */
-export const listAccesses = Effect.fn("listAccesses")(function*(actor: Actor, id: ResourceId, inherited: boolean) {
+export const listAccesses = spanned("listAccesses", function*(actor: Actor, id: ResourceId, inherited: boolean) {
   yield* getResource(actor, id)
   // Who holds what is for accounts: a link's bearer sees the resource, never its people.
   if (isLinkBearer(actor)) return yield* new Forbidden({ message: "a share link does not list who has access" })
@@ -223,7 +224,7 @@ export const listAccesses = Effect.fn("listAccesses")(function*(actor: Actor, id
 })
 
 /** Direct owners of a root, counted under the root's lock. */
-const guardLastOwner = Effect.fn("guardLastOwner")(function*(resource: Resource, leaving: Access) {
+const guardLastOwner = spanned("guardLastOwner", function*(resource: Resource, leaving: Access) {
   if (resource.parent_id !== null || leaving.role !== "owner") return
   const owners = (yield* Effect.flatMap(ResourceStore, (s) => s.accesses([resource.id]))).filter((a) => a.role === "owner")
   if (owners.every((a) => a.id === leaving.id)) return yield* new LastOwner({ resourceIds: [resource.id] })
@@ -234,7 +235,7 @@ const requireManage = (role: ResourceRole | null, touchesOwner: boolean) =>
     ? requireRole(role, "own", "granting or removing owner")
     : requireRole(role, "administer", "managing accesses")
 
-export const grantAccess = Effect.fn("grantAccess")(function*(actor: Actor, id: ResourceId, userId: UserId, role: ResourceRole) {
+export const grantAccess = spanned("grantAccess", function*(actor: Actor, id: ResourceId, userId: UserId, role: ResourceRole) {
   return yield* transactAs(actor, (actor) =>
     Effect.gen(function*() {
       // Users before resources (the lock order): the grantee is held first.
@@ -251,13 +252,13 @@ export const grantAccess = Effect.fn("grantAccess")(function*(actor: Actor, id: 
     }))
 })
 
-const loadAccess = Effect.fn("loadAccess")(function*(id: ResourceId, accessId: string) {
+const loadAccess = spanned("loadAccess", function*(id: ResourceId, accessId: string) {
   const access = yield* Effect.flatMap(ResourceStore, (s) => s.findAccess(accessId))
   if (Option.isNone(access) || access.value.resource_id !== id) return yield* new NotFound({ what: "access", id: accessId })
   return access.value
 })
 
-export const changeAccess = Effect.fn("changeAccess")(function*(actor: Actor, id: ResourceId, accessId: string, role: ResourceRole) {
+export const changeAccess = spanned("changeAccess", function*(actor: Actor, id: ResourceId, accessId: string, role: ResourceRole) {
   return yield* transactAs(actor, (actor) =>
     Effect.gen(function*() {
       const store = yield* ResourceStore
@@ -272,7 +273,7 @@ export const changeAccess = Effect.fn("changeAccess")(function*(actor: Actor, id
     }))
 })
 
-export const removeAccess = Effect.fn("removeAccess")(function*(actor: Actor, id: ResourceId, accessId: string) {
+export const removeAccess = spanned("removeAccess", function*(actor: Actor, id: ResourceId, accessId: string) {
   return yield* transactAs(actor, (actor) =>
     Effect.gen(function*() {
       const store = yield* ResourceStore
@@ -337,7 +338,7 @@ export const PatchResource = Schema.Struct({
 })
 
 /** Edits a resource: title and kind need edit rights, link settings administer rights. */
-export const patchResource = Effect.fn("patchResource")(function*(actor: Actor, id: ResourceId, patch: typeof PatchResource.Type) {
+export const patchResource = spanned("patchResource", function*(actor: Actor, id: ResourceId, patch: typeof PatchResource.Type) {
   return yield* transactAs(actor, (actor) =>
     Effect.gen(function*() {
       const store = yield* ResourceStore

@@ -18,6 +18,7 @@ import { PersonalWorkspaceInvariantError } from "../workspaces/errors.js"
 import { canAdministerWorkspace, canSeeWorkspace } from "../workspaces/policy.js"
 import { WorkspaceStore } from "../workspaces/ports.js"
 import type { Invite, InviteTerms } from "./invites.js"
+import { spanned } from "../shared/spans.js"
 
 /** A system admin sees every invite; anyone else the ones they minted. */
 export const canSeeInvite = (actor: Actor, invite: Invite) =>
@@ -28,7 +29,7 @@ export const canSeeInvite = (actor: Actor, invite: Invite) =>
  * slip between this check and the insert) and checks the actor may grant
  * membership in it.
  */
-export const requireWorkspaceGrantAuthority = Effect.fn("requireWorkspaceGrantAuthority")(function*(
+export const requireWorkspaceGrantAuthority = spanned("requireWorkspaceGrantAuthority", function*(
   actor: Actor,
   id: WorkspaceId
 ) {
@@ -46,7 +47,7 @@ export const requireWorkspaceGrantAuthority = Effect.fn("requireWorkspaceGrantAu
 })
 
 /** Locks the resource a grant names and checks the actor may grant `role` on it. */
-export const requireResourceGrantAuthority = Effect.fn("requireResourceGrantAuthority")(function*(
+export const requireResourceGrantAuthority = spanned("requireResourceGrantAuthority", function*(
   actor: Actor,
   id: ResourceId,
   role: string

@@ -34,6 +34,7 @@ import {
 import { canSeeInvite, requireMintAuthority } from "./policy.js"
 import { ShareLink } from "./links.js"
 import { type InviteKey, InviteStore, type Redemption, ShareLinkStore } from "./ports.js"
+import { spanned } from "../shared/spans.js"
 
 const append = (at: Timestamp, events: ReadonlyArray<NewEvent>) => Effect.flatMap(EventLog, (log) => log.append(at, events))
 
@@ -57,7 +58,7 @@ export const inviteTermsData = (invite: Invite) => ({
  * unique index decides races). A pending invite whose expiry has passed is
  * recorded as expired first, so it never blocks a new one.
  */
-const reserveHandle = Effect.fn("reserveHandle")(function*(handle: string, millis: number) {
+const reserveHandle = spanned("reserveHandle", function*(handle: string, millis: number) {
   if (Option.isSome(yield* Effect.flatMap(UserStore, (u) => u.findByHandle(handle)))) {
     return yield* new UserExists({ field: "handle", message: `handle ${handle} is already registered` })
   }
@@ -75,7 +76,7 @@ const reserveHandle = Effect.fn("reserveHandle")(function*(handle: string, milli
  * Mints an invite with fixed terms. The minter's authority over the target
  * is checked inside the transaction that inserts it, under the target's lock.
  */
-export const mintInvite = Effect.fn("mintInvite")(function*(actor: Actor, terms: InviteTerms) {
+export const mintInvite = spanned("mintInvite", function*(actor: Actor, terms: InviteTerms) {
   const token = yield* mintToken("tsi")
   const digest = yield* tokenDigest(token)
   const invite = yield* transactAs(actor, (actor) =>
@@ -116,7 +117,7 @@ export const mintInvite = Effect.fn("mintInvite")(function*(actor: Actor, terms:
   return { invite, token }
 })
 
-const loadVisibleInvite = Effect.fn("loadVisibleInvite")(function*(actor: Actor, id: InviteId) {
+const loadVisibleInvite = spanned("loadVisibleInvite", function*(actor: Actor, id: InviteId) {
   const invite = yield* Effect.flatMap(InviteStore, (s) => s.findById(id))
   if (Option.isNone(invite) || !canSeeInvite(actor, invite.value)) {
     return yield* new InviteNotFound({ message: `no invite ${id}` })
@@ -125,7 +126,7 @@ const loadVisibleInvite = Effect.fn("loadVisibleInvite")(function*(actor: Actor,
 })
 
 /** Lists invites with their effective state; a system admin sees all, others what they minted. */
-export const listInvites = Effect.fn("listInvites")(function*(actor: Actor, query: {
+export const listInvites = spanned("listInvites", function*(actor: Actor, query: {
   readonly status?: InviteStatus | undefined
   readonly workspaceId?: string | undefined
   readonly resourceId?: string | undefined
@@ -143,7 +144,7 @@ export const listInvites = Effect.fn("listInvites")(function*(actor: Actor, quer
  * those they minted), in (created_at, id) order, each with its effective
  * state; `status` selects by that state, in the store, so pages are full.
  */
-export const listInvitesPage = Effect.fn("listInvitesPage")(function*(actor: Actor, query: {
+export const listInvitesPage = spanned("listInvitesPage", function*(actor: Actor, query: {
   readonly status?: InviteStatus | undefined
   readonly workspaceId?: string | undefined
   readonly resourceId?: string | undefined
@@ -160,13 +161,13 @@ export const listInvitesPage = Effect.fn("listInvitesPage")(function*(actor: Act
   return { items: page.items.map((invite) => withEffectiveState(invite, millis)), next: page.next }
 })
 
-export const getInvite = Effect.fn("getInvite")(function*(actor: Actor, id: InviteId) {
+export const getInvite = spanned("getInvite", function*(actor: Actor, id: InviteId) {
   const invite = yield* loadVisibleInvite(actor, id)
   return withEffectiveState(invite, yield* nowMillis)
 })
 
 /** Cancels a pending invite. Idempotent; a redeemed invite is a conflict (reason `invite_already_redeemed`). */
-export const cancelInvite = Effect.fn("cancelInvite")(function*(actor: Actor, id: InviteId) {
+export const cancelInvite = spanned("cancelInvite", function*(actor: Actor, id: InviteId) {
   return yield* transactAs(actor, (actor) =>
     Effect.gen(function*() {
       const invites = yield* InviteStore
@@ -300,7 +301,7 @@ const expirePage = (actor: Actor, expired: ReadonlyArray<Invite>, at: Timestamp)
  * rows; the CLI streams the pages). `applied` tells whether anything was
  * found to record.
  */
-export const purgeExpiredInvites = Effect.fn("purgeExpiredInvites")(function*(actor: Actor, options: PurgeOptions) {
+export const purgeExpiredInvites = spanned("purgeExpiredInvites", function*(actor: Actor, options: PurgeOptions) {
   const pages = yield* Stream.runCollect(purgeExpiredInvitesPages(actor, options))
   return { invites: Chunk.toArray(pages).flat(), applied: options.apply && Chunk.size(pages) > 0 }
 })
@@ -310,7 +311,7 @@ export const purgeExpiredInvites = Effect.fn("purgeExpiredInvites")(function*(ac
  * disabled and the new one inserted in the same transaction, so the old
  * token stops working when this commits. Administrators only.
  */
-export const putShareLink = Effect.fn("putShareLink")(function*(actor: Actor, resourceId: ResourceId, role: LinkRole) {
+export const putShareLink = spanned("putShareLink", function*(actor: Actor, resourceId: ResourceId, role: LinkRole) {
   const token = yield* mintToken("tsl")
   const digest = yield* tokenDigest(token)
   const link = yield* transactAs(actor, (actor) =>
@@ -344,7 +345,7 @@ export const putShareLink = Effect.fn("putShareLink")(function*(actor: Actor, re
 })
 
 /** The resource's active share link (never its token), or not found. Administrators only. */
-export const getShareLink = Effect.fn("getShareLink")(function*(actor: Actor, resourceId: ResourceId) {
+export const getShareLink = spanned("getShareLink", function*(actor: Actor, resourceId: ResourceId) {
   const { role } = yield* loadLiveResource(actor, resourceId)
   yield* requireRole(role, "administer", "reading the share link")
   const link = yield* Effect.flatMap(ShareLinkStore, (links) => links.findActive(resourceId))
@@ -353,7 +354,7 @@ export const getShareLink = Effect.fn("getShareLink")(function*(actor: Actor, re
 })
 
 /** Disables the resource's share link. Idempotent: with none active, nothing changes. Administrators only. */
-export const disableShareLink = Effect.fn("disableShareLink")(function*(actor: Actor, resourceId: ResourceId) {
+export const disableShareLink = spanned("disableShareLink", function*(actor: Actor, resourceId: ResourceId) {
   return yield* transactAs(actor, (actor) =>
     Effect.gen(function*() {
       yield* Effect.flatMap(ResourceStore, (s) => s.lock(resourceId))

@@ -11,6 +11,7 @@ import type { UserId, WorkspaceId } from "../shared/ids.js"
 import type { InTransaction } from "../shared/transactor.js"
 import { WorkspaceStore } from "./ports.js"
 import type { Workspace } from "./schemas.js"
+import { spanned } from "../shared/spans.js"
 
 export const isMember = (workspace: Workspace, userId: UserId | null) =>
   userId !== null && workspace.members.some((m) => m.user_id === userId)
@@ -32,7 +33,7 @@ export const requireWorkspaceAdmin = (actor: Actor, workspace: Workspace) =>
     : Effect.fail(new Forbidden({ message: `only an admin of ${workspace.id} may do this` }))
 
 /** Reads a workspace the actor may see; anything else is not found. */
-export const loadVisibleWorkspace = Effect.fn("loadVisibleWorkspace")(function*(actor: Actor, id: WorkspaceId) {
+export const loadVisibleWorkspace = spanned("loadVisibleWorkspace", function*(actor: Actor, id: WorkspaceId) {
   const workspace = yield* Effect.flatMap(WorkspaceStore, (store) => store.findById(id))
   if (Option.isNone(workspace) || !canSeeWorkspace(actor, workspace.value)) {
     return yield* new NotFound({ what: "workspace", id })

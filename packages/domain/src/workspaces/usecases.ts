@@ -35,6 +35,7 @@ import {
   type WorkspacePatch
 } from "./rules.js"
 import { Member, Workspace, type WorkspaceRole } from "./schemas.js"
+import { spanned } from "../shared/spans.js"
 
 const append = (at: Timestamp, events: ReadonlyArray<NewEvent>) => Effect.flatMap(EventLog, (log) => log.append(at, events))
 
@@ -46,7 +47,7 @@ export const ENSURE_ATTEMPTS = 3
  * the winner's; if that one was deleted in between, it tries again, up to
  * `ENSURE_ATTEMPTS` times.
  */
-export const ensurePersonalWorkspace = Effect.fn("ensurePersonalWorkspace")(function*(user: User) {
+export const ensurePersonalWorkspace = spanned("ensurePersonalWorkspace", function*(user: User) {
   const store = yield* WorkspaceStore
   for (let attempt = 1; attempt <= ENSURE_ATTEMPTS; attempt++) {
     const existing = yield* store.findPersonal(user.id)
@@ -68,7 +69,7 @@ export const ensurePersonalWorkspace = Effect.fn("ensurePersonalWorkspace")(func
 })
 
 /** The caller's personal workspace, created if it is missing (data written before the rules). */
-export const myPersonalWorkspace = Effect.fn("myPersonalWorkspace")(function*(actor: Actor) {
+export const myPersonalWorkspace = spanned("myPersonalWorkspace", function*(actor: Actor) {
   return yield* transactAs(actor, (actor) =>
     Effect.gen(function*() {
       if (!isUser(actor)) return yield* new Forbidden({ message: "only a user has a personal workspace" })
@@ -90,7 +91,7 @@ export const CreateWorkspace = Schema.Struct({
  * Only the system creates personal workspaces, so asking for one is
  * `is_personal_frozen`; an owner on a team workspace is refused too.
  */
-export const createWorkspace = Effect.fn("createWorkspace")(function*(actor: Actor, request: typeof CreateWorkspace.Type) {
+export const createWorkspace = spanned("createWorkspace", function*(actor: Actor, request: typeof CreateWorkspace.Type) {
   if (request.is_personal === true) {
     return yield* new PersonalWorkspaceInvariantError({ workspaceId: "", reason: "is_personal_frozen" })
   }
@@ -124,7 +125,7 @@ export const createWorkspace = Effect.fn("createWorkspace")(function*(actor: Act
 })
 
 /** The workspaces a user belongs to; for the system (operators), every workspace. */
-export const listWorkspaces = Effect.fn("listWorkspaces")(function*(actor: Actor) {
+export const listWorkspaces = spanned("listWorkspaces", function*(actor: Actor) {
   const store = yield* WorkspaceStore
   if (isUser(actor)) return yield* store.listForUser(actor.user.id)
   if (isSystem(actor)) return yield* store.listAll
@@ -132,19 +133,19 @@ export const listWorkspaces = Effect.fn("listWorkspaces")(function*(actor: Actor
 })
 
 /** One page, in id order, of the workspaces a user belongs to; for the system (operators), of every workspace. */
-export const listWorkspacesPage = Effect.fn("listWorkspacesPage")(function*(actor: Actor, request: PageRequest<WorkspaceId>) {
+export const listWorkspacesPage = spanned("listWorkspacesPage", function*(actor: Actor, request: PageRequest<WorkspaceId>) {
   const store = yield* WorkspaceStore
   const member = isUser(actor) ? actor.user.id : isSystem(actor) ? null : undefined
   if (member === undefined) return yield* new Forbidden({ message: "a share link belongs to no workspace" })
   return yield* keysetPage(request, (after, limit) => store.page(member, after, limit), (workspace) => workspace.id)
 })
 
-export const getWorkspace = Effect.fn("getWorkspace")(function*(actor: Actor, id: WorkspaceId) {
+export const getWorkspace = spanned("getWorkspace", function*(actor: Actor, id: WorkspaceId) {
   return yield* loadVisibleWorkspace(actor, id)
 })
 
 /** Holds each user (shared lock, id order) and returns those that exist and are active. */
-const holdActiveUsers = Effect.fn("holdActiveUsers")(function*(ids: ReadonlyArray<UserId>) {
+const holdActiveUsers = spanned("holdActiveUsers", function*(ids: ReadonlyArray<UserId>) {
   const users = yield* UserStore
   const active = new Set<UserId>()
   for (const id of [...new Set(ids)].sort()) {
@@ -155,7 +156,7 @@ const holdActiveUsers = Effect.fn("holdActiveUsers")(function*(ids: ReadonlyArra
 })
 
 /** Patches a workspace after checking the whole patch; a rejected patch writes nothing. */
-export const patchWorkspace = Effect.fn("patchWorkspace")(function*(actor: Actor, id: WorkspaceId, patch: WorkspacePatch) {
+export const patchWorkspace = spanned("patchWorkspace", function*(actor: Actor, id: WorkspaceId, patch: WorkspacePatch) {
   return yield* transactAs(actor, (actor) =>
     Effect.gen(function*() {
       // Users before workspaces (the lock order): hold every listed member first.
@@ -180,7 +181,7 @@ export const patchWorkspace = Effect.fn("patchWorkspace")(function*(actor: Actor
     }))
 })
 
-const changeMembers = Effect.fn("changeMembers")(function*(actor: Actor, id: WorkspaceId, change: MemberChange) {
+const changeMembers = spanned("changeMembers", function*(actor: Actor, id: WorkspaceId, change: MemberChange) {
   return yield* transactAs(actor, (actor) =>
     Effect.gen(function*() {
       const active = change._tag === "add" ? yield* holdActiveUsers([change.userId]) : new Set<UserId>()
@@ -225,7 +226,7 @@ export const removeMember = (actor: Actor, id: WorkspaceId, userId: UserId) =>
   Effect.asVoid(changeMembers(actor, id, { _tag: "remove", userId }))
 
 /** The team workspaces in which `userId` is the only admin (what blocks deleting them). */
-export const soleAdminSeats = Effect.fn("soleAdminSeats")(function*(userId: UserId) {
+export const soleAdminSeats = spanned("soleAdminSeats", function*(userId: UserId) {
   const workspaces = yield* Effect.flatMap(WorkspaceStore, (s) => s.listForUser(userId))
   return workspaces.filter((w) =>
     !w.is_personal && w.members.filter((m) => m.role === "admin").every((m) => m.user_id === userId) &&
@@ -322,7 +323,7 @@ const repairPage = (actor: Actor, page: ReadonlyArray<PersonalCandidate>) =>
     }))
 
 /** `cleanupPersonalWorkspaceMembersPages` as one report (for callers that expect few rows; the CLI streams the pages). */
-export const cleanupPersonalWorkspaceMembers = Effect.fn("cleanupPersonalWorkspaceMembers")(function*(
+export const cleanupPersonalWorkspaceMembers = spanned("cleanupPersonalWorkspaceMembers", function*(
   actor: Actor,
   options: CleanupOptions
 ) {
