@@ -15,7 +15,7 @@
  * Many events are inserted a bounded batch per statement.
  */
 import { SqlClient } from "@effect/sql"
-import { Event, EventLog, writing } from "@tessera/domain"
+import { Event, EventLog, type NewEvent, type Timestamp, writing } from "@tessera/domain"
 import { Context, Effect, Layer, Option, Schema } from "effect"
 import { DbInt } from "./rows.js"
 
@@ -62,22 +62,44 @@ export const EVENTS_PER_INSERT = 100
 /** Appends of at most this many events use statements compiled once. */
 const FEW_EVENTS = 4
 
+/*
+ * Most writes append one to a few events: their statements are compiled once per count (up to `FEW_EVENTS`), so
+ * an append builds no statement; more go through `sql.insert` a batch at a time.
+ */
+const fewInserts = (sql: SqlClient.SqlClient, table: "events" | "event_queue", columns: string, width: number) => {
+  const placeholders = (count: number) =>
+    sql`${sql.literal("VALUES ")}${sql.csv(Array.from({ length: count }, () => sql`(${sql.csv(Array.from({ length: width }, () => sql`${""}`))})`))}`
+  return Array.from({ length: FEW_EVENTS + 1 }, (_, count) =>
+    count === 0 ? "" : sql`INSERT INTO ${sql.literal(table)} (${sql.literal(columns)}) ${placeholders(count)}`.compile()[0])
+}
+
+/**
+ * SQLite's append of 1 to `FEW_EVENTS` events, compiled once: `counterText` moves the counter by the count
+ * (`RETURNING last_seq`), `eventInserts[count]` inserts them numbered up to it, seven parameters each (seq, type,
+ * at, actor, workspace_id, resource_id, data).
+ */
+export const numberedAppendTextsOf = (sql: SqlClient.SqlClient) => ({
+  counterText: sql`UPDATE event_counter SET last_seq = last_seq + ${0} WHERE id = 1 RETURNING last_seq`.compile()[0],
+  eventInserts: fewInserts(sql, "events", "seq, type, at, actor, workspace_id, resource_id, data", 7)
+})
+
+/** Events as their rows are written: `data` as JSON text. */
+export const eventRowsOf = (at: Timestamp, events: ReadonlyArray<NewEvent>) =>
+  events.map((event) => ({
+    type: event.type,
+    at,
+    actor: event.actor,
+    workspace_id: event.workspace_id ?? null,
+    resource_id: event.resource_id ?? null,
+    data: JSON.stringify(event.data)
+  }))
+
 export const EventLogLive = Layer.effect(EventLog, Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   type Row = Omit<typeof EventRow.Encoded, "seq" | "data"> & { readonly data: string }
   const isPg = sql.onDialectOrElse({ pg: () => true, orElse: () => false })
-  /*
-   * Most writes append one to a few events: their statements are compiled once per count (up to
-   * `FEW_EVENTS`), so an append builds no statement; more go through `sql.insert` a batch at a time.
-   */
-  const placeholders = (columns: number, count: number) =>
-    sql`${sql.literal("VALUES ")}${sql.csv(Array.from({ length: count }, () => sql`(${sql.csv(Array.from({ length: columns }, () => sql`${""}`))})`))}`
-  const fewInserts = (table: "events" | "event_queue", columns: string, width: number) =>
-    Array.from({ length: FEW_EVENTS + 1 }, (_, count) =>
-      count === 0 ? "" : sql`INSERT INTO ${sql.literal(table)} (${sql.literal(columns)}) ${placeholders(width, count)}`.compile()[0])
-  const eventInserts = fewInserts("events", "seq, type, at, actor, workspace_id, resource_id, data", 7)
-  const queueInserts = fewInserts("event_queue", "type, at, actor, workspace_id, resource_id, data", 6)
-  const counterText = sql`UPDATE event_counter SET last_seq = last_seq + ${0} WHERE id = 1 RETURNING last_seq`.compile()[0]
+  const { counterText, eventInserts } = numberedAppendTextsOf(sql)
+  const queueInserts = fewInserts(sql, "event_queue", "type, at, actor, workspace_id, resource_id, data", 6)
   /** SQLite: numbered from the counter in the writer's transaction (its writers are serialised anyway). */
   const numbered = (rows: ReadonlyArray<Row>) =>
     Effect.gen(function*() {
@@ -107,14 +129,7 @@ export const EventLogLive = Layer.effect(EventLog, Effect.gen(function*() {
     append: (at, events) =>
       writing(Effect.gen(function*() {
         if (events.length === 0) return
-        const rows = events.map((event) => ({
-          type: event.type,
-          at,
-          actor: event.actor,
-          workspace_id: event.workspace_id ?? null,
-          resource_id: event.resource_id ?? null,
-          data: JSON.stringify(event.data)
-        }))
+        const rows = eventRowsOf(at, events)
         yield* (isPg ? queue(rows) : numbered(rows))
         const queued = yield* Effect.serviceOption(EventsQueued)
         if (Option.isSome(queued)) queued.value.value = true

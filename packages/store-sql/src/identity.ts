@@ -159,7 +159,7 @@ const wellFormedTime = (sql: SqlClient.SqlClient, column: string) =>
  * redemption. Read by hand: the row was written through `Invite`, and the
  * table's checks hold kind and status.
  */
-const pendingInvite = (row: Record<string, unknown>): Invite =>
+export const pendingInvite = (row: Record<string, unknown>): Invite =>
   new Invite({
     id: row.id as Invite["id"],
     kind: row.kind as Invite["kind"],
@@ -183,6 +183,17 @@ const pendingInvite = (row: Record<string, unknown>): Invite =>
 const INVITE_COLUMNS =
   "id, kind, status, handle, role, workspace_id, workspace_role, resource_id, resource_role, expires_at, created_at, created_by, redeemed_at, redeemed_by, redeemed_sign_pub, redeemed_kex_pub, canceled_at"
 
+/**
+ * The claim: the lookup by digest and the single-use write in one statement, compiled once (named on
+ * PostgreSQL), its row read by hand (`pendingInvite`). The expiry is compared as text only in the kernel's one
+ * form. Parameters: at, by, sign_pub, kex_pub, digest, kind, at.
+ */
+export const claimTextOf = (sql: SqlClient.SqlClient) =>
+  sql`${sql.literal(preparedAs("invite_claim"))}
+      UPDATE invites SET status = 'redeemed', redeemed_at = ${""}, redeemed_by = ${""}, redeemed_sign_pub = ${""}, redeemed_kex_pub = ${""}
+      WHERE digest = ${""} AND status = 'pending' AND kind = ${""} AND expires_at > ${""} AND ${wellFormedTime(sql, "expires_at")}
+      RETURNING ${sql.literal(INVITE_COLUMNS)}`.compile()[0]
+
 export const InviteStoreLive = Layer.effect(InviteStore, Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   const cols = sql.literal(INVITE_COLUMNS)
@@ -197,12 +208,7 @@ export const InviteStoreLive = Layer.effect(InviteStore, Effect.gen(function*() 
     execute: (digest) => sql`SELECT ${cols} FROM invites WHERE digest = ${digest}`
   })
   const applied = (rows: ReadonlyArray<unknown>) => rows.length > 0
-  // The claim: the lookup by digest and the single-use write in one statement, compiled once (named on
-  // PostgreSQL), its row read by hand. The expiry is compared as text only in the kernel's one form.
-  const claimText = sql`${sql.literal(preparedAs("invite_claim"))}
-      UPDATE invites SET status = 'redeemed', redeemed_at = ${""}, redeemed_by = ${""}, redeemed_sign_pub = ${""}, redeemed_kex_pub = ${""}
-      WHERE digest = ${""} AND status = 'pending' AND kind = ${""} AND expires_at > ${""} AND ${wellFormedTime(sql, "expires_at")}
-      RETURNING ${cols}`.compile()[0]
+  const claimText = claimTextOf(sql)
   const claim = (digest: string, kind: string, r: Redemption) =>
     sql.unsafe<Record<string, unknown>>(claimText, [r.at, r.by, r.signPub, r.kexPub, digest, kind, r.at]).pipe(
       Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), pendingInvite))

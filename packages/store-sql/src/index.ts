@@ -13,12 +13,14 @@ import { ApiKeyStoreLive, InviteStoreLive, LinkCredentialStoreLive, UserStoreLiv
 import { TransactorLive } from "./transactor.js"
 import { ResourceStoreLive } from "./resources.js"
 import { ShareLinkStoreLive } from "./sharing.js"
+import { FastGrantRedemptionLive } from "./grants.js"
 import { HotReadsLive } from "./hot.js"
 import { EventWakeupsLive } from "./wakeups.js"
 import { WorkspaceStoreLive } from "./workspaces.js"
 
 export * from "./migrations.js"
 export * from "./hot.js"
+export { type SyncConnection, SyncWriter } from "./grants.js"
 export * from "./pool.js"
 export * from "./sqlErrors.js"
 
@@ -37,5 +39,6 @@ export const PortsLive = Layer.mergeAll(
   TransactorLive,
   StoreInspectorLive,
   HotReadsLive,
+  FastGrantRedemptionLive,
   Crypto.Live
 )

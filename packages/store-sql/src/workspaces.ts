@@ -28,12 +28,38 @@ const MEMBERS_PER_INSERT = 300
 
 const COLUMNS = "id, name, about, custom_instructions, bundles, is_personal, owner_user_id, created_at, updated_at"
 
+/** A held workspace's row as `heldText` reads it (SQLite's `minterAndWorkspaceTextOf`: the role as `member_role`). */
+export const heldRow = (row: Record<string, unknown>): HeldWorkspace => ({
+  isPersonal: Number(row.is_personal) !== 0,
+  role: (row.role ?? null) as HeldWorkspace["role"]
+})
+
+/**
+ * The minter's row and the workspace in one statement: on PostgreSQL both locked shared, users first (the
+ * lock order; a row that waited is re-read as committed); on SQLite with the role as well (`member_role`). No
+ * row when either is missing. Parameters: the minter's id, the workspace's.
+ */
+export const minterAndWorkspaceTextOf = (sql: SqlClient.SqlClient) => {
+  const userCols = sql.literal("u.id, u.handle, u.role, u.status, u.sign_pub, u.kex_pub, u.created_at, u.revoked_at")
+  return sql.onDialectOrElse({
+    pg: () => sql`SELECT ${userCols} FROM users u, workspaces w WHERE u.id = ${""} AND w.id = ${""} FOR SHARE`.compile()[0],
+    orElse: () =>
+      sql`SELECT ${userCols}, w.is_personal,
+          (SELECT m.role FROM workspace_members m WHERE m.workspace_id = w.id AND m.user_id = u.id) AS member_role
+        FROM users u, workspaces w WHERE u.id = ${""} AND w.id = ${""}`.compile()[0]
+  })
+}
+
+/** Every redemption of a workspace grant adds one: compiled once; a row back when inserted. Parameters: workspace, user, role. */
+export const addMemberTextOf = (sql: SqlClient.SqlClient) =>
+  sql`INSERT INTO workspace_members (workspace_id, user_id, role) VALUES (${""}, ${""}, ${""})
+      ON CONFLICT DO NOTHING RETURNING user_id`.compile()[0]
+
 export const WorkspaceStoreLive = Layer.effect(WorkspaceStore, Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   const cols = sql.literal(COLUMNS)
   const decodeRows = Schema.decodeUnknown(Schema.Array(WorkspaceRow))
   const decodeMembers = Schema.decodeUnknown(Schema.Array(MemberRow))
-  const userCols = sql.literal("u.id, u.handle, u.role, u.status, u.sign_pub, u.kex_pub, u.created_at, u.revoked_at")
   const decodeCandidates = Schema.decodeUnknown(Schema.Array(Schema.Struct({ ...WorkspaceRow.fields, owner_exists: DbInt })))
   /** The rows as workspaces with their members, each list in the order `members` has. */
   const withMembers = (rows: ReadonlyArray<typeof WorkspaceRow.Type>, members: ReadonlyArray<typeof MemberRow.Type>) => {
@@ -73,24 +99,11 @@ export const WorkspaceStoreLive = Layer.effect(WorkspaceStore, Effect.gen(functi
   const heldText = sql`SELECT w.is_personal,
         (SELECT m.role FROM workspace_members m WHERE m.workspace_id = w.id AND m.user_id = ${""}) AS role
       FROM workspaces w WHERE w.id = ${""}`.compile()[0]
-  const heldRow = (row: Record<string, unknown>): HeldWorkspace => ({
-    isPersonal: Number(row.is_personal) !== 0,
-    role: (row.role ?? null) as HeldWorkspace["role"]
-  })
   const readHeld = (id: string, userId: string) =>
     Effect.map(sql.unsafe<Record<string, unknown>>(heldText, [userId, id]), (rows) => Option.map(Option.fromNullable(rows[0]), heldRow))
   const heldOf = (id: string, userId: string) =>
     lockShared === undefined ? readHeld(id, userId) : Effect.zipRight(sql.unsafe(lockShared, [id]), readHeld(id, userId))
-  /*
-   * The minter's row and the workspace in one statement: on PostgreSQL both locked shared, users first (the
-   * lock order; a row that waited is re-read as committed); on SQLite with the role as well. No row when
-   * either is missing.
-   */
-  const minterAndWorkspace = isPg
-    ? sql`SELECT ${userCols} FROM users u, workspaces w WHERE u.id = ${""} AND w.id = ${""} FOR SHARE`.compile()[0]
-    : sql`SELECT ${userCols}, w.is_personal,
-          (SELECT m.role FROM workspace_members m WHERE m.workspace_id = w.id AND m.user_id = u.id) AS member_role
-        FROM users u, workspaces w WHERE u.id = ${""} AND w.id = ${""}`.compile()[0]
+  const minterAndWorkspace = minterAndWorkspaceTextOf(sql)
   const minterAlone = userHoldText(sql)
   /*
    * PostgreSQL: the minter's role read after the locks the caller holds and the member added, in one statement
@@ -106,9 +119,7 @@ export const WorkspaceStoreLive = Layer.effect(WorkspaceStore, Effect.gen(functi
           ON CONFLICT DO NOTHING RETURNING user_id)
         SELECT held.is_personal, held.role, (SELECT count(*) FROM added) AS added FROM held`.compile()[0]
     : undefined
-  // every redemption of a workspace grant adds one: compiled once
-  const addMemberText = sql`INSERT INTO workspace_members (workspace_id, user_id, role) VALUES (${""}, ${""}, ${""})
-      ON CONFLICT DO NOTHING RETURNING user_id`.compile()[0]
+  const addMemberText = addMemberTextOf(sql)
   const memberRows = (id: string, members: ReadonlyArray<Member>) =>
     members.map((m) => ({ workspace_id: id, user_id: m.user_id, role: m.role }))
   return WorkspaceStore.of(transactional({

@@ -12,7 +12,17 @@ import * as Reactivity from "@effect/experimental/Reactivity"
 import { SqlClient } from "@effect/sql"
 import * as Statement from "@effect/sql/Statement"
 import { SqliteClient } from "@effect/sql-sqlite-node"
-import { type DirectStatements, loadMigrations, migrationsOf, type MigrationDialect, PortsLive, PoolUsage } from "@tessera/store-sql"
+import {
+  type DirectStatements,
+  loadMigrations,
+  migrationsOf,
+  type MigrationDialect,
+  PortsLive,
+  PoolUsage,
+  type SyncConnection,
+  SyncWriter
+} from "@tessera/store-sql"
+import Database from "better-sqlite3"
 import { mkdirSync } from "node:fs"
 import { dirname } from "node:path"
 import { Context, Effect, Layer, Schema } from "effect"
@@ -64,6 +74,8 @@ const AUTOCHECKPOINT_PAGES = 1000
  * A `SqlClient` on `filename` whose transactions begin `IMMEDIATE`. Its one
  * connection is taken by statements and transactions in arrival order
  * (`transactor.ts`); `PoolUsage` says whether it is held and how many wait.
+ * A file (not `:memory:`) also gets `SyncWriter`, a second connection lent
+ * for one synchronous call within the same turns (store-sql `grants.ts`).
  */
 export const clientLayer = (filename: string): Layer.Layer<SqlClient.SqlClient | PoolUsage> =>
   Layer.scopedContext(
@@ -91,12 +103,43 @@ export const clientLayer = (filename: string): Layer.Layer<SqlClient.SqlClient |
           Effect.logWarning(`SQLite checkpoints: the worker failed (${reason}); the connection checkpoints on commit again`),
           Effect.ignore(client.unsafe(`PRAGMA wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`))
         ))
-      return Context.make(SqlClient.SqlClient, client).pipe(Context.add(PoolUsage, {
+      const context = Context.make(SqlClient.SqlClient, client).pipe(Context.add(PoolUsage, {
         read: () => {
           const { busy, waiting } = usage()
           return { max: 1, open: 1, inUse: busy ? 1 : 0, waiting }
         }
       }))
+      if (filename === ":memory:") return context
+      // a second connection for writes run in one synchronous call (store-sql grants.ts), only ever within this
+      // process's turn: it and the client never write at once, so neither waits on the other's lock
+      const writer = yield* Effect.acquireRelease(
+        Effect.sync(() => {
+          const db = new Database(filename)
+          db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`)
+          db.pragma("foreign_keys = ON")
+          db.pragma("synchronous = NORMAL")
+          db.pragma(`wal_autocheckpoint = ${checkpoints !== undefined ? WAL_BOUND_FRAMES : AUTOCHECKPOINT_PAGES}`)
+          return db
+        }),
+        (db) => Effect.sync(() => db.close())
+      )
+      const prepared = new Map<string, Database.Statement>()
+      const connection: SyncConnection = {
+        all: (text, params) => {
+          let statement = prepared.get(text)
+          if (statement === undefined) {
+            statement = writer.prepare(text)
+            prepared.set(text, statement)
+          }
+          return statement.reader ? statement.all(...params) as ReadonlyArray<Record<string, unknown>> : (statement.run(...params), [])
+        },
+        inTransaction: () => writer.inTransaction
+      }
+      // an optional service, found with `Effect.serviceOption` (store-sql's FastGrantRedemptionLive): not in the type
+      return Context.add(context, SyncWriter, {
+        begin: "BEGIN IMMEDIATE",
+        lend: (use) => Effect.scoped(Effect.zipRight(take, Effect.try({ try: () => use(connection), catch: (cause) => cause })))
+      }) as unknown as typeof context
     }).pipe(Effect.orDie)
   ).pipe(Layer.provide(Reactivity.layer))
 

@@ -13,7 +13,7 @@
  * (`minter_lost_authority`) and grants nothing; it stays pending in the
  * store, where `purge-expired` eventually records it as expired.
  */
-import { Clock, Effect, Option, type Redacted } from "effect"
+import { Clock, Effect, Either, Option, type Redacted } from "effect"
 import { EventLog } from "../events/ports.js"
 import type { NewEvent } from "../events/schemas.js"
 import { UserStore } from "../identity/ports.js"
@@ -25,13 +25,14 @@ import { ResourceStore } from "../resources/ports.js"
 import { Access, allows } from "../resources/schemas.js"
 import { newAccessId } from "../resources/usecases.js"
 import { Conflict, NotFound } from "../shared/errors.js"
-import { timestampOf } from "../shared/time.js"
+import { type Timestamp, timestampOf } from "../shared/time.js"
 import { tokenDigest } from "../shared/tokens.js"
-import { Transactor } from "../shared/transactor.js"
+import { spanned } from "../shared/spans.js"
+import { InTransaction, Transactor } from "../shared/transactor.js"
 import type { UserId } from "../shared/ids.js"
 import { InviteCanceled } from "../sharing/errors.js"
-import { Invite } from "../sharing/invites.js"
-import { InviteStore } from "../sharing/ports.js"
+import { checkRedeemable, Invite } from "../sharing/invites.js"
+import { FastGrantRedemption, InviteStore, type WorkspaceGrantFacts } from "../sharing/ports.js"
 import { parseInviteToken, settleClaim } from "../sharing/usecases.js"
 import { PersonalWorkspaceInvariantError } from "../workspaces/errors.js"
 import { WorkspaceStore } from "../workspaces/ports.js"
@@ -52,17 +53,73 @@ export const requireMinterAuthority = Effect.fnUntraced(function*(
   workspaceRole: WorkspaceRole | null = null
 ) {
   if (minter === null) return
-  // built only when refused: an error captures a stack trace
-  const void_ = () => new InviteCanceled({ inviteId: invite.id, reason: "minter_lost_authority" })
-  if (Option.isNone(minter) || minter.value.status !== "active") return yield* void_()
-  if (minter.value.role === "admin") return
-  if (invite.kind === "registration") return yield* void_()
-  if (invite.workspace_id !== null) {
-    if (workspaceRole !== "admin") return yield* void_()
-  } else if (invite.resource_id !== null) {
-    if (!allows(yield* effectiveRoleOf(minter.value.id, invite.resource_id), "administer")) return yield* void_()
+  const authority = minterAuthority(invite, minter, workspaceRole)
+  if (authority === true) return
+  if (authority === "by resource role" && Option.isSome(minter) && invite.resource_id !== null) {
+    if (allows(yield* effectiveRoleOf(minter.value.id, invite.resource_id), "administer")) return
   }
+  // built only when refused: an error captures a stack trace
+  return yield* new InviteCanceled({ inviteId: invite.id, reason: "minter_lost_authority" })
 })
+
+/**
+ * `requireMinterAuthority`'s rules that need no read: `true` when the held
+ * minter may mint `invite` now, `false` when not, and for a resource grant
+ * by a minter who is not a system admin, that their role on the resource
+ * decides.
+ */
+const minterAuthority = (
+  invite: Invite,
+  minter: Option.Option<User>,
+  workspaceRole: WorkspaceRole | null
+): boolean | "by resource role" => {
+  if (Option.isNone(minter) || minter.value.status !== "active") return false
+  if (minter.value.role === "admin") return true
+  if (invite.kind === "registration") return false
+  if (invite.workspace_id !== null) return workspaceRole === "admin"
+  if (invite.resource_id !== null) return "by resource role"
+  return true
+}
+
+const memberAdded = (invite: Invite, userId: UserId): NewEvent => ({
+  type: "workspace.member_added",
+  actor: userId,
+  workspace_id: invite.workspace_id,
+  data: { user_id: userId, role: invite.workspace_role, invite_id: invite.id }
+})
+
+const inviteRedeemed = (invite: Invite, by: UserId): NewEvent => ({
+  type: "invite.redeemed",
+  actor: by,
+  workspace_id: invite.workspace_id,
+  resource_id: invite.resource_id,
+  data: { invite_id: invite.id, kind: invite.kind, redeemed_by: by }
+})
+
+/** The claimed invite as this redemption stored it: nothing to validate again. */
+const redeemedAs = (invite: Invite, at: Timestamp, by: UserId) =>
+  new Invite({ ...invite, status: "redeemed", redeemed_at: at, redeemed_by: by }, true)
+
+/**
+ * Whether a workspace grant's redemption by `by`, on what its transaction
+ * found, is the plain success of `redeemInvite`: the caller active, the
+ * claim applied to a grant still redeemable at `millis`, into a team
+ * workspace, minted by the held minter who may still mint it, and the
+ * member inserted. Then the redeemed invite and the events `redeemInvite`
+ * appends for it, in its order; `null` for anything else, which the general
+ * path decides and explains. The same rules as the general path, read from
+ * the same functions (`checkRedeemable`, `minterAuthority`).
+ */
+export const plainWorkspaceGrant = (facts: WorkspaceGrantFacts, by: UserId, at: Timestamp, millis: number) => {
+  if (Option.isNone(facts.actor) || facts.actor.value.status !== "active" || Option.isNone(facts.invite)) return null
+  const invite = facts.invite.value
+  if (invite.workspace_id === null || invite.workspace_role === null || invite.created_by === null) return null
+  if (Option.isNone(facts.minter) || facts.minter.value.id !== invite.created_by) return null
+  if (Option.isNone(facts.workspace) || facts.workspace.value.isPersonal || !facts.added) return null
+  if (Either.isLeft(checkRedeemable(invite, "grant", millis))) return null
+  if (minterAuthority(invite, facts.minter, facts.workspace.value.role) !== true) return null
+  return { result: redeemedAs(invite, at, by), events: [inviteRedeemed(invite, by), memberAdded(invite, by)] }
+}
 
 /** The minter's user row, held (shared) until commit; `null` for a system-minted invite. */
 const holdMinter = (invite: Invite) =>
@@ -105,12 +162,7 @@ export const applyGrant = Effect.fnUntraced(function*(invite: Invite, userId: Us
     }
     if (early === null) yield* store.addMember(invite.workspace_id, userId, invite.workspace_role)
     else if (!early.added) return yield* new AlreadyMember({ workspaceId: invite.workspace_id, userId })
-    return [{
-      type: "workspace.member_added",
-      actor: userId,
-      workspace_id: invite.workspace_id,
-      data: { user_id: userId, role: invite.workspace_role, invite_id: invite.id }
-    }] as Array<NewEvent>
+    return [memberAdded(invite, userId)]
   }
   const minter = yield* holdMinter(invite)
   if (invite.resource_id !== null && invite.resource_role !== null) {
@@ -145,11 +197,20 @@ export const applyGrant = Effect.fnUntraced(function*(invite: Invite, userId: Us
  * claim's own statement where the store can (`InviteStore.claimAs`): the
  * claim applies only if they are still active.
  */
-export const redeemInvite = Effect.fn("redeemInvite")(function*(principal: Principal, presented: Redacted.Redacted<string>) {
+export const redeemInvite = spanned("redeemInvite", function*(principal: Principal, presented: Redacted.Redacted<string>) {
   const token = yield* parseInviteToken(presented)
   // before the transaction: nothing waits on the digest holding a connection
   const digest = yield* tokenDigest(token)
   const by = principal.user.id
+  // a store that redeems a workspace grant in one call does, when this is one and every rule holds; else the general path
+  const fast = yield* Effect.serviceOption(FastGrantRedemption)
+  if (Option.isSome(fast) && Option.isNone(yield* Effect.serviceOption(InTransaction))) {
+    const millis = yield* Clock.currentTimeMillis
+    const at = timestampOf(millis)
+    const done = yield* fast.value.redeemWorkspaceGrant(by, digest, { at, by, signPub: null, kexPub: null }, (facts) =>
+      plainWorkspaceGrant(facts, by, at, millis))
+    if (Option.isSome(done)) return done.value
+  }
   return yield* Transactor.run(Effect.gen(function*() {
     const millis = yield* Clock.currentTimeMillis
     const redemption = { at: timestampOf(millis), by, signPub: null, kexPub: null }
@@ -158,12 +219,7 @@ export const redeemInvite = Effect.fn("redeemInvite")(function*(principal: Princ
     const { at, invite } = yield* settleClaim(claim.invite, digest, "grant", redemption, millis)
     // the minter held by the claim counts only for the invite it claimed
     const grantEvents = yield* applyGrant(invite, by, Option.isSome(claim.invite) ? claim.minterHeld : null)
-    yield* Effect.flatMap(EventLog, (log) =>
-      log.append(at, [
-        { type: "invite.redeemed", actor: by, workspace_id: invite.workspace_id, resource_id: invite.resource_id, data: { invite_id: invite.id, kind: invite.kind, redeemed_by: by } },
-        ...grantEvents
-      ]))
-    // the stored invite with the redemption this transaction wrote: nothing to validate again
-    return new Invite({ ...invite, status: "redeemed", redeemed_at: at, redeemed_by: by }, true)
+    yield* Effect.flatMap(EventLog, (log) => log.append(at, [inviteRedeemed(invite, by), ...grantEvents]))
+    return redeemedAs(invite, at, by)
   }))
 })

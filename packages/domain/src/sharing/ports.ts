@@ -4,6 +4,7 @@
  * lost race from a success.
  */
 import { Context, Effect, Option } from "effect"
+import type { NewEvent } from "../events/schemas.js"
 import type { User } from "../identity/schemas.js"
 import type { Conflict } from "../shared/errors.js"
 import type { InviteId, ResourceId, ShareLinkId, UserId, WorkspaceId } from "../shared/ids.js"
@@ -11,6 +12,7 @@ import type { Timestamp } from "../shared/time.js"
 import type { InTransaction } from "../shared/transactor.js"
 import type { Invite, InviteKind } from "./invites.js"
 import type { ShareLink } from "./links.js"
+import type { HeldWorkspace } from "../workspaces/ports.js"
 
 export interface InviteQuery {
   readonly workspaceId?: string | undefined
@@ -145,4 +147,40 @@ export class ShareLinkStore extends Context.Tag("Tessera/ShareLinkStore")<ShareL
     rootId: ResourceId,
     at: Timestamp
   ) => Effect.Effect<{ readonly own: boolean; readonly total: number }, never, InTransaction>
+}>() {}
+
+/**
+ * What a workspace grant's redemption found, as its transaction held it:
+ * the caller, the invite the claim took (`None` when it did not apply),
+ * the minter and the workspace with the minter's role in it (held shared,
+ * users before workspaces), and whether the caller's membership row was
+ * inserted.
+ */
+export interface WorkspaceGrantFacts {
+  readonly actor: Option.Option<User>
+  readonly invite: Option.Option<Invite>
+  readonly minter: Option.Option<User>
+  readonly workspace: Option.Option<HeldWorkspace>
+  readonly added: boolean
+}
+
+/**
+ * A store's redemption of a workspace grant as one transaction run outside
+ * the runtime's per-statement path (docs/performance.md, "Redemption in one
+ * call (SQLite)"): the statements `redeemInvite` runs for it, in its order
+ * and with its locks — the caller held, the claim, the minter and the
+ * workspace held with the minter's role, the member inserted — then
+ * `decide` on what they found. Given events, it appends them and commits;
+ * given `null`, it rolls back. `None` when it rolled back, or could not run
+ * (the tracer on, statements observed, a store that has none of its own):
+ * the caller then takes the general path, which starts afresh. Only for a
+ * caller outside any transaction.
+ */
+export class FastGrantRedemption extends Context.Tag("Tessera/FastGrantRedemption")<FastGrantRedemption, {
+  readonly redeemWorkspaceGrant: <A>(
+    actorId: UserId,
+    digest: string,
+    redemption: Redemption,
+    decide: (facts: WorkspaceGrantFacts) => { readonly result: A; readonly events: ReadonlyArray<NewEvent> } | null
+  ) => Effect.Effect<Option.Option<A>>
 }>() {}

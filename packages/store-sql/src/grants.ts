@@ -1,0 +1,111 @@
+/**
+ * `FastGrantRedemption` over a synchronous connection (SQLite's;
+ * docs/performance.md, "Redemption in one call (SQLite)"): a workspace
+ * grant's redemption as one transaction run in a single synchronous call,
+ * without @effect/sql's per-statement path. Its statements are the ports'
+ * own compiled texts, run in the order the general path runs them on
+ * SQLite (`InviteStore.claimAs`: the caller, then the claim;
+ * `WorkspaceStore.holdWithMinter`; `addMember`; `EventLog.append`), its rows
+ * read by the ports' own readers. What to do with them is the domain's
+ * (`plainWorkspaceGrant`): given events, they are appended and the
+ * transaction commits; anything else rolls back and answers `None`, and
+ * `redeemInvite` takes the general path, which decides afresh and says why.
+ *
+ * Taken only where the general path would run unobserved: the tracer off,
+ * no statement transformer, outside a transaction. Otherwise `None` at
+ * once.
+ */
+import { SqlClient } from "@effect/sql"
+import * as Statement from "@effect/sql/Statement"
+import { FastGrantRedemption, type NewEvent, type UserId, type WorkspaceGrantFacts } from "@tessera/domain"
+import { Context, Effect, FiberRef, Layer, Option } from "effect"
+import { eventRowsOf, numberedAppendTextsOf } from "./events.js"
+import { claimTextOf, pendingInvite, trustedUser, userHoldText } from "./identity.js"
+import { addMemberTextOf, heldRow, minterAndWorkspaceTextOf } from "./workspaces.js"
+
+/** One connection used synchronously: `all` runs a statement and returns its rows (none for a write without `RETURNING`), throwing on failure. */
+export interface SyncConnection {
+  readonly all: (text: string, params: ReadonlyArray<unknown>) => ReadonlyArray<Record<string, unknown>>
+  /** Whether a transaction is open on it (SQLite may have rolled one back itself after a failure). */
+  readonly inTransaction: () => boolean
+}
+
+type Redeem = FastGrantRedemption["Type"]["redeemWorkspaceGrant"]
+type Decide<A> = (facts: WorkspaceGrantFacts) => { readonly result: A; readonly events: ReadonlyArray<NewEvent> } | null
+
+/**
+ * The store's synchronous write connection, lent for one call: `lend` runs
+ * `use` on it while the store's own writes wait (SQLite: within this
+ * process's turn on the file), and fails with whatever `use` threw.
+ */
+export class SyncWriter extends Context.Tag("Tessera/SyncWriter")<SyncWriter, {
+  readonly lend: <A>(use: (connection: SyncConnection) => A) => Effect.Effect<A, unknown>
+  readonly begin: string
+}>() {}
+
+/** `FastGrantRedemption` on the store's `SyncWriter`; nothing where it has none. */
+export const FastGrantRedemptionLive: Layer.Layer<never, never, SqlClient.SqlClient> = Layer.unwrapEffect(
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const writer = yield* Effect.serviceOption(SyncWriter)
+    if (writer._tag === "None") return Layer.empty
+    const { begin, lend } = writer.value
+    const actorText = userHoldText(sql)
+    const claimText = claimTextOf(sql)
+    const minterText = minterAndWorkspaceTextOf(sql)
+    const addMemberText = addMemberTextOf(sql)
+    const { counterText, eventInserts } = numberedAppendTextsOf(sql)
+
+    const redeemOn = <A>(
+      db: SyncConnection,
+      actorId: UserId,
+      digest: string,
+      r: Parameters<Redeem>[2],
+      decide: Decide<A>
+    ): Option.Option<A> => {
+      db.all(begin, [])
+      let committed = false
+      try {
+        const actor = Option.map(Option.fromNullable(db.all(actorText, [actorId])[0]), trustedUser)
+        if (Option.isNone(actor) || actor.value.status !== "active") return Option.none()
+        const claimed = db.all(claimText, [r.at, r.by, r.signPub, r.kexPub, digest, "grant", r.at])[0]
+        if (claimed === undefined) return Option.none()
+        const invite = pendingInvite(claimed)
+        if (invite.workspace_id === null || invite.workspace_role === null || invite.created_by === null) return Option.none()
+        const both = db.all(minterText, [invite.created_by, invite.workspace_id])[0]
+        if (both === undefined) return Option.none()
+        const workspace = heldRow({ is_personal: both.is_personal, role: both.member_role })
+        if (workspace.isPersonal) return Option.none()
+        const added = db.all(addMemberText, [invite.workspace_id, actorId, invite.workspace_role]).length > 0
+        const facts: WorkspaceGrantFacts = {
+          actor,
+          invite: Option.some(invite),
+          minter: Option.some(trustedUser(both)),
+          workspace: Option.some(workspace),
+          added
+        }
+        const decided = decide(facts)
+        if (decided === null || decided.events.length === 0 || decided.events.length >= eventInserts.length) return Option.none()
+        const rows = eventRowsOf(r.at, decided.events)
+        const last = Number(db.all(counterText, [rows.length])[0]!.last_seq)
+        const first = last - rows.length + 1
+        db.all(eventInserts[rows.length]!, rows.flatMap((row, i) => [first + i, row.type, row.at, row.actor, row.workspace_id, row.resource_id, row.data]))
+        db.all("COMMIT", [])
+        committed = true
+        return Option.some(decided.result as A)
+      } finally {
+        if (!committed && db.inTransaction()) db.all("ROLLBACK", [])
+      }
+    }
+
+    return Layer.succeed(FastGrantRedemption, {
+      redeemWorkspaceGrant: <A>(actorId: UserId, digest: string, redemption: Parameters<Redeem>[2], decide: Decide<A>) =>
+        Effect.withFiberRuntime<Option.Option<A>>((fiber) =>
+          fiber.getFiberRef(FiberRef.currentTracerEnabled) || fiber.getFiberRef(Statement.currentTransformer)._tag === "Some" ||
+            Context.getOption(fiber.currentContext, SqlClient.TransactionConnection)._tag === "Some"
+            ? Effect.succeed(Option.none())
+            : Effect.orDie(lend((db) => redeemOn<A>(db, actorId, digest, redemption, decide)))
+        )
+    })
+  })
+)
