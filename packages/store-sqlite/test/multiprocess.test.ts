@@ -1,8 +1,9 @@
-// Proves that on one SQLite file shared by OS processes an invite is redeemed exactly once and each migration is applied exactly once.
+// Proves that on one SQLite file shared by OS processes an invite is redeemed exactly once (a registration; a workspace
+// grant, each process redeeming it in one call) and each migration is applied exactly once.
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
-import { EventLog, InviteStore, mintInvite, SystemActor, UserStore } from "@tessera/domain"
-import { uniqueHandle } from "@tessera/store-contract/fixtures"
+import { authenticate, createWorkspace, EventLog, InviteStore, mintInvite, SystemActor, UserStore, WorkspaceStore } from "@tessera/domain"
+import { lastSeq, registerUser, uniqueHandle } from "@tessera/store-contract/fixtures"
 import { loadMigrations, migrateUp } from "@tessera/store-sql"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -18,6 +19,7 @@ const workerScript = fileURLToPath(new URL("./fixtures/worker.ts", import.meta.u
 
 type Result =
   | { outcome: "registered"; userId: string }
+  | { outcome: "redeemed"; userId: string }
   | { outcome: "failed"; tag: string }
   | { outcome: "migrated"; applied: Array<number> }
   | { outcome: "crashed"; output: string }
@@ -61,6 +63,35 @@ describe("SQLite across processes", () => {
       expect([stored.status, stored.redeemed_by]).toEqual(["redeemed", winners[0]!.userId])
       const events = yield* Effect.flatMap(EventLog, (log) => log.list({ after: 0, limit: 1000 }))
       expect(events.filter((e) => e.type === "invite.redeemed" && e.data["invite_id"] === invite.id)).toHaveLength(1)
+    }).pipe(Effect.provide(layer(file)))
+  })
+
+  it.live(`one grant invite, ${PROCESSES} processes redeeming it at once, each in one call: exactly one succeeds`, () => {
+    const file = freshFile()
+    return Effect.gen(function*() {
+      yield* migrateUp(migrations(), dialect)
+      const minter = yield* registerUser(SystemActor)
+      const team = yield* createWorkspace(yield* authenticate(minter.apiKey), { name: "raced" })
+      const { invite, token } = yield* mintInvite(yield* authenticate(minter.apiKey), { kind: "grant", workspace_id: team.id, workspace_role: "member" })
+      const keys = yield* Effect.forEach(Array.from({ length: PROCESSES }), () => Effect.map(registerUser(SystemActor), (r) => Redacted.value(r.apiKey)))
+      const seq = yield* lastSeq
+      const workers = keys.map((key) => startWorker(["redeem", file, Redacted.value(token), key]))
+      const sql = yield* SqlClient.SqlClient
+      yield* sql.withTransaction(
+        Effect.promise(() => Promise.all(workers.map((w) => w.ready))).pipe(Effect.zipRight(Effect.sleep("300 millis")))
+      )
+      const results = yield* Effect.promise(() => Promise.all(workers.map((w) => w.result)))
+      expect(results.map((r) => (r.outcome === "failed" ? r.tag : r.outcome)).sort()).toEqual([
+        ...Array<string>(PROCESSES - 1).fill("InviteAlreadyRedeemed"),
+        "redeemed"
+      ])
+      const winner = results.find((r) => r.outcome === "redeemed")!
+      const members = Option.getOrThrow(yield* Effect.flatMap(WorkspaceStore, (s) => s.findById(team.id))).members
+      expect(members.map((m) => m.user_id).sort()).toEqual([minter.user.id, winner.userId].sort())
+      const stored = Option.getOrThrow(yield* Effect.flatMap(InviteStore, (s) => s.findById(invite.id)))
+      expect([stored.status, stored.redeemed_by]).toEqual(["redeemed", winner.userId])
+      const events = yield* Effect.flatMap(EventLog, (log) => log.list({ after: seq, limit: 1000 }))
+      expect(events.map((e) => e.type)).toEqual(["invite.redeemed", "workspace.member_added"])
     }).pipe(Effect.provide(layer(file)))
   })
 
