@@ -90,7 +90,7 @@ export const clientLayer = (filename: string): Layer.Layer<SqlClient.SqlClient |
       const checkpoints = filename === ":memory:" ? undefined : yield* checkpointer(filename, (reason) => fallBack(reason))
       if (checkpoints !== undefined) yield* base.unsafe(`PRAGMA wal_autocheckpoint = ${WAL_BOUND_FRAMES}`)
       // held for the client's lifetime: from here on `turns` alone decides who runs on it
-      const { take, usage } = turns(yield* base.reserve)
+      const { during, take, usage } = turns(yield* base.reserve)
       const client = yield* SqlClient.make({
         acquirer: take,
         transactionAcquirer: take,
@@ -138,7 +138,7 @@ export const clientLayer = (filename: string): Layer.Layer<SqlClient.SqlClient |
       // an optional service, found with `Effect.serviceOption` (store-sql's FastGrantRedemptionLive): not in the type
       return Context.add(context, SyncWriter, {
         begin: "BEGIN IMMEDIATE",
-        lend: (use) => Effect.scoped(Effect.zipRight(take, Effect.try({ try: () => use(connection), catch: (cause) => cause })))
+        lend: (use) => during(() => use(connection))
       }) as unknown as typeof context
     }).pipe(Effect.orDie)
   ).pipe(Layer.provide(Reactivity.layer))

@@ -53,7 +53,28 @@ export const turns = <C>(connection: C) => {
   const take: Effect.Effect<C, never, Scope.Scope> = Effect.uninterruptibleMask((restore) =>
     Effect.zipRight(restore(wait), Effect.as(Effect.flatMap(Effect.scope, (scope) => Scope.addFinalizer(scope, Effect.sync(release))), connection))
   )
+  /**
+   * Runs `use` (synchronous) within a turn, without a scope: at once when
+   * the connection is free, else when its turn comes; the turn passes on as
+   * soon as `use` returns or throws (its failure).
+   */
+  const during = <A>(use: () => A): Effect.Effect<A, unknown> =>
+    Effect.uninterruptibleMask((restore) =>
+      Effect.zipRight(
+        restore(wait),
+        Effect.try({
+          try: () => {
+            try {
+              return use()
+            } finally {
+              release()
+            }
+          },
+          catch: (cause) => cause
+        })
+      )
+    )
   /** Whether the connection is held, and how many wait for it. */
   const usage = () => ({ busy, waiting: waiting.size })
-  return { take, usage }
+  return { during, take, usage }
 }

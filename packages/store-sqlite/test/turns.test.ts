@@ -6,7 +6,7 @@ import { SqlClient } from "@effect/sql"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Effect, Fiber, Layer } from "effect"
+import { Deferred, Effect, Fiber, Layer } from "effect"
 import { clientLayer } from "../src/index.js"
 import { turns } from "../src/transactor.js"
 
@@ -64,3 +64,35 @@ it.effect("64 concurrent transactions on one SQLite connection all commit, in or
     const rows = yield* sql<{ n: number }>`SELECT n FROM turns ORDER BY rowid`
     expect(rows.map((r) => r.n)).toEqual(Array.from({ length: 64 }, (_, i) => i))
   }).pipe(Effect.provide(Layer.fresh(clientLayer(join(mkdtempSync(join(tmpdir(), "tessera-turns-")), "turns.db")))), Effect.orDie))
+
+it.effect("a synchronous use takes its turn in line with scoped holders and passes it on when it returns or throws", () =>
+  Effect.gen(function*() {
+    const { during, take } = turns("connection")
+    const got: Array<string> = []
+    let holders = 0
+    const use = (name: string, fail = false) =>
+      during(() => {
+        holders++
+        got.push(`${name}:${holders}`)
+        holders--
+        if (fail) throw new Error(`${name} failed`)
+        return name
+      })
+    const free = yield* Deferred.make<void>()
+    const holder = yield* Effect.fork(Effect.scoped(Effect.zipRight(take, Deferred.await(free))))
+    yield* Effect.yieldNow()
+    const a = yield* Effect.fork(use("a"))
+    const b = yield* Effect.fork(Effect.either(use("b", true)))
+    const c = yield* Effect.fork(Effect.scoped(Effect.zipRight(take, Effect.sync(() => void got.push("c:scoped")))))
+    yield* Effect.yieldNow()
+    // nothing runs while the holder has the turn
+    expect(got).toEqual([])
+    yield* Deferred.succeed(free, undefined)
+    yield* Fiber.join(holder)
+    expect(yield* Fiber.join(a)).toBe("a")
+    expect((yield* Fiber.join(b))._tag).toBe("Left")
+    yield* Fiber.join(c)
+    // the thrown use passed the turn on: the next holder got it, in arrival order, one at a time
+    expect(got).toEqual(["a:1", "b:1", "c:scoped"])
+    expect(yield* use("after")).toBe("after")
+  }))
