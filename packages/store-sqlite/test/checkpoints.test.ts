@@ -36,19 +36,29 @@ it.effect("the client's connection checkpoints on commit only past the bound, fa
     expect(mode?.journal_mode).toBe("wal")
   }).pipe(Effect.provide(Layer.fresh(clientLayer(fresh("mode.db")))), Effect.orDie))
 
-it.live("the worker copies the client's commits into the database file", () => {
-  const file = fresh("copied.db")
+/** The client on a fresh file `name` with a table `filler`: `insert(n)` commits one row of nearly a page. */
+const withFiller = <A>(
+  name: string,
+  body: (file: string, insert: (n: number) => Effect.Effect<unknown, unknown>, sql: SqlClient.SqlClient) => Effect.Effect<A, unknown>
+) => {
+  const file = fresh(name)
   return Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     yield* sql`CREATE TABLE filler (n INTEGER NOT NULL, body BLOB NOT NULL)`
     const blob = new Uint8Array(PAGE - 200)
-    for (let round = 1; round <= 3; round++) {
-      for (let i = 0; i < 300; i++) yield* sql.withTransaction(sql`INSERT INTO filler (n, body) VALUES (${round * 300 + i}, ${blob})`)
-      // the round's pages reach the database file, though no commit checkpoints
-      yield* eventually(`round ${round} checkpointed`, () => statSync(file).size >= round * 300 * (PAGE - 200))
-    }
+    return yield* body(file, (n) => sql.withTransaction(sql`INSERT INTO filler (n, body) VALUES (${n}, ${blob})`), sql)
   }).pipe(Effect.provide(Layer.fresh(clientLayer(file))), Effect.orDie)
-})
+}
+
+it.live("the worker copies the client's commits into the database file", () =>
+  withFiller("copied.db", (file, insert) =>
+    Effect.gen(function*() {
+      for (let round = 1; round <= 3; round++) {
+        for (let i = 0; i < 300; i++) yield* insert(round * 300 + i)
+        // the round's pages reach the database file, though no commit checkpoints
+        yield* eventually(`round ${round} checkpointed`, () => statSync(file).size >= round * 300 * (PAGE - 200))
+      }
+    })))
 
 it.scopedLive("the WAL starts again after a complete checkpoint instead of growing", () =>
   Effect.gen(function*() {
@@ -103,23 +113,19 @@ it.scopedLive("a worker that cannot open the file is reported, so the caller can
     expect(failures[0]).toMatch(/unable to open|does not exist|SQLITE_CANTOPEN/i)
   }))
 
-it.live("under writes that never pause, the WAL still starts again: it stays bounded however long they go on", () => {
-  const file = fresh("sustained.db")
-  return Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
-    yield* sql`CREATE TABLE filler (n INTEGER NOT NULL, body BLOB NOT NULL)`
-    const blob = new Uint8Array(PAGE - 200)
-    // back to back, each commit at least a page, for well past the bound: without a pause no passive checkpoint can
-    // finish before the next commit, so the WAL could never start again on its own
-    const COMMITS = 6 * WAL_BOUND_FRAMES
-    let largest = 0
-    for (let i = 0; i < COMMITS; i++) {
-      yield* sql.withTransaction(sql`INSERT INTO filler (n, body) VALUES (${i}, ${blob})`)
-      if (i % 500 === 0) largest = Math.max(largest, statSync(`${file}-wal`).size)
-    }
-    largest = Math.max(largest, statSync(`${file}-wal`).size)
-    expect(yield* sql`SELECT count(*) AS n FROM filler`).toEqual([{ n: COMMITS }])
-    // it held over 6 bounds' worth of frames in all; at most the bound plus what commits while a checkpoint is due
-    expect(largest).toBeLessThan(3 * WAL_BOUND_FRAMES * (PAGE + 24))
-  }).pipe(Effect.provide(Layer.fresh(clientLayer(file))), Effect.orDie)
-}, 120_000)
+it.live("under writes that never pause, the WAL still starts again: it stays bounded however long they go on", () =>
+  withFiller("sustained.db", (file, insert, sql) =>
+    Effect.gen(function*() {
+      // back to back, each commit at least a page, for well past the bound: without a pause no passive checkpoint can
+      // finish before the next commit, so the WAL could never start again on its own
+      const COMMITS = 6 * WAL_BOUND_FRAMES
+      let largest = 0
+      for (let i = 0; i < COMMITS; i++) {
+        yield* insert(i)
+        if (i % 500 === 0) largest = Math.max(largest, statSync(`${file}-wal`).size)
+      }
+      largest = Math.max(largest, statSync(`${file}-wal`).size)
+      expect(yield* sql`SELECT count(*) AS n FROM filler`).toEqual([{ n: COMMITS }])
+      // it held over 6 bounds' worth of frames in all; at most the bound plus what commits while a checkpoint is due
+      expect(largest).toBeLessThan(3 * WAL_BOUND_FRAMES * (PAGE + 24))
+    })), 120_000)
