@@ -351,9 +351,12 @@ export const storeContract = <E>(name: string, store: Layer.Layer<StorePorts, E>
           yield* setMemberRole(invitee, team.id, minter.user.id, "member")
           const newcomer = yield* person()
           const before = yield* membersOf
+          const demotedSeq = yield* lastSeq
           const refused = yield* Effect.flip(redeemInvite(newcomer, late.token))
           expect([refused._tag, "reason" in refused ? refused.reason : null]).toEqual(["InviteCanceled", "minter_lost_authority"])
           expect(yield* membersOf).toEqual(before)
+          expect(yield* typesAfter(demotedSeq)).toEqual([])
+          expect(yield* pendingAfter(late.invite.id)).toBe("pending")
           expect((yield* membersOf).some((m) => m.user_id === newcomer.user.id)).toBe(false)
         }))
     })

@@ -47,6 +47,7 @@ export const coalesced = <R>(work: Effect.Effect<unknown, unknown, R>, bound: Du
     arrived.push((lead) => resume(Effect.succeed(lead)))
   })
 
-  const run = Effect.ensuring(Effect.ignore(Effect.timeout(Effect.interruptible(work), bound)), Effect.sync(ended))
+  // disconnected: at the bound the waiters go on even if the work cannot be stopped at once (a query being cancelled)
+  const run = Effect.ensuring(Effect.ignore(Effect.timeout(Effect.interruptible(Effect.disconnect(work)), bound)), Effect.sync(ended))
   return Effect.uninterruptible(Effect.flatMap(turn, (lead) => (lead ? run : Effect.void)))
 }

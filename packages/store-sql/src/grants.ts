@@ -17,8 +17,8 @@
  */
 import { SqlClient } from "@effect/sql"
 import * as Statement from "@effect/sql/Statement"
-import { FastGrantRedemption, type NewEvent, type UserId, type WorkspaceGrantFacts } from "@tessera/domain"
-import { Context, Effect, FiberRef, Layer, Option } from "effect"
+import { FastGrantRedemption, type NewEvent, timestampOf, type UserId, type WorkspaceGrantFacts } from "@tessera/domain"
+import { Clock, Context, Effect, FiberRef, Layer, Option } from "effect"
 import { eventRowsOf, numberedAppendTextsOf } from "./events.js"
 import { claimTextOf, pendingInvite, trustedUser, userHoldText } from "./identity.js"
 import { addMemberTextOf, heldRow, minterAndWorkspaceTextOf } from "./workspaces.js"
@@ -30,8 +30,7 @@ export interface SyncConnection {
   readonly inTransaction: () => boolean
 }
 
-type Redeem = FastGrantRedemption["Type"]["redeemWorkspaceGrant"]
-type Decide<A> = (facts: WorkspaceGrantFacts) => { readonly result: A; readonly events: ReadonlyArray<NewEvent> } | null
+type Decide<A> = (facts: WorkspaceGrantFacts, millis: number) => { readonly result: A; readonly events: ReadonlyArray<NewEvent> } | null
 
 /**
  * The store's synchronous write connection, lent for one call: `lend` runs
@@ -56,16 +55,15 @@ export const FastGrantRedemptionLive: Layer.Layer<never, never, SqlClient.SqlCli
     const addMemberText = addMemberTextOf(sql)
     const { counterText, eventInserts } = numberedAppendTextsOf(sql)
 
-    const redeemOn = <A>(
-      db: SyncConnection,
-      actorId: UserId,
-      digest: string,
-      r: Parameters<Redeem>[2],
-      decide: Decide<A>
-    ): Option.Option<A> => {
+    const redeemOn = <A>(db: SyncConnection, clock: Clock.Clock, actorId: UserId, digest: string, decide: Decide<A>): Option.Option<A> => {
+      // a transaction some earlier failure left open (SQLite may keep one after a failed rollback) is not this one's
+      if (db.inTransaction()) db.all("ROLLBACK", [])
       db.all(begin, [])
       let committed = false
       try {
+        // the time once the transaction holds the file, as the general path reads it inside its transaction
+        const millis = clock.unsafeCurrentTimeMillis()
+        const r = { at: timestampOf(millis), by: actorId, signPub: null, kexPub: null }
         const actor = Option.map(Option.fromNullable(db.all(actorText, [actorId])[0]), trustedUser)
         if (Option.isNone(actor) || actor.value.status !== "active") return Option.none()
         const claimed = db.all(claimText, [r.at, r.by, r.signPub, r.kexPub, digest, "grant", r.at])[0]
@@ -84,7 +82,7 @@ export const FastGrantRedemptionLive: Layer.Layer<never, never, SqlClient.SqlCli
           workspace: Option.some(workspace),
           added
         }
-        const decided = decide(facts)
+        const decided = decide(facts, millis)
         if (decided === null || decided.events.length === 0 || decided.events.length >= eventInserts.length) return Option.none()
         const rows = eventRowsOf(r.at, decided.events)
         const last = Number(db.all(counterText, [rows.length])[0]!.last_seq)
@@ -99,12 +97,12 @@ export const FastGrantRedemptionLive: Layer.Layer<never, never, SqlClient.SqlCli
     }
 
     return Layer.succeed(FastGrantRedemption, {
-      redeemWorkspaceGrant: <A>(actorId: UserId, digest: string, redemption: Parameters<Redeem>[2], decide: Decide<A>) =>
+      redeemWorkspaceGrant: <A>(actorId: UserId, digest: string, decide: Decide<A>) =>
         Effect.withFiberRuntime<Option.Option<A>>((fiber) =>
           fiber.getFiberRef(FiberRef.currentTracerEnabled) || fiber.getFiberRef(Statement.currentTransformer)._tag === "Some" ||
             Context.getOption(fiber.currentContext, SqlClient.TransactionConnection)._tag === "Some"
             ? Effect.succeed(Option.none())
-            : Effect.orDie(lend((db) => redeemOn<A>(db, actorId, digest, redemption, decide)))
+            : Effect.orDie(lend((db) => redeemOn<A>(db, Context.get(fiber.currentDefaultServices, Clock.Clock), actorId, digest, decide)))
         )
     })
   })

@@ -109,7 +109,8 @@ export const clientLayer = (filename: string): Layer.Layer<SqlClient.SqlClient |
           return { max: 1, open: 1, inUse: busy ? 1 : 0, waiting }
         }
       }))
-      if (filename === ":memory:") return context
+      // a file by its path only: `:memory:`, `""` (a temporary database) or a URI would give a second connection another database
+      if (filename === ":memory:" || filename === "" || filename.startsWith("file:")) return context
       // a second connection for writes run in one synchronous call (store-sql grants.ts), only ever within this
       // process's turn: it and the client never write at once, so neither waits on the other's lock
       const writer = yield* Effect.acquireRelease(

@@ -9,7 +9,8 @@ import { SqliteClient } from "@effect/sql-sqlite-node"
 import { mkdtempSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Effect, Layer } from "effect"
+import { SyncWriter } from "@tessera/store-sql"
+import { Effect, Layer, Option } from "effect"
 import { checkpointer, WAL_BOUND_FRAMES } from "../src/checkpoints.js"
 import { clientLayer } from "../src/index.js"
 
@@ -32,6 +33,9 @@ it.effect("the client's connection checkpoints on commit only past the bound, fa
     const sql = yield* SqlClient.SqlClient
     const [row] = yield* sql<{ wal_autocheckpoint: number }>`PRAGMA wal_autocheckpoint`
     expect(row?.wal_autocheckpoint).toBe(WAL_BOUND_FRAMES)
+    // and so does the connection lent for one-call writes
+    const writer = Option.getOrThrow(yield* Effect.serviceOption(SyncWriter))
+    expect(yield* writer.lend((connection) => connection.all("PRAGMA wal_autocheckpoint", []))).toEqual([{ wal_autocheckpoint: WAL_BOUND_FRAMES }])
     const [mode] = yield* sql<{ journal_mode: string }>`PRAGMA journal_mode`
     expect(mode?.journal_mode).toBe("wal")
   }).pipe(Effect.provide(Layer.fresh(clientLayer(fresh("mode.db")))), Effect.orDie))

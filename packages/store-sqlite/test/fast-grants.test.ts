@@ -1,7 +1,8 @@
 // A workspace grant's redemption in one synchronous call on the SQLite file store (store-sql grants.ts,
 // `FastGrantRedemption`): it commits the plain success and nothing else, and `redeemInvite` answers and writes exactly
 // what the general path does, case by case — the caller revoked or deleted, the minter demoted or revoked or a
-// system admin, the invite canceled or already redeemed, the caller already a member. The general path is forced by
+// system admin, the invite canceled or already redeemed, the caller already a member — and reads the time inside its
+// transaction, so an invite that expires while it waits for its turn is refused. The general path is forced by
 // observing statements (`meterStatements`), which the fast path never runs under.
 import { describe, expect, layer } from "@effect/vitest"
 import {
@@ -25,6 +26,8 @@ import {
   setMemberRole,
   timestampOf,
   tokenDigest,
+  Transactor,
+  type UserId,
   parseInviteToken,
   WorkspaceStore
 } from "@tessera/domain"
@@ -34,7 +37,7 @@ import { off } from "@tessera/store-contract/direct"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Clock, Context, Effect, Either, FastCheck as fc, Layer, Option, type Redacted } from "effect"
+import { Context, Deferred, Effect, Either, Fiber, Layer, Option, type Redacted, TestClock } from "effect"
 import { dialect, layer as sqliteLayer, migrations } from "../src/index.js"
 
 /** How the store's fast path answered `redeemInvite`: committed (`some`) or handed back (`none`). */
@@ -62,12 +65,12 @@ interface Case {
   readonly alreadyMember: boolean
 }
 
-const cases: fc.Arbitrary<Case> = fc.record({
-  caller: fc.constantFrom("active", "revoked", "deleted"),
-  minter: fc.constantFrom("team admin", "demoted", "revoked", "system admin"),
-  invite: fc.constantFrom("pending", "canceled", "redeemed"),
-  alreadyMember: fc.boolean()
-})
+/** Every combination: 3 callers × 4 minters × 3 invites × member or not. */
+const everyCase: ReadonlyArray<Case> = (["active", "revoked", "deleted"] as const).flatMap((caller) =>
+  (["team admin", "demoted", "revoked", "system admin"] as const).flatMap((minter) =>
+    (["pending", "canceled", "redeemed"] as const).flatMap((invite) => [false, true].map((alreadyMember) => ({ caller, minter, invite, alreadyMember })))
+  )
+)
 
 /** A fresh team, a caller and a grant invite into it, brought into `c`'s state through the use cases. */
 const scene = (c: Case) =>
@@ -125,13 +128,10 @@ layer(store, { timeout: "300 seconds" })("sqlite: a workspace grant redeemed in 
     it.effect("commits the plain success, and for anything else writes nothing and answers None", () =>
       Effect.gen(function*() {
         const fast = Option.getOrThrow(yield* Effect.serviceOption(FastGrantRedemption))
-        const attempt = (by: string, token: Redacted.Redacted<string>) =>
+        const attempt = (by: UserId, token: Redacted.Redacted<string>) =>
           Effect.gen(function*() {
             const digest = yield* tokenDigest(yield* parseInviteToken(token))
-            const millis = yield* Clock.currentTimeMillis
-            const at = timestampOf(millis)
-            return yield* fast.redeemWorkspaceGrant(by as never, digest, { at, by: by as never, signPub: null, kexPub: null }, (facts) =>
-              plainWorkspaceGrant(facts, by as never, at, millis))
+            return yield* fast.redeemWorkspaceGrant(by, digest, (facts, millis) => plainWorkspaceGrant(facts, by, timestampOf(millis), millis))
           }).pipe(off)
         const plain = yield* scene({ caller: "active", minter: "team admin", invite: "pending", alreadyMember: false })
         const seq = yield* lastSeq
@@ -169,32 +169,42 @@ layer(store, { timeout: "300 seconds" })("sqlite: a workspace grant redeemed in 
       }))
   })
 
-  describe("redeemInvite, with it and without it", () => {
-    it.effect("the same answer and the same writes in every case (property)", () =>
+  describe("the time it redeems at", () => {
+    it.effect("is read once its transaction holds the file: an invite that expires while it waits for its turn is refused", () =>
       Effect.gen(function*() {
-        const context = yield* Effect.context<any>()
-        yield* Effect.promise(() =>
-          fc.assert(
-            fc.asyncProperty(cases, async (c) => {
-              const { some } = answers
-              const [fast, general] = await Effect.runPromise(Effect.provide(
-                Effect.gen(function*() {
-                  const a = yield* scene(c)
-                  const b = yield* scene(c)
-                  return [
-                    yield* outcomeOf(off(redeemInvite(a.caller.principal, a.minted.token)), a),
-                    yield* outcomeOf(off(Effect.map(meterStatements(redeemInvite(b.caller.principal, b.minted.token)), (r) => r.result)), b)
-                  ] as const
-                }),
-                context
-              ))
-              expect(fast).toEqual(general)
-              // the plain success, and only it, committed in one call
-              expect(answers.some - some).toBe(plainCase(c) ? 1 : 0)
-            }),
-            { numRuns: 30 }
-          )
-        )
+        const s = yield* scene({ caller: "active", minter: "team admin", invite: "pending", alreadyMember: false })
+        // another write holds this process's turn on the file while the redemption queues behind it
+        const release = yield* Deferred.make<void>()
+        const holding = yield* Deferred.make<void>()
+        const holder = yield* Effect.fork(Transactor.run(Effect.zipRight(Deferred.succeed(holding, undefined), Deferred.await(release))))
+        yield* Deferred.await(holding)
+        const redeeming = yield* Effect.fork(Effect.either(off(redeemInvite(s.caller.principal, s.minted.token))))
+        yield* Effect.yieldNow()
+        // the invite's time runs out while it waits (the default lifetime is at most a few weeks)
+        yield* TestClock.adjust("400 days")
+        yield* Deferred.succeed(release, undefined)
+        yield* Fiber.join(holder)
+        const answer = yield* Fiber.join(redeeming)
+        expect(Either.isLeft(answer) ? answer.left._tag : "redeemed").toBe("InviteExpired")
+        const { principal: admin } = yield* Admin
+        expect((yield* getInvite(admin, s.minted.invite.id)).status).toBe("expired")
+        const members = Option.getOrThrow(yield* Effect.flatMap(WorkspaceStore, (w) => w.findById(s.team))).members
+        expect(members.some((m) => m.user_id === s.caller.id)).toBe(false)
       }))
+  })
+
+  describe("redeemInvite, with it and without it", () => {
+    it.effect("the same answer and the same writes in every one of the 72 cases", () =>
+      Effect.forEach(everyCase, (c) =>
+        Effect.gen(function*() {
+          const { some } = answers
+          const a = yield* scene(c)
+          const b = yield* scene(c)
+          const fast = yield* outcomeOf(off(redeemInvite(a.caller.principal, a.minted.token)), a)
+          const general = yield* outcomeOf(off(Effect.map(meterStatements(redeemInvite(b.caller.principal, b.minted.token)), (r) => r.result)), b)
+          expect({ case: c, ...fast }).toEqual({ case: c, ...general })
+          // the plain success, and only it, committed in one call
+          expect({ case: c, inOneCall: answers.some - some }).toEqual({ case: c, inOneCall: plainCase(c) ? 1 : 0 })
+        }), { discard: true }))
   })
 })

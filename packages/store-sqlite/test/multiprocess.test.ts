@@ -19,7 +19,7 @@ const workerScript = fileURLToPath(new URL("./fixtures/worker.ts", import.meta.u
 
 type Result =
   | { outcome: "registered"; userId: string }
-  | { outcome: "redeemed"; userId: string }
+  | { outcome: "redeemed"; userId: string; inOneCall: boolean }
   | { outcome: "failed"; tag: string }
   | { outcome: "migrated"; applied: Array<number> }
   | { outcome: "crashed"; output: string }
@@ -86,6 +86,8 @@ describe("SQLite across processes", () => {
         "redeemed"
       ])
       const winner = results.find((r) => r.outcome === "redeemed")!
+      // it won in one call (the losers' claims did not apply, and the general path said why)
+      expect(winner.inOneCall).toBe(true)
       const members = Option.getOrThrow(yield* Effect.flatMap(WorkspaceStore, (s) => s.findById(team.id))).members
       expect(members.map((m) => m.user_id).sort()).toEqual([minter.user.id, winner.userId].sort())
       const stored = Option.getOrThrow(yield* Effect.flatMap(InviteStore, (s) => s.findById(invite.id)))

@@ -205,10 +205,8 @@ export const redeemInvite = spanned("redeemInvite", function*(principal: Princip
   // a store that redeems a workspace grant in one call does, when this is one and every rule holds; else the general path
   const fast = yield* Effect.serviceOption(FastGrantRedemption)
   if (Option.isSome(fast) && Option.isNone(yield* Effect.serviceOption(InTransaction))) {
-    const millis = yield* Clock.currentTimeMillis
-    const at = timestampOf(millis)
-    const done = yield* fast.value.redeemWorkspaceGrant(by, digest, { at, by, signPub: null, kexPub: null }, (facts) =>
-      plainWorkspaceGrant(facts, by, at, millis))
+    // the time is the store's, read inside its transaction, as the general path reads it inside its own
+    const done = yield* fast.value.redeemWorkspaceGrant(by, digest, (facts, millis) => plainWorkspaceGrant(facts, by, timestampOf(millis), millis))
     if (Option.isSome(done)) return done.value
   }
   return yield* Transactor.run(Effect.gen(function*() {

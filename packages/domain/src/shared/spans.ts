@@ -13,7 +13,8 @@ export const spanned = <Eff extends Utils.YieldWrap<Effect.Effect<any, any, any>
   name: string,
   body: (...args: Args) => Generator<Eff, AEff, never>
 ) => {
-  const traced = Effect.fn(name)(body)
+  // no call site captured: both would be this file's lines, for every use case
+  const traced = Effect.fn(name, { captureStackTrace: false })(body)
   const plain = Effect.fnUntraced(body)
   return (...args: Args): ReturnType<typeof plain> =>
     Effect.withFiberRuntime((fiber) => (fiber.getFiberRef(FiberRef.currentTracerEnabled) ? traced(...args) : plain(...args))) as ReturnType<

@@ -170,17 +170,18 @@ export interface WorkspaceGrantFacts {
  * call (SQLite)"): the statements `redeemInvite` runs for it, in its order
  * and with its locks — the caller held, the claim, the minter and the
  * workspace held with the minter's role, the member inserted — then
- * `decide` on what they found. Given events, it appends them and commits;
- * given `null`, it rolls back. `None` when it rolled back, or could not run
- * (the tracer on, statements observed, a store that has none of its own):
- * the caller then takes the general path, which starts afresh. Only for a
- * caller outside any transaction.
+ * `decide` on what they found, at `millis`: the clock read inside the
+ * transaction, once it began, which is also the claim's and the events'
+ * time. Given events, it appends them and commits; given `null`, it rolls
+ * back. `None` when it rolled back, or could not run (the tracer on,
+ * statements observed, a store that has none of its own): the caller then
+ * takes the general path, which starts afresh. Only for a caller outside
+ * any transaction.
  */
 export class FastGrantRedemption extends Context.Tag("Tessera/FastGrantRedemption")<FastGrantRedemption, {
   readonly redeemWorkspaceGrant: <A>(
     actorId: UserId,
     digest: string,
-    redemption: Redemption,
-    decide: (facts: WorkspaceGrantFacts) => { readonly result: A; readonly events: ReadonlyArray<NewEvent> } | null
+    decide: (facts: WorkspaceGrantFacts, millis: number) => { readonly result: A; readonly events: ReadonlyArray<NewEvent> } | null
   ) => Effect.Effect<Option.Option<A>>
 }>() {}

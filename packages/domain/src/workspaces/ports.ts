@@ -83,7 +83,8 @@ export class WorkspaceStore extends Context.Tag("Tessera/WorkspaceStore")<Worksp
    * store can make them (one on PostgreSQL): what a grant reads and writes
    * once its transaction holds the minter and the workspace. The caller
    * still decides: a refusal after this fails the transaction, which takes
-   * the insert back. `added` is false when nothing was inserted (already a
+   * the insert back (a caller that recovered from the refusal inside an
+   * outer transaction would keep it: `redeemInvite` is never run so). `added` is false when nothing was inserted (already a
    * member, a personal workspace, no workspace).
    */
   readonly readHeldAdding: (
