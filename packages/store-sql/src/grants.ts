@@ -16,11 +16,11 @@
  * once.
  */
 import { SqlClient } from "@effect/sql"
-import * as Statement from "@effect/sql/Statement"
 import { FastGrantRedemption, type NewEvent, timestampOf, type UserId, type WorkspaceGrantFacts } from "@tessera/domain"
-import { Clock, Context, Effect, FiberRef, Layer, Option } from "effect"
+import { Clock, Context, Effect, Layer, Option } from "effect"
 import { eventRowsOf, numberedAppendTextsOf } from "./events.js"
 import { claimTextOf, pendingInvite, trustedUser, userHoldText } from "./identity.js"
+import { unobserved } from "./pool.js"
 import { addMemberTextOf, heldRow, minterAndWorkspaceTextOf } from "./workspaces.js"
 
 /** One connection used synchronously: `all` runs a statement and returns its rows (none for a write without `RETURNING`), throwing on failure. */
@@ -63,10 +63,11 @@ export const FastGrantRedemptionLive: Layer.Layer<never, never, SqlClient.SqlCli
       try {
         // the time once the transaction holds the file, as the general path reads it inside its transaction
         const millis = clock.unsafeCurrentTimeMillis()
-        const r = { at: timestampOf(millis), by: actorId, signPub: null, kexPub: null }
+        const at = timestampOf(millis)
         const actor = Option.map(Option.fromNullable(db.all(actorText, [actorId])[0]), trustedUser)
         if (Option.isNone(actor) || actor.value.status !== "active") return Option.none()
-        const claimed = db.all(claimText, [r.at, r.by, r.signPub, r.kexPub, digest, "grant", r.at])[0]
+        // redeemed by the caller, with no keys (a grant's)
+        const claimed = db.all(claimText, [at, actorId, null, null, digest, "grant", at])[0]
         if (claimed === undefined) return Option.none()
         const invite = pendingInvite(claimed)
         if (invite.workspace_id === null || invite.workspace_role === null || invite.created_by === null) return Option.none()
@@ -84,7 +85,7 @@ export const FastGrantRedemptionLive: Layer.Layer<never, never, SqlClient.SqlCli
         }
         const decided = decide(facts, millis)
         if (decided === null || decided.events.length === 0 || decided.events.length >= eventInserts.length) return Option.none()
-        const rows = eventRowsOf(r.at, decided.events)
+        const rows = eventRowsOf(at, decided.events)
         const last = Number(db.all(counterText, [rows.length])[0]!.last_seq)
         const first = last - rows.length + 1
         db.all(eventInserts[rows.length]!, rows.flatMap((row, i) => [first + i, row.type, row.at, row.actor, row.workspace_id, row.resource_id, row.data]))
@@ -99,10 +100,9 @@ export const FastGrantRedemptionLive: Layer.Layer<never, never, SqlClient.SqlCli
     return Layer.succeed(FastGrantRedemption, {
       redeemWorkspaceGrant: <A>(actorId: UserId, digest: string, decide: Decide<A>) =>
         Effect.withFiberRuntime<Option.Option<A>>((fiber) =>
-          fiber.getFiberRef(FiberRef.currentTracerEnabled) || fiber.getFiberRef(Statement.currentTransformer)._tag === "Some" ||
-            Context.getOption(fiber.currentContext, SqlClient.TransactionConnection)._tag === "Some"
-            ? Effect.succeed(Option.none())
-            : Effect.orDie(lend((db) => redeemOn<A>(db, Context.get(fiber.currentDefaultServices, Clock.Clock), actorId, digest, decide)))
+          unobserved(fiber)
+            ? Effect.orDie(lend((db) => redeemOn<A>(db, Context.get(fiber.currentDefaultServices, Clock.Clock), actorId, digest, decide)))
+            : Effect.succeed(Option.none())
         )
     })
   })

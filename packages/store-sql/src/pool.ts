@@ -7,7 +7,7 @@
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import * as Statement from "@effect/sql/Statement"
-import { Context, Effect, FiberRef, type Option } from "effect"
+import { Context, Effect, type Fiber, FiberRef, type Option } from "effect"
 
 export interface PoolUsageSnapshot {
   /** Connections the store may open. */
@@ -50,6 +50,14 @@ export const directStatements = (
 })
 
 /**
+ * Whether nothing would see a statement of `fiber`'s go around @effect/sql:
+ * outside a transaction, with the tracer off and no statement transformer.
+ */
+export const unobserved = (fiber: Fiber.RuntimeFiber<unknown, unknown>) =>
+  !fiber.getFiberRef(FiberRef.currentTracerEnabled) && fiber.getFiberRef(Statement.currentTransformer)._tag === "None" &&
+  Context.getOption(fiber.currentContext, SqlClient.TransactionConnection)._tag === "None"
+
+/**
  * Runs `text` with `params` as `sql.unsafe` would, but through the store's
  * `DirectStatements` when nothing would see the difference: outside a
  * transaction (inside one it must run on the transaction's connection),
@@ -65,8 +73,5 @@ export const hotStatement = (sql: SqlClient.SqlClient, direct: Option.Option<Con
     ? (text: string, params: ReadonlyArray<unknown>) => sql.unsafe<Record<string, unknown>>(text, params)
     : (text: string, params: ReadonlyArray<unknown>) =>
       Effect.withFiberRuntime<ReadonlyArray<Record<string, unknown>>, SqlError>((fiber) =>
-        fiber.getFiberRef(FiberRef.currentTracerEnabled) || fiber.getFiberRef(Statement.currentTransformer)._tag === "Some" ||
-          Context.getOption(fiber.currentContext, SqlClient.TransactionConnection)._tag === "Some"
-          ? sql.unsafe<Record<string, unknown>>(text, params)
-          : direct.value.run(text, params)
+        unobserved(fiber) ? direct.value.run(text, params) : sql.unsafe<Record<string, unknown>>(text, params)
       )

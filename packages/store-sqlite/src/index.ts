@@ -27,6 +27,7 @@ import { mkdirSync } from "node:fs"
 import { dirname } from "node:path"
 import { Context, Effect, Layer, Schema } from "effect"
 import { checkpointer, WAL_BOUND_FRAMES } from "./checkpoints.js"
+import { preparedOn } from "./prepared.js"
 import { readerLayer } from "./reader.js"
 import { turns } from "./transactor.js"
 
@@ -67,6 +68,12 @@ export const dialect: MigrationDialect = {
 
 export const BUSY_TIMEOUT_MS = 15_000
 
+/** What every connection that writes runs with: the busy timeout, foreign keys, and WAL's usual durability. */
+const WRITER_PRAGMAS = [`busy_timeout = ${BUSY_TIMEOUT_MS}`, "foreign_keys = ON", "synchronous = NORMAL"]
+
+/** How every write transaction begins: holding the file's write lock from its first statement. */
+const BEGIN = "BEGIN IMMEDIATE"
+
 /** SQLite's default automatic checkpoint, restored on the connection if the checkpoint worker fails. */
 const AUTOCHECKPOINT_PAGES = 1000
 
@@ -82,9 +89,7 @@ export const clientLayer = (filename: string): Layer.Layer<SqlClient.SqlClient |
     Effect.gen(function*() {
       if (filename !== ":memory:") mkdirSync(dirname(filename), { recursive: true })
       const base = yield* SqliteClient.make({ filename })
-      yield* base.unsafe(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`)
-      yield* base.unsafe("PRAGMA foreign_keys = ON")
-      yield* base.unsafe("PRAGMA synchronous = NORMAL")
+      for (const pragma of WRITER_PRAGMAS) yield* base.unsafe(`PRAGMA ${pragma}`)
       // checkpoints run on a worker, never inside a commit (checkpoints.ts); should the worker fail, SQLite's own come back
       let fallBack = (_reason: string) => {}
       const checkpoints = filename === ":memory:" ? undefined : yield* checkpointer(filename, (reason) => fallBack(reason))
@@ -96,7 +101,7 @@ export const clientLayer = (filename: string): Layer.Layer<SqlClient.SqlClient |
         transactionAcquirer: take,
         compiler: Statement.makeCompilerSqlite(),
         spanAttributes: [["db.system.name", "sqlite"]],
-        beginTransaction: "BEGIN IMMEDIATE"
+        beginTransaction: BEGIN
       })
       fallBack = (reason) =>
         Effect.runFork(Effect.zipRight(
@@ -116,29 +121,23 @@ export const clientLayer = (filename: string): Layer.Layer<SqlClient.SqlClient |
       const writer = yield* Effect.acquireRelease(
         Effect.sync(() => {
           const db = new Database(filename)
-          db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`)
-          db.pragma("foreign_keys = ON")
-          db.pragma("synchronous = NORMAL")
+          for (const pragma of WRITER_PRAGMAS) db.pragma(pragma)
           db.pragma(`wal_autocheckpoint = ${checkpoints !== undefined ? WAL_BOUND_FRAMES : AUTOCHECKPOINT_PAGES}`)
           return db
         }),
         (db) => Effect.sync(() => db.close())
       )
-      const prepared = new Map<string, Database.Statement>()
+      const statementOf = preparedOn(writer)
       const connection: SyncConnection = {
         all: (text, params) => {
-          let statement = prepared.get(text)
-          if (statement === undefined) {
-            statement = writer.prepare(text)
-            prepared.set(text, statement)
-          }
+          const statement = statementOf(text)
           return statement.reader ? statement.all(...params) as ReadonlyArray<Record<string, unknown>> : (statement.run(...params), [])
         },
         inTransaction: () => writer.inTransaction
       }
       // an optional service, found with `Effect.serviceOption` (store-sql's FastGrantRedemptionLive): not in the type
       return Context.add(context, SyncWriter, {
-        begin: "BEGIN IMMEDIATE",
+        begin: BEGIN,
         lend: (use) => during(() => use(connection))
       }) as unknown as typeof context
     }).pipe(Effect.orDie)

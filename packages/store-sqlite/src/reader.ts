@@ -21,9 +21,7 @@ import { SqlError } from "@effect/sql/SqlError"
 import { DirectStatements, directStatements } from "@tessera/store-sql"
 import Database from "better-sqlite3"
 import { Effect, Layer } from "effect"
-
-/** Hot statements are a handful of texts compiled once; past this many, the oldest prepared one is dropped. */
-const MAX_PREPARED = 64
+import { preparedOn } from "./prepared.js"
 
 export const readerLayer = (filename: string, busyTimeoutMs: number): Layer.Layer<DirectStatements> =>
   Layer.scoped(
@@ -39,16 +37,7 @@ export const readerLayer = (filename: string, busyTimeoutMs: number): Layer.Laye
         (db) => Effect.sync(() => db.close())
       ),
       (db) => {
-        const prepared = new Map<string, Database.Statement>()
-        const statementOf = (text: string) => {
-          let statement = prepared.get(text)
-          if (statement === undefined) {
-            if (prepared.size >= MAX_PREPARED) prepared.delete(prepared.keys().next().value!)
-            statement = db.prepare(text)
-            prepared.set(text, statement)
-          }
-          return statement
-        }
+        const statementOf = preparedOn(db)
         // synchronous: `done` is called before `runWith` returns
         return directStatements((text, params, done) => {
           let rows: ReadonlyArray<Record<string, unknown>>

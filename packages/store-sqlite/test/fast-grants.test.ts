@@ -24,7 +24,6 @@ import {
   redeemInvite,
   revokeUser,
   setMemberRole,
-  timestampOf,
   tokenDigest,
   Transactor,
   type UserId,
@@ -37,8 +36,9 @@ import { off } from "@tessera/store-contract/direct"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Context, Deferred, Effect, Either, Fiber, Layer, Option, type Redacted, TestClock } from "effect"
+import { Deferred, Effect, Either, Fiber, Layer, Option, type Redacted, TestClock } from "effect"
 import { dialect, layer as sqliteLayer, migrations } from "../src/index.js"
+import { watchingFastGrants } from "./fixtures/fast-grants.js"
 
 /** How the store's fast path answered `redeemInvite`: committed (`some`) or handed back (`none`). */
 const answers = { some: 0, none: 0 }
@@ -46,14 +46,7 @@ const answers = { some: 0, none: 0 }
 const store = withAdmin(
   Layer.effectDiscard(migrateUp(migrations(), dialect)).pipe(
     Layer.provideMerge(sqliteLayer(join(mkdtempSync(join(tmpdir(), "tessera-fast-grants-")), "tessera.db"))),
-    // the store provides it beside its ports (not in the layer's type): counted where it is
-    Layer.map((context) => {
-      const fast = Context.unsafeGet(context as unknown as Context.Context<FastGrantRedemption>, FastGrantRedemption)
-      return Context.add(context, FastGrantRedemption, {
-        redeemWorkspaceGrant: (...args) =>
-          Effect.tap(fast.redeemWorkspaceGrant(...args), (answer) => Effect.sync(() => void answers[Option.isSome(answer) ? "some" : "none"]++))
-      }) as unknown as typeof context
-    }),
+    (layer) => watchingFastGrants(layer, (committed) => void answers[committed ? "some" : "none"]++),
     Layer.orDie
   )
 )
@@ -131,7 +124,7 @@ layer(store, { timeout: "300 seconds" })("sqlite: a workspace grant redeemed in 
         const attempt = (by: UserId, token: Redacted.Redacted<string>) =>
           Effect.gen(function*() {
             const digest = yield* tokenDigest(yield* parseInviteToken(token))
-            return yield* fast.redeemWorkspaceGrant(by, digest, (facts, millis) => plainWorkspaceGrant(facts, by, timestampOf(millis), millis))
+            return yield* fast.redeemWorkspaceGrant(by, digest, (facts, millis) => plainWorkspaceGrant(facts, by, millis))
           }).pipe(off)
         const plain = yield* scene({ caller: "active", minter: "team admin", invite: "pending", alreadyMember: false })
         const seq = yield* lastSeq

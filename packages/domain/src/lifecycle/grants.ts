@@ -110,7 +110,7 @@ const redeemedAs = (invite: Invite, at: Timestamp, by: UserId) =>
  * path decides and explains. The same rules as the general path, read from
  * the same functions (`checkRedeemable`, `minterAuthority`).
  */
-export const plainWorkspaceGrant = (facts: WorkspaceGrantFacts, by: UserId, at: Timestamp, millis: number) => {
+export const plainWorkspaceGrant = (facts: WorkspaceGrantFacts, by: UserId, millis: number) => {
   if (Option.isNone(facts.actor) || facts.actor.value.status !== "active" || Option.isNone(facts.invite)) return null
   const invite = facts.invite.value
   if (invite.workspace_id === null || invite.workspace_role === null || invite.created_by === null) return null
@@ -118,7 +118,7 @@ export const plainWorkspaceGrant = (facts: WorkspaceGrantFacts, by: UserId, at: 
   if (Option.isNone(facts.workspace) || facts.workspace.value.isPersonal || !facts.added) return null
   if (Either.isLeft(checkRedeemable(invite, "grant", millis))) return null
   if (minterAuthority(invite, facts.minter, facts.workspace.value.role) !== true) return null
-  return { result: redeemedAs(invite, at, by), events: [inviteRedeemed(invite, by), memberAdded(invite, by)] }
+  return { result: redeemedAs(invite, timestampOf(millis), by), events: [inviteRedeemed(invite, by), memberAdded(invite, by)] }
 }
 
 /** The minter's user row, held (shared) until commit; `null` for a system-minted invite. */
@@ -206,7 +206,7 @@ export const redeemInvite = spanned("redeemInvite", function*(principal: Princip
   const fast = yield* Effect.serviceOption(FastGrantRedemption)
   if (Option.isSome(fast) && Option.isNone(yield* Effect.serviceOption(InTransaction))) {
     // the time is the store's, read inside its transaction, as the general path reads it inside its own
-    const done = yield* fast.value.redeemWorkspaceGrant(by, digest, (facts, millis) => plainWorkspaceGrant(facts, by, timestampOf(millis), millis))
+    const done = yield* fast.value.redeemWorkspaceGrant(by, digest, (facts, millis) => plainWorkspaceGrant(facts, by, millis))
     if (Option.isSome(done)) return done.value
   }
   return yield* Transactor.run(Effect.gen(function*() {
