@@ -14,8 +14,17 @@
 import { SqlClient } from "@effect/sql"
 import { SqlError } from "@effect/sql/SqlError"
 import { PgClient } from "@effect/sql-pg"
-import { DirectStatements, directStatements, loadMigrations, migrationsOf, type MigrationDialect, PortsLive, PoolUsage } from "@tessera/store-sql"
-import { Duration, Effect, Layer, Redacted } from "effect"
+import {
+  DirectStatements,
+  directStatements,
+  loadMigrations,
+  migrationsOf,
+  type MigrationDialect,
+  PooledWriter,
+  PortsLive,
+  PoolUsage
+} from "@tessera/store-sql"
+import { type Context, Duration, Effect, Layer, Redacted } from "effect"
 import pg from "pg"
 
 export const migrationsDir = migrationsOf(import.meta.url)
@@ -147,12 +156,41 @@ const direct = (opened: pg.Pool) =>
       })
     }))
 
-/** A `SqlClient` on the PostgreSQL database at `url`, the usage of its pool (`PoolUsage`) and `DirectStatements` on it. */
+/**
+ * A pooled connection lent to one call (store-sql's one-call redemption, grants.ts): the same pool and
+ * `PreparingClient`; a connection whose use failed is closed rather than returned, since its transaction's
+ * state is not known; a connection error meanwhile is that call's (not an unhandled event).
+ */
+const pooledWriter = (opened: pg.Pool): Context.Tag.Service<PooledWriter> => ({
+  lend: async (use) => {
+    const client = await opened.connect()
+    let broken: Error | undefined
+    const onError = (cause: Error) => {
+      broken ??= cause
+    }
+    client.on("error", onError)
+    try {
+      return await use({ query: async (text, params) => (await client.query(text, params as Array<unknown>)).rows })
+    } catch (cause) {
+      broken ??= cause instanceof Error ? cause : new Error(String(cause))
+      throw cause
+    } finally {
+      client.off("error", onError)
+      client.release(broken)
+    }
+  }
+})
+
+/**
+ * A `SqlClient` on the PostgreSQL database at `url`, the usage of its pool (`PoolUsage`), `DirectStatements` on
+ * it, and `PooledWriter` (an optional service, found with `Effect.serviceOption`: not in the type).
+ */
 export const clientLayer = (options: PgOptions): Layer.Layer<SqlClient.SqlClient | PoolUsage | DirectStatements> =>
   Layer.unwrapScoped(Effect.map(pool(options), (opened) =>
     Layer.mergeAll(
       PgClient.layerFromPool({ acquire: Effect.succeed(opened), applicationName: "tessera" }),
       Layer.succeed(DirectStatements, direct(opened)),
+      Layer.succeed(PooledWriter, pooledWriter(opened)) as Layer.Layer<never>,
       Layer.succeed(PoolUsage, {
         read: () => ({
           max: opened.options.max ?? 10,

@@ -83,6 +83,13 @@ export const numberedAppendTextsOf = (sql: SqlClient.SqlClient) => ({
   eventInserts: fewInserts(sql, "events", "seq, type, at, actor, workspace_id, resource_id, data", 7)
 })
 
+/**
+ * PostgreSQL's append of 1 to `FEW_EVENTS` events, compiled once: `[count]` queues them unnumbered, six
+ * parameters each (type, at, actor, workspace_id, resource_id, data).
+ */
+export const queuedAppendTextsOf = (sql: SqlClient.SqlClient) =>
+  fewInserts(sql, "event_queue", "type, at, actor, workspace_id, resource_id, data", 6)
+
 /** Events as their rows are written: `data` as JSON text. */
 export const eventRowsOf = (at: Timestamp, events: ReadonlyArray<NewEvent>) =>
   events.map((event) => ({
@@ -99,7 +106,7 @@ export const EventLogLive = Layer.effect(EventLog, Effect.gen(function*() {
   type Row = Omit<typeof EventRow.Encoded, "seq" | "data"> & { readonly data: string }
   const isPg = sql.onDialectOrElse({ pg: () => true, orElse: () => false })
   const { counterText, eventInserts } = numberedAppendTextsOf(sql)
-  const queueInserts = fewInserts(sql, "event_queue", "type, at, actor, workspace_id, resource_id, data", 6)
+  const queueInserts = queuedAppendTextsOf(sql)
   /** SQLite: numbered from the counter in the writer's transaction (its writers are serialised anyway). */
   const numbered = (rows: ReadonlyArray<Row>) =>
     Effect.gen(function*() {

@@ -1,15 +1,27 @@
 /**
- * `FastGrantRedemption` over a synchronous connection (SQLite's;
- * docs/performance.md, "Redemption in one call (SQLite)"): a workspace
- * grant's redemption as one transaction run in a single synchronous call,
- * without @effect/sql's per-statement path. Its statements are the ports'
- * own compiled texts, run in the order the general path runs them on
- * SQLite (`InviteStore.claimAs`: the caller, then the claim;
- * `WorkspaceStore.holdWithMinter`; `addMember`; `EventLog.append`), its rows
- * read by the ports' own readers. What to do with them is the domain's
- * (`plainWorkspaceGrant`): given events, they are appended and the
- * transaction commits; anything else rolls back and answers `None`, and
- * `redeemInvite` takes the general path, which decides afresh and says why.
+ * `FastGrantRedemption` (docs/performance.md, "Redemption in one call"): a
+ * workspace grant's redemption as one transaction run without @effect/sql's
+ * per-statement path. Its statements are the ports' own compiled texts, run
+ * in the order the general path runs them, its rows read by the ports' own
+ * readers. What to do with them is the domain's (`plainWorkspaceGrant`):
+ * given events, they are appended and the transaction commits; anything
+ * else rolls back and answers `None`, and `redeemInvite` takes the general
+ * path, which decides afresh and says why.
+ *
+ * - SQLite (`SyncWriter`): in a single synchronous call within the
+ *   process's turn on the file — `InviteStore.claimAs` (the caller, then
+ *   the claim), `WorkspaceStore.holdWithMinter`, `addMember`,
+ *   `EventLog.append`.
+ * - PostgreSQL (`PooledWriter`): on one pooled connection, each statement
+ *   awaited by the driver, not the runtime — `InviteStore.claimAs` (one
+ *   statement holding the caller, the minter and the workspace),
+ *   `WorkspaceStore.readHeldAdding`, `EventLog.append` (queued), then after
+ *   commit the numbering every PostgreSQL writer runs
+ *   (`numberingAfterCommit`). A failure before `COMMIT` rolls back (or
+ *   loses the connection, which the server rolls back) and answers `None`:
+ *   the general path then runs afresh, retrying a deadlock as it does. An
+ *   interrupted redemption rolls back at its next statement and is waited
+ *   for.
  *
  * Taken only where the general path would run unobserved: the tracer off,
  * no statement transformer, outside a transaction. Otherwise `None` at
@@ -18,10 +30,11 @@
 import { SqlClient } from "@effect/sql"
 import { FastGrantRedemption, type NewEvent, timestampOf, type UserId, type WorkspaceGrantFacts } from "@tessera/domain"
 import { Clock, Context, Effect, Layer, Option } from "effect"
-import { eventRowsOf, numberedAppendTextsOf } from "./events.js"
-import { claimTextOf, pendingInvite, trustedUser, userHoldText } from "./identity.js"
+import { eventRowsOf, numberedAppendTextsOf, queuedAppendTextsOf } from "./events.js"
+import { claimAsTextOf, claimedAsOf, claimTextOf, pendingInvite, trustedUser, userHoldText } from "./identity.js"
 import { unobserved } from "./pool.js"
-import { addMemberTextOf, heldRow, minterAndWorkspaceTextOf } from "./workspaces.js"
+import { numberingAfterCommit } from "./transactor.js"
+import { addMemberTextOf, heldAddingTextOf, heldRow, minterAndWorkspaceTextOf } from "./workspaces.js"
 
 /** One connection used synchronously: `all` runs a statement and returns its rows (none for a write without `RETURNING`), throwing on failure. */
 export interface SyncConnection {
@@ -42,10 +55,31 @@ export class SyncWriter extends Context.Tag("Tessera/SyncWriter")<SyncWriter, {
   readonly begin: string
 }>() {}
 
-/** `FastGrantRedemption` on the store's `SyncWriter`; nothing where it has none. */
+/** One pooled connection used asynchronously: `query` runs a statement and resolves with its rows, rejecting on failure. */
+export interface AsyncConnection {
+  readonly query: (text: string, params: ReadonlyArray<unknown>) => Promise<ReadonlyArray<Record<string, unknown>>>
+}
+
+/**
+ * A connection of the store's pool, lent for one call: `lend` runs `use` on
+ * it and returns it to the pool when `use` resolves; when `use` rejects, the
+ * connection is closed (whatever state it is in), and `lend` rejects too.
+ */
+export class PooledWriter extends Context.Tag("Tessera/PooledWriter")<PooledWriter, {
+  readonly lend: <A>(use: (connection: AsyncConnection) => Promise<A>) => Promise<A>
+}>() {}
+
+/** A failure of `COMMIT` itself: whether the transaction committed is not known, so the general path must not run it again. */
+class CommitFailed {
+  constructor(readonly cause: unknown) {}
+}
+
+/** `FastGrantRedemption` on the store's `SyncWriter` or `PooledWriter`; nothing where it has neither. */
 export const FastGrantRedemptionLive: Layer.Layer<never, never, SqlClient.SqlClient> = Layer.unwrapEffect(
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
+    const pooled = yield* Effect.serviceOption(PooledWriter)
+    if (pooled._tag === "Some") return pooledRedemption(sql, pooled.value)
     const writer = yield* Effect.serviceOption(SyncWriter)
     if (writer._tag === "None") return Layer.empty
     const { begin, lend } = writer.value
@@ -107,3 +141,74 @@ export const FastGrantRedemptionLive: Layer.Layer<never, never, SqlClient.SqlCli
     })
   })
 )
+
+/** PostgreSQL's: the redemption on one pooled connection, then the numbering after commit. */
+const pooledRedemption = (sql: SqlClient.SqlClient, pooled: Context.Tag.Service<PooledWriter>) => {
+  const claimAsText = claimAsTextOf(sql)
+  const heldAddingText = heldAddingTextOf(sql)
+  const queueInserts = queuedAppendTextsOf(sql)
+  const numbering = numberingAfterCommit(sql)
+
+  const redeemOn = async <A>(
+    db: AsyncConnection,
+    clock: Clock.Clock,
+    actorId: UserId,
+    digest: string,
+    decide: Decide<A>,
+    wanted: () => boolean
+  ): Promise<Option.Option<A>> => {
+    await db.query("BEGIN", [])
+    let ended = false
+    try {
+      // the time once the transaction began, as the general path reads it inside its transaction
+      const millis = clock.unsafeCurrentTimeMillis()
+      const at = timestampOf(millis)
+      // redeemed by the caller, with no keys (a grant's)
+      const claimed = claimedAsOf((await db.query(claimAsText, [actorId, at, actorId, null, null, digest, "grant", at]))[0]!)
+      if (Option.isNone(claimed.invite) || claimed.minterHeld === null || !wanted()) return Option.none()
+      const invite = claimed.invite.value
+      const minter = claimed.minterHeld
+      if (invite.workspace_id === null || invite.workspace_role === null || minter.id !== invite.created_by) return Option.none()
+      const held = (await db.query(heldAddingText, [minter.id, invite.workspace_id, invite.workspace_id, actorId, invite.workspace_role]))[0]
+      const decided = decide({
+        actor: claimed.actor,
+        invite: claimed.invite,
+        minter: Option.some(minter),
+        workspace: Option.map(Option.fromNullable(held), heldRow),
+        added: held !== undefined && Number(held.added) > 0
+      }, millis)
+      if (decided === null || decided.events.length === 0 || decided.events.length >= queueInserts.length) return Option.none()
+      const rows = eventRowsOf(at, decided.events)
+      await db.query(queueInserts[rows.length]!, rows.flatMap((row) => [row.type, row.at, row.actor, row.workspace_id, row.resource_id, row.data]))
+      // abandoned meanwhile: rolled back, as an interrupted transaction is
+      if (!wanted()) return Option.none()
+      ended = true
+      await db.query("COMMIT", []).catch((cause) => Promise.reject(new CommitFailed(cause)))
+      return Option.some(decided.result as A)
+    } finally {
+      if (!ended) await db.query("ROLLBACK", [])
+    }
+  }
+
+  return Layer.succeed(FastGrantRedemption, {
+    redeemWorkspaceGrant: <A>(actorId: UserId, digest: string, decide: Decide<A>) =>
+      Effect.withFiberRuntime<Option.Option<A>>((fiber) => {
+        if (!unobserved(fiber)) return Effect.succeed(Option.none())
+        const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
+        const redeemed = Effect.async<Option.Option<A>>((resume) => {
+          let wanted = true
+          const settled = pooled.lend((db) => redeemOn(db, clock, actorId, digest, decide, () => wanted)).then(
+            (answer) => resume(Effect.succeed(answer)),
+            // before COMMIT nothing was kept: the general path runs afresh; a failed COMMIT is the general path's defect too
+            (error) => resume(error instanceof CommitFailed ? Effect.die(error.cause) : Effect.succeed(Option.none()))
+          )
+          // interrupted: the transaction rolls back at its next statement (or commits if COMMIT was sent); waited for
+          return Effect.promise(() => {
+            wanted = false
+            return settled
+          })
+        })
+        return Effect.tap(redeemed, (answer) => (Option.isSome(answer) ? numbering : Effect.void))
+      })
+  })
+}

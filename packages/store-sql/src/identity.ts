@@ -194,6 +194,44 @@ export const claimTextOf = (sql: SqlClient.SqlClient) =>
       WHERE digest = ${""} AND status = 'pending' AND kind = ${""} AND expires_at > ${""} AND ${wellFormedTime(sql, "expires_at")}
       RETURNING ${sql.literal(INVITE_COLUMNS)}`.compile()[0]
 
+/**
+ * PostgreSQL's `InviteStore.claimAs` in one statement, compiled once (named): the caller held, then the claim
+ * only if they are active. The caller's row is locked (shared) by the CTE the update's guard reads, so before
+ * the invite's row, and a caller whose row waited is read as committed; a claimed workspace grant's minter and
+ * workspace are then locked (shared, users before workspaces) by the CTE that reads the claimed row, as
+ * `WorkspaceStore.holdWithMinter` would lock them, and a row that waited is read as committed. The minter's
+ * role is not read here: a statement that waited for a lock reads other rows as of its start. One row, read
+ * by `claimedAsOf`. Parameters: the caller's id, at, by, sign_pub, kex_pub, digest, kind, at.
+ */
+export const claimAsTextOf = (sql: SqlClient.SqlClient) =>
+  sql`${sql.literal(preparedAs("invite_claim_as"))}
+      WITH actor AS MATERIALIZED (SELECT ${sql.literal(USER_COLUMNS)} FROM users WHERE id = ${""} FOR SHARE),
+      claimed AS (
+        UPDATE invites SET status = 'redeemed', redeemed_at = ${""}, redeemed_by = ${""}, redeemed_sign_pub = ${""}, redeemed_kex_pub = ${""}
+        WHERE digest = ${""} AND status = 'pending' AND kind = ${""} AND expires_at > ${""} AND ${wellFormedTime(sql, "expires_at")}
+          AND EXISTS (SELECT 1 FROM actor WHERE status = 'active')
+        RETURNING ${sql.literal(INVITE_COLUMNS)}),
+      minter AS MATERIALIZED (
+        SELECT ${sql.literal(USER_COLUMNS.split(", ").map((c) => `u.${c}`).join(", "))}
+        FROM claimed c JOIN users u ON u.id = c.created_by JOIN workspaces w ON w.id = c.workspace_id
+        WHERE c.workspace_role IS NOT NULL
+        FOR SHARE OF u, w)
+      SELECT ${sql.literal(USER_COLUMNS.split(", ").map((c) => `a.${c} AS actor_${c}`).join(", "))},
+        ${sql.literal(USER_COLUMNS.split(", ").map((c) => `m.${c} AS minter_${c}`).join(", "))}, c.*
+      FROM (SELECT 1) AS one LEFT JOIN actor a ON true LEFT JOIN claimed c ON true LEFT JOIN minter m ON true`.compile()[0]
+
+const userAt = (row: Record<string, unknown>, prefix: string) =>
+  row[`${prefix}id`] === null || row[`${prefix}id`] === undefined
+    ? Option.none()
+    : Option.some(trustedUser(Object.fromEntries(USER_COLUMNS.split(", ").map((c) => [c, row[`${prefix}${c}`]]))))
+
+/** What `claimAsTextOf`'s one row says: the caller, the invite claimed (before the claim), the claimed grant's minter held. */
+export const claimedAsOf = (row: Record<string, unknown>) => ({
+  actor: userAt(row, "actor_"),
+  invite: row.id === null || row.id === undefined ? Option.none<Invite>() : Option.some(pendingInvite(row)),
+  minterHeld: Option.getOrNull(userAt(row, "minter_"))
+})
+
 export const InviteStoreLive = Layer.effect(InviteStore, Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   const cols = sql.literal(INVITE_COLUMNS)
@@ -213,37 +251,10 @@ export const InviteStoreLive = Layer.effect(InviteStore, Effect.gen(function*() 
     sql.unsafe<Record<string, unknown>>(claimText, [r.at, r.by, r.signPub, r.kexPub, digest, kind, r.at]).pipe(
       Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), pendingInvite))
     )
-  /*
-   * The caller held, then the claim only if they are active. PostgreSQL: one statement; the caller's row is
-   * locked (shared) by the CTE the update's guard reads, so before the invite's row, and a caller whose row
-   * waited is read as committed; a claimed workspace grant's minter and workspace are then locked (shared,
-   * users before workspaces) by the CTE that reads the claimed row, as `WorkspaceStore.holdWithMinter` would
-   * lock them, and a row that waited is read as committed. The minter's role is not read here: a statement
-   * that waited for a lock reads other rows as of its start. SQLite: the hold, then the claim.
-   */
+  // the caller held, then the claim only if they are active: PostgreSQL in one statement, SQLite the hold, then the claim
   const isPg = sql.onDialectOrElse({ pg: () => true, orElse: () => false })
   const actorText = userHoldText(sql)
-  const claimAsText = isPg
-    ? sql`${sql.literal(preparedAs("invite_claim_as"))}
-        WITH actor AS MATERIALIZED (SELECT ${sql.literal(USER_COLUMNS)} FROM users WHERE id = ${""} FOR SHARE),
-        claimed AS (
-          UPDATE invites SET status = 'redeemed', redeemed_at = ${""}, redeemed_by = ${""}, redeemed_sign_pub = ${""}, redeemed_kex_pub = ${""}
-          WHERE digest = ${""} AND status = 'pending' AND kind = ${""} AND expires_at > ${""} AND ${wellFormedTime(sql, "expires_at")}
-            AND EXISTS (SELECT 1 FROM actor WHERE status = 'active')
-          RETURNING ${cols}),
-        minter AS MATERIALIZED (
-          SELECT ${sql.literal(USER_COLUMNS.split(", ").map((c) => `u.${c}`).join(", "))}
-          FROM claimed c JOIN users u ON u.id = c.created_by JOIN workspaces w ON w.id = c.workspace_id
-          WHERE c.workspace_role IS NOT NULL
-          FOR SHARE OF u, w)
-        SELECT ${sql.literal(USER_COLUMNS.split(", ").map((c) => `a.${c} AS actor_${c}`).join(", "))},
-          ${sql.literal(USER_COLUMNS.split(", ").map((c) => `m.${c} AS minter_${c}`).join(", "))}, c.*
-        FROM (SELECT 1) AS one LEFT JOIN actor a ON true LEFT JOIN claimed c ON true LEFT JOIN minter m ON true`.compile()[0]
-    : undefined
-  const userAt = (row: Record<string, unknown>, prefix: string) =>
-    row[`${prefix}id`] === null || row[`${prefix}id`] === undefined
-      ? Option.none()
-      : Option.some(trustedUser(Object.fromEntries(USER_COLUMNS.split(", ").map((c) => [c, row[`${prefix}${c}`]]))))
+  const claimAsText = isPg ? claimAsTextOf(sql) : undefined
   return InviteStore.of({
     claim: (digest, kind, r) => writing(Effect.orDie(claim(digest, kind, r))),
     claimAs: (actorId, digest, kind, r) =>
@@ -256,11 +267,7 @@ export const InviteStoreLive = Layer.effect(InviteStore, Effect.gen(function*() 
           })
           : Effect.map(
             sql.unsafe<Record<string, unknown>>(claimAsText, [actorId, r.at, r.by, r.signPub, r.kexPub, digest, kind, r.at]),
-            (rows) => ({
-              actor: userAt(rows[0]!, "actor_"),
-              invite: rows[0]!.id === null || rows[0]!.id === undefined ? Option.none() : Option.some(pendingInvite(rows[0]!)),
-              minterHeld: Option.getOrNull(userAt(rows[0]!, "minter_"))
-            })
+            (rows) => claimedAsOf(rows[0]!)
           )).pipe(Effect.orDie)
       ),
     insert: (invite, digest) =>

@@ -42,6 +42,21 @@ export const isRetryable = (defect: unknown): boolean => {
   return typeof cause?.code === "string" && RETRYABLE.has(cause.code)
 }
 
+const numberings = new WeakMap<SqlClient.SqlClient, Effect.Effect<void>>()
+
+/**
+ * What a writer runs after a commit that queued events, before it answers: on PostgreSQL the numbering of the
+ * queue, one at a time per client, serving every commit that came before it began (`coalesced.ts`); nothing on
+ * SQLite, whose appends are numbered in their transaction.
+ */
+export const numberingAfterCommit = (sql: SqlClient.SqlClient): Effect.Effect<void> => {
+  const known = numberings.get(sql)
+  if (known !== undefined) return known
+  const numbering = sql.onDialectOrElse({ pg: () => coalesced(newestSeq(sql), NUMBERING_BOUND), orElse: () => Effect.void })
+  numberings.set(sql, numbering)
+  return numbering
+}
+
 const evidence = InTransaction.of({ _tag: "InTransaction" })
 
 export const TransactorLive = Layer.effect(
@@ -60,8 +75,7 @@ export const TransactorLive = Layer.effect(
             : Effect.failCause(cause)
         })
       )
-    // one numbering at a time in this process, serving every commit that came before it began (coalesced.ts)
-    const numberQueued = sql.onDialectOrElse({ pg: () => coalesced(newestSeq(sql), NUMBERING_BOUND), orElse: () => Effect.void })
+    const numberQueued = numberingAfterCommit(sql)
     const outermost = <A, E, R>(program: Effect.Effect<A, E, R>) =>
       Effect.suspend(() => {
         const queued = { value: false }

@@ -13,6 +13,7 @@ import { AlreadyMember, type HeldWorkspace, MAX_PAGE, Member, type UserId, Works
 import { Effect, Layer, Option, Schema } from "effect"
 import { trustedUser, userHoldText } from "./identity.js"
 import { DbInt, lockRow, transactional } from "./rows.js"
+import { preparedAs } from "./resources.js"
 
 const WorkspaceRow = Schema.Struct({
   ...Workspace.fields,
@@ -54,6 +55,22 @@ export const minterAndWorkspaceTextOf = (sql: SqlClient.SqlClient) => {
 export const addMemberTextOf = (sql: SqlClient.SqlClient) =>
   sql`INSERT INTO workspace_members (workspace_id, user_id, role) VALUES (${""}, ${""}, ${""})
       ON CONFLICT DO NOTHING RETURNING user_id`.compile()[0]
+
+/**
+ * PostgreSQL's `WorkspaceStore.readHeldAdding` in one statement: the minter's role read after the locks the
+ * caller holds and the member added (a fresh snapshot: it begins after those locks were granted, and nothing
+ * that could change the role commits while they are held). One row (`is_personal`, `role`, `added`) when the
+ * workspace exists. Parameters: the minter's id, the workspace's, the workspace's, the member's id, the role.
+ */
+export const heldAddingTextOf = (sql: SqlClient.SqlClient) =>
+  sql`${sql.literal(preparedAs("workspace_held_adding"))}
+    WITH held AS (SELECT w.is_personal,
+        (SELECT m.role FROM workspace_members m WHERE m.workspace_id = w.id AND m.user_id = ${""}) AS role
+      FROM workspaces w WHERE w.id = ${""}),
+    added AS (INSERT INTO workspace_members (workspace_id, user_id, role)
+      SELECT ${""}, ${""}, ${""} FROM held WHERE held.is_personal = 0
+      ON CONFLICT DO NOTHING RETURNING user_id)
+    SELECT held.is_personal, held.role, (SELECT count(*) FROM added) AS added FROM held`.compile()[0]
 
 export const WorkspaceStoreLive = Layer.effect(WorkspaceStore, Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
@@ -105,20 +122,8 @@ export const WorkspaceStoreLive = Layer.effect(WorkspaceStore, Effect.gen(functi
     lockShared === undefined ? readHeld(id, userId) : Effect.zipRight(sql.unsafe(lockShared, [id]), readHeld(id, userId))
   const minterAndWorkspace = minterAndWorkspaceTextOf(sql)
   const minterAlone = userHoldText(sql)
-  /*
-   * PostgreSQL: the minter's role read after the locks the caller holds and the member added, in one statement
-   * (a fresh snapshot: it begins after those locks were granted, and nothing that could change the role commits
-   * while they are held). SQLite: `readHeld`, then `addMember`.
-   */
-  const heldAddingText = isPg
-    ? sql`WITH held AS (SELECT w.is_personal,
-            (SELECT m.role FROM workspace_members m WHERE m.workspace_id = w.id AND m.user_id = ${""}) AS role
-          FROM workspaces w WHERE w.id = ${""}),
-        added AS (INSERT INTO workspace_members (workspace_id, user_id, role)
-          SELECT ${""}, ${""}, ${""} FROM held WHERE held.is_personal = 0
-          ON CONFLICT DO NOTHING RETURNING user_id)
-        SELECT held.is_personal, held.role, (SELECT count(*) FROM added) AS added FROM held`.compile()[0]
-    : undefined
+  // PostgreSQL: the minter's role and the member added in one statement (`heldAddingTextOf`); SQLite: `readHeld`, then `addMember`
+  const heldAddingText = isPg ? heldAddingTextOf(sql) : undefined
   const addMemberText = addMemberTextOf(sql)
   const memberRows = (id: string, members: ReadonlyArray<Member>) =>
     members.map((m) => ({ workspace_id: id, user_id: m.user_id, role: m.role }))

@@ -1,0 +1,221 @@
+// A workspace grant's redemption on one pooled connection, without the runtime's per-statement path (store-sql
+// grants.ts, `FastGrantRedemption` on `PooledWriter`): the contract every store's one-call path keeps (store-contract
+// fastGrants.ts), and PostgreSQL's own cases — the time read once its transaction began (an invite that expires
+// while the redemption waits for a connection is refused); an interrupted redemption rolled back and waited for; a
+// connection lost mid-way handing over to the general path; and real races on one database, each racer on its own
+// connection, released together from a lock they all wait on: one grant invite and 16 redeemers, and a redeemer
+// deleted while it redeems.
+import { SqlClient } from "@effect/sql"
+import { describe, expect } from "@effect/vitest"
+import { deleteUser, EventLog, getInvite, InviteStore, redeemInvite, SystemActor, WorkspaceStore } from "@tessera/domain"
+import { Admin, withAdmin } from "@tessera/store-contract"
+import { off } from "@tessera/store-contract/direct"
+import { type FastAnswers, fastGrantContract, scene, type Scene } from "@tessera/store-contract/fastGrants"
+import { watchingFastGrants } from "@tessera/store-contract/watchingFastGrants"
+import { lastSeq, person } from "@tessera/store-contract/fixtures"
+import { migrateUp, PoolUsage } from "@tessera/store-sql"
+import { meterStatements } from "@tessera/store-sql/meter"
+import { Clock, Deferred, Effect, Either, Fiber, Layer, Option, Schedule, TestClock } from "effect"
+import { dialect, layer as pgLayer, migrations } from "../src/index.js"
+import { freshDatabaseLayer } from "../src/testing.js"
+
+const CONNECTIONS = 20
+const REDEEMERS = 16
+
+const answers: FastAnswers = { some: 0, none: 0 }
+
+const store = withAdmin(
+  freshDatabaseLayer((url) =>
+    Layer.effectDiscard(migrateUp(migrations(), dialect)).pipe(
+      Layer.provideMerge(pgLayer({ url, maxConnections: CONNECTIONS })),
+      (layer) => watchingFastGrants(layer, (committed) => void answers[committed ? "some" : "none"]++),
+      Layer.orDie
+    )
+  )
+)
+
+/** Polls (every 20 ms, up to 30 s) until `count` is at least `n`. */
+const until = <R>(count: Effect.Effect<number, never, R>, n: number) =>
+  count.pipe(
+    Effect.filterOrFail((c) => c >= n),
+    Effect.retry(Schedule.spaced("20 millis").pipe(Schedule.upTo("30 seconds"))),
+    Effect.orDie,
+    // the real clock: a test's clock stands still
+    Effect.withClock(Clock.make()),
+    Effect.asVoid
+  )
+
+/** Backends of this database waiting for a lock. */
+const lockWaiters = Effect.flatMap(SqlClient.SqlClient, (sql) =>
+  sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity
+                     WHERE datname = current_database() AND wait_event_type = 'Lock'`).pipe(
+    Effect.map((rows) => rows[0]!.n),
+    Effect.orDie
+  )
+
+/**
+ * Holds `lock` (a locking statement) in a transaction of its own until `waiters` backends wait for a lock, then
+ * commits: `racers`, started meanwhile outside any transaction with the tracer off, all queue on it and are
+ * released together. Their outcomes, in order.
+ */
+const behind = <R>(
+  lock: (sql: SqlClient.SqlClient) => Effect.Effect<unknown, unknown>,
+  waiters: number,
+  racers: ReadonlyArray<Effect.Effect<unknown, { readonly _tag: string }, R>>
+) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const locked = yield* Deferred.make<void>()
+    const release = yield* Deferred.make<void>()
+    const holder = yield* Effect.fork(sql.withTransaction(
+      Effect.zipRight(Effect.zipRight(lock(sql), Deferred.succeed(locked, undefined)), Deferred.await(release))
+    ).pipe(Effect.orDie))
+    yield* Deferred.await(locked)
+    const running = yield* Effect.forEach(racers, (racer) => Effect.fork(Effect.either(off(racer))))
+    yield* until(lockWaiters, waiters)
+    yield* Deferred.succeed(release, undefined)
+    yield* Fiber.join(holder)
+    return (yield* Fiber.joinAll(running)).map((r) => (Either.isRight(r) ? "ok" : r.left._tag))
+  })
+
+const membersOf = (s: Scene) =>
+  Effect.map(Effect.flatMap(WorkspaceStore, (w) => w.findById(s.team)), (w) => Option.getOrThrow(w).members)
+
+const plain = () => scene({ caller: "active", minter: "team admin", invite: "pending", alreadyMember: false })
+
+fastGrantContract("pg: a workspace grant redeemed on one pooled connection", store, answers, meterStatements, (it) => {
+  describe("the time it redeems at", () => {
+    it.effect("is read once its transaction began: an invite that expires while it waits for a connection is refused", () =>
+      Effect.gen(function*() {
+        const s = yield* plain()
+        // every connection of the pool held by a transaction
+        const sql = yield* SqlClient.SqlClient
+        const pool = yield* PoolUsage
+        const release = yield* Deferred.make<void>()
+        const holders = yield* Effect.forEach(
+          Array.from({ length: CONNECTIONS }),
+          () => Effect.fork(sql.withTransaction(Effect.zipRight(sql`SELECT 1`, Deferred.await(release))))
+        )
+        yield* until(Effect.sync(() => pool.read().inUse), CONNECTIONS)
+        const redeeming = yield* Effect.fork(Effect.either(off(redeemInvite(s.caller.principal, s.minted.token))))
+        yield* until(Effect.sync(() => pool.read().waiting), 1)
+        // the invite's time runs out while it waits (the default lifetime is at most a few weeks)
+        yield* TestClock.adjust("400 days")
+        const { some } = answers
+        yield* Deferred.succeed(release, undefined)
+        yield* Fiber.joinAll(holders)
+        const answer = yield* Fiber.join(redeeming)
+        expect(Either.isLeft(answer) ? answer.left._tag : "redeemed").toBe("InviteExpired")
+        expect(answers.some).toBe(some)
+        const { principal: admin } = yield* Admin
+        expect((yield* getInvite(admin, s.minted.invite.id)).status).toBe("expired")
+        expect((yield* membersOf(s)).some((m) => m.user_id === s.caller.id)).toBe(false)
+      }))
+  })
+
+  describe("interrupted, or its connection lost", () => {
+    it.effect("interrupted while it waits on a lock: rolled back, waited for, its connection returned", () =>
+      Effect.gen(function*() {
+        const s = yield* plain()
+        const sql = yield* SqlClient.SqlClient
+        const pool = yield* PoolUsage
+        const seq = yield* lastSeq
+        const locked = yield* Deferred.make<void>()
+        const release = yield* Deferred.make<void>()
+        // the minter's row held exclusively: the claim applies, then its statement waits to hold the minter
+        const minter = s.minted.invite.created_by!
+        const holder = yield* Effect.fork(sql.withTransaction(Effect.zipRight(
+          Effect.zipRight(sql`SELECT id FROM users WHERE id = ${minter} FOR UPDATE`, Deferred.succeed(locked, undefined)),
+          Deferred.await(release)
+        )))
+        yield* Deferred.await(locked)
+        const redeeming = yield* Effect.fork(off(redeemInvite(s.caller.principal, s.minted.token)))
+        yield* until(lockWaiters, 1)
+        const interrupting = yield* Effect.fork(Fiber.interrupt(redeeming))
+        yield* Deferred.succeed(release, undefined)
+        yield* Fiber.join(holder)
+        yield* Fiber.join(interrupting)
+        // nothing of it kept, and the connection it used is free again
+        const { principal: admin } = yield* Admin
+        expect((yield* getInvite(admin, s.minted.invite.id)).status).toBe("pending")
+        expect((yield* membersOf(s)).some((m) => m.user_id === s.caller.id)).toBe(false)
+        expect(yield* lastSeq).toBe(seq)
+        expect(pool.read().inUse).toBe(0)
+        // and the invite still redeems
+        expect((yield* off(redeemInvite(s.caller.principal, s.minted.token))).status).toBe("redeemed")
+      }))
+
+    it.effect("its connection lost while it waits on a lock: the general path redeems afresh", () =>
+      Effect.gen(function*() {
+        const s = yield* plain()
+        const sql = yield* SqlClient.SqlClient
+        const locked = yield* Deferred.make<void>()
+        const release = yield* Deferred.make<void>()
+        const minter = s.minted.invite.created_by!
+        const holder = yield* Effect.fork(sql.withTransaction(Effect.zipRight(
+          Effect.zipRight(sql`SELECT id FROM users WHERE id = ${minter} FOR UPDATE`, Deferred.succeed(locked, undefined)),
+          Deferred.await(release)
+        )))
+        yield* Deferred.await(locked)
+        const before = { ...answers }
+        const redeeming = yield* Effect.fork(off(redeemInvite(s.caller.principal, s.minted.token)))
+        yield* until(lockWaiters, 1)
+        yield* sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                   WHERE datname = current_database() AND wait_event_type = 'Lock'`
+        yield* Deferred.succeed(release, undefined)
+        yield* Fiber.join(holder)
+        expect((yield* Fiber.join(redeeming)).status).toBe("redeemed")
+        expect(answers).toEqual({ some: before.some, none: before.none + 1 })
+        expect((yield* membersOf(s)).filter((m) => m.user_id === s.caller.id).map((m) => m.role)).toEqual(["member"])
+      }))
+  })
+
+  describe("real races, each racer on its own connection", () => {
+    it.effect(`one grant invite, ${REDEEMERS} redeemers released together: exactly one becomes a member, in one call`, () =>
+      Effect.gen(function*() {
+        for (let round = 0; round < 3; round++) {
+          const s = yield* plain()
+          const { principal: admin } = yield* Admin
+          const redeemers = yield* Effect.all(Array.from({ length: REDEEMERS }, () => person(admin)))
+          const seq = yield* lastSeq
+          const { some } = answers
+          const outcomes = yield* behind(
+            (sql) => sql`SELECT id FROM invites WHERE id = ${s.minted.invite.id} FOR UPDATE`,
+            REDEEMERS,
+            redeemers.map((r) => redeemInvite(r.principal, s.minted.token))
+          )
+          expect(outcomes.filter((o) => o === "ok")).toHaveLength(1)
+          expect(outcomes.filter((o) => o !== "ok")).toEqual(Array<string>(REDEEMERS - 1).fill("InviteAlreadyRedeemed"))
+          expect(answers.some - some).toBe(1)
+          const winner = redeemers[outcomes.indexOf("ok")]!.id
+          const joined = (yield* membersOf(s)).filter((m) => redeemers.some((r) => r.id === m.user_id)).map((m) => m.user_id)
+          expect(joined).toEqual([winner])
+          const stored = Option.getOrThrow(yield* Effect.flatMap(InviteStore, (i) => i.findById(s.minted.invite.id)))
+          expect([stored.status, stored.redeemed_by]).toEqual(["redeemed", winner])
+          const events = yield* Effect.flatMap(EventLog, (log) => log.list({ after: seq, limit: 1000 }))
+          expect(events.map((e) => [e.type, e.data["user_id"] ?? e.data["redeemed_by"]])).toEqual([
+            ["invite.redeemed", winner],
+            ["workspace.member_added", winner]
+          ])
+        }
+      }))
+
+    it.effect("a redeemer deleted while it redeems (10 rounds): whoever goes first, no membership of a deleted user remains", () =>
+      Effect.gen(function*() {
+        const seen: Array<string> = []
+        for (let round = 0; round < 10; round++) {
+          const s = yield* plain()
+          const outcomes = yield* behind(
+            (sql) => sql`SELECT id FROM users WHERE id = ${s.caller.id} FOR UPDATE`,
+            2,
+            [redeemInvite(s.caller.principal, s.minted.token), deleteUser(SystemActor, s.caller.id, Option.none())]
+          )
+          expect(outcomes[1]).toBe("ok")
+          expect((yield* membersOf(s)).some((m) => m.user_id === s.caller.id)).toBe(false)
+          seen.push(outcomes[0]!)
+        }
+        // the redemption lost (its caller gone) or won (and the deletion then removed the membership)
+        expect(seen.filter((o) => o !== "ok" && o !== "Unauthenticated")).toEqual([])
+      }))
+  })
+})
