@@ -3,12 +3,25 @@
 // fastGrants.ts), and PostgreSQL's own cases — the time read once its transaction began (an invite that expires
 // while the redemption waits for a connection is refused); an interrupted redemption rolled back and waited for; a
 // connection lost mid-way handing over to the general path; and real races on one database, each racer on its own
-// connection, released together from a lock they all wait on: one grant invite and 16 redeemers, and a redeemer
-// deleted while it redeems.
+// connection, released together from a lock they all wait on: one grant invite and 16 redeemers, a redemption and
+// its minter's demotion or removal, and a redeemer deleted while it redeems.
 import { SqlClient } from "@effect/sql"
 import { describe, expect } from "@effect/vitest"
-import { deleteUser, EventLog, getInvite, InviteStore, redeemInvite, SystemActor, WorkspaceStore } from "@tessera/domain"
-import { Admin, withAdmin } from "@tessera/store-contract"
+import {
+  addMember,
+  createWorkspace,
+  deleteUser,
+  EventLog,
+  getInvite,
+  InviteStore,
+  mintInvite,
+  redeemInvite,
+  removeMember,
+  setMemberRole,
+  SystemActor,
+  WorkspaceStore
+} from "@tessera/domain"
+import { Admin, type StorePorts, withAdmin } from "@tessera/store-contract"
 import { off } from "@tessera/store-contract/direct"
 import { type FastAnswers, fastGrantContract, scene, type Scene } from "@tessera/store-contract/fastGrants"
 import { watchingFastGrants } from "@tessera/store-contract/watchingFastGrants"
@@ -200,12 +213,41 @@ fastGrantContract("pg: a workspace grant redeemed on one pooled connection", sto
         }
       }))
 
+    it.effect("a redemption released together with its minter's demotion or removal (10 rounds): it grants only if it committed first", () =>
+      Effect.gen(function*() {
+        const wrong: Array<unknown> = []
+        for (let round = 0; round < 10; round++) {
+          const { principal: admin } = yield* Admin
+          const [owner, minter, caller] = yield* Effect.all([person(admin), person(admin), person(admin)])
+          const team = (yield* createWorkspace(owner!.principal, { name: "minter loss" })).id
+          yield* addMember(owner!.principal, team, minter!.id, "admin")
+          const { token } = yield* mintInvite(minter!.principal, { kind: "grant", workspace_id: team, workspace_role: "member" })
+          const seq = yield* lastSeq
+          const lose = round % 2 === 0 ? setMemberRole(owner!.principal, team, minter!.id, "member") : removeMember(owner!.principal, team, minter!.id)
+          const [redeemed, lost] = yield* behind<StorePorts>(
+            (sql) => sql`SELECT id FROM workspaces WHERE id = ${team} FOR UPDATE`,
+            2,
+            [redeemInvite(caller!.principal, token), lose]
+          )
+          const events = yield* Effect.flatMap(EventLog, (log) => log.list({ after: seq, limit: 100 }))
+          const at = (type: string) => events.find((e) => e.type === type)?.seq
+          const lossAt = at(round % 2 === 0 ? "workspace.member_role_changed" : "workspace.member_removed")
+          const redeemedAt = at("invite.redeemed")
+          const member = Option.getOrThrow(yield* Effect.flatMap(WorkspaceStore, (w) => w.findById(team))).members.some((m) => m.user_id === caller!.id)
+          const fine = lost === "ok" && lossAt !== undefined && (redeemed === "ok"
+            ? redeemedAt !== undefined && redeemedAt < lossAt && member
+            : redeemed === "InviteCanceled" && redeemedAt === undefined && !member)
+          if (!fine) wrong.push({ round, redeemed, lost, redeemedAt, lossAt, member })
+        }
+        expect(wrong).toEqual([])
+      }))
+
     it.effect("a redeemer deleted while it redeems (10 rounds): whoever goes first, no membership of a deleted user remains", () =>
       Effect.gen(function*() {
         const seen: Array<string> = []
         for (let round = 0; round < 10; round++) {
           const s = yield* plain()
-          const outcomes = yield* behind(
+          const outcomes = yield* behind<StorePorts>(
             (sql) => sql`SELECT id FROM users WHERE id = ${s.caller.id} FOR UPDATE`,
             2,
             [redeemInvite(s.caller.principal, s.minted.token), deleteUser(SystemActor, s.caller.id, Option.none())]
