@@ -1,5 +1,5 @@
 /**
- * `FastGrantRedemption` (docs/performance.md, "Redemption in one call"): a
+ * `FastGrantRedemption` (docs/performance.md, "Redemption in one call (SQLite)" and "(PostgreSQL)"): a
  * workspace grant's redemption as one transaction run without @effect/sql's
  * per-statement path. Its statements are the ports' own compiled texts, run
  * in the order the general path runs them, its rows read by the ports' own
