@@ -66,6 +66,19 @@ const lockWaiters = Effect.flatMap(SqlClient.SqlClient, (sql) =>
     Effect.orDie
   )
 
+/** Holds `lock` (a locking statement) in a transaction of its own, locked when this returns; the effect returned commits it. */
+const holding = (lock: (sql: SqlClient.SqlClient) => Effect.Effect<unknown, unknown>) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const locked = yield* Deferred.make<void>()
+    const release = yield* Deferred.make<void>()
+    const holder = yield* Effect.fork(sql.withTransaction(
+      Effect.zipRight(Effect.zipRight(lock(sql), Deferred.succeed(locked, undefined)), Deferred.await(release))
+    ).pipe(Effect.orDie))
+    yield* Deferred.await(locked)
+    return Effect.zipRight(Deferred.succeed(release, undefined), Fiber.join(holder))
+  })
+
 /**
  * Holds `lock` (a locking statement) in a transaction of its own until `waiters` backends wait for a lock, then
  * commits: `racers`, started meanwhile outside any transaction with the tracer off, all queue on it and are
@@ -77,22 +90,18 @@ const behind = <R>(
   racers: ReadonlyArray<Effect.Effect<unknown, { readonly _tag: string }, R>>
 ) =>
   Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
-    const locked = yield* Deferred.make<void>()
-    const release = yield* Deferred.make<void>()
-    const holder = yield* Effect.fork(sql.withTransaction(
-      Effect.zipRight(Effect.zipRight(lock(sql), Deferred.succeed(locked, undefined)), Deferred.await(release))
-    ).pipe(Effect.orDie))
-    yield* Deferred.await(locked)
+    const release = yield* holding(lock)
     const running = yield* Effect.forEach(racers, (racer) => Effect.fork(Effect.either(off(racer))))
     yield* until(lockWaiters, waiters)
-    yield* Deferred.succeed(release, undefined)
-    yield* Fiber.join(holder)
+    yield* release
     return (yield* Fiber.joinAll(running)).map((r) => (Either.isRight(r) ? "ok" : r.left._tag))
   })
 
 const membersOf = (s: Scene) =>
   Effect.map(Effect.flatMap(WorkspaceStore, (w) => w.findById(s.team)), (w) => Option.getOrThrow(w).members)
+
+/** The scene's minter's row, held exclusively. */
+const minterRow = (s: Scene) => (sql: SqlClient.SqlClient) => sql`SELECT id FROM users WHERE id = ${s.minted.invite.created_by} FOR UPDATE`
 
 const plain = () => scene({ caller: "active", minter: "team admin", invite: "pending", alreadyMember: false })
 
@@ -130,23 +139,14 @@ fastGrantContract("pg: a workspace grant redeemed on one pooled connection", sto
     it.effect("interrupted while it waits on a lock: rolled back, waited for, its connection returned", () =>
       Effect.gen(function*() {
         const s = yield* plain()
-        const sql = yield* SqlClient.SqlClient
         const pool = yield* PoolUsage
         const seq = yield* lastSeq
-        const locked = yield* Deferred.make<void>()
-        const release = yield* Deferred.make<void>()
         // the minter's row held exclusively: the claim applies, then its statement waits to hold the minter
-        const minter = s.minted.invite.created_by!
-        const holder = yield* Effect.fork(sql.withTransaction(Effect.zipRight(
-          Effect.zipRight(sql`SELECT id FROM users WHERE id = ${minter} FOR UPDATE`, Deferred.succeed(locked, undefined)),
-          Deferred.await(release)
-        )))
-        yield* Deferred.await(locked)
+        const release = yield* holding(minterRow(s))
         const redeeming = yield* Effect.fork(off(redeemInvite(s.caller.principal, s.minted.token)))
         yield* until(lockWaiters, 1)
         const interrupting = yield* Effect.fork(Fiber.interrupt(redeeming))
-        yield* Deferred.succeed(release, undefined)
-        yield* Fiber.join(holder)
+        yield* release
         yield* Fiber.join(interrupting)
         // nothing of it kept, and the connection it used is free again
         const { principal: admin } = yield* Admin
@@ -162,21 +162,13 @@ fastGrantContract("pg: a workspace grant redeemed on one pooled connection", sto
       Effect.gen(function*() {
         const s = yield* plain()
         const sql = yield* SqlClient.SqlClient
-        const locked = yield* Deferred.make<void>()
-        const release = yield* Deferred.make<void>()
-        const minter = s.minted.invite.created_by!
-        const holder = yield* Effect.fork(sql.withTransaction(Effect.zipRight(
-          Effect.zipRight(sql`SELECT id FROM users WHERE id = ${minter} FOR UPDATE`, Deferred.succeed(locked, undefined)),
-          Deferred.await(release)
-        )))
-        yield* Deferred.await(locked)
+        const release = yield* holding(minterRow(s))
         const before = { ...answers }
         const redeeming = yield* Effect.fork(off(redeemInvite(s.caller.principal, s.minted.token)))
         yield* until(lockWaiters, 1)
         yield* sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
                    WHERE datname = current_database() AND wait_event_type = 'Lock'`
-        yield* Deferred.succeed(release, undefined)
-        yield* Fiber.join(holder)
+        yield* release
         expect((yield* Fiber.join(redeeming)).status).toBe("redeemed")
         expect(answers).toEqual({ some: before.some, none: before.none + 1 })
         expect((yield* membersOf(s)).filter((m) => m.user_id === s.caller.id).map((m) => m.role)).toEqual(["member"])
