@@ -156,27 +156,56 @@ const direct = (opened: pg.Pool) =>
       })
     }))
 
+/** A connection of `pool`, or a rejection as soon as `signal` aborts first (a connection that comes later goes back). */
+const connectUnless = (pool: pg.Pool, signal: AbortSignal) =>
+  new Promise<pg.PoolClient>((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason)
+    const abandoned = () => reject(signal.reason)
+    signal.addEventListener("abort", abandoned, { once: true })
+    pool.connect().then(
+      (client) => {
+        signal.removeEventListener("abort", abandoned)
+        if (signal.aborted) client.release()
+        else resolve(client)
+      },
+      (cause) => {
+        signal.removeEventListener("abort", abandoned)
+        reject(cause)
+      }
+    )
+  })
+
 /**
  * A pooled connection lent to one call (store-sql's one-call redemption, grants.ts): the same pool and
- * `PreparingClient`; a connection whose use failed is closed rather than returned, since its transaction's
- * state is not known; a connection error meanwhile is that call's (not an unhandled event).
+ * `PreparingClient`. A connection whose use failed is closed rather than returned, since its transaction's state
+ * is not known; a connection error meanwhile is that call's (not an unhandled event). Abandoned (`signal`): no
+ * connection is waited for any longer, and a statement under way is cancelled (`pg_cancel_backend`, as
+ * @effect/sql-pg cancels an interrupted statement), its connection then closed, so that a late cancel can never
+ * reach whoever uses it next. Returned to the pool after the call has its answer.
  */
 const pooledWriter = (opened: pg.Pool): Context.Tag.Service<PooledWriter> => ({
-  lend: async (use) => {
-    const client = await opened.connect()
+  lend: async (use, signal) => {
+    const client = await connectUnless(opened, signal)
     let broken: Error | undefined
     const onError = (cause: Error) => {
       broken ??= cause
     }
+    const cancel = () => {
+      broken ??= new Error("abandoned")
+      opened.query("SELECT pg_cancel_backend($1)", [(client as unknown as { processID: number }).processID]).catch(() => {})
+    }
     client.on("error", onError)
+    signal.addEventListener("abort", cancel, { once: true })
     try {
       return await use({ query: async (text, params) => (await client.query(text, params as Array<unknown>)).rows })
     } catch (cause) {
       broken ??= cause instanceof Error ? cause : new Error(String(cause))
       throw cause
     } finally {
+      signal.removeEventListener("abort", cancel)
       client.off("error", onError)
-      client.release(broken)
+      // after the answer, so that nothing the pool runs on release can take its place
+      queueMicrotask(() => client.release(broken))
     }
   }
 })

@@ -136,7 +136,7 @@ fastGrantContract("pg: a workspace grant redeemed on one pooled connection", sto
   })
 
   describe("interrupted, or its connection lost", () => {
-    it.effect("interrupted while it waits on a lock: rolled back, waited for, its connection returned", () =>
+    it.effect("interrupted while it waits on a lock: its statement cancelled, rolled back, its connection closed, at once", () =>
       Effect.gen(function*() {
         const s = yield* plain()
         const pool = yield* PoolUsage
@@ -145,10 +145,11 @@ fastGrantContract("pg: a workspace grant redeemed on one pooled connection", sto
         const release = yield* holding(minterRow(s))
         const redeeming = yield* Effect.fork(off(redeemInvite(s.caller.principal, s.minted.token)))
         yield* until(lockWaiters, 1)
-        const interrupting = yield* Effect.fork(Fiber.interrupt(redeeming))
+        // returns while the lock is still held: the statement was cancelled, not waited out
+        yield* Fiber.interrupt(redeeming)
+        expect(pool.read().inUse).toBe(1)
         yield* release
-        yield* Fiber.join(interrupting)
-        // nothing of it kept, and the connection it used is free again
+        // nothing of it kept
         const { principal: admin } = yield* Admin
         expect((yield* getInvite(admin, s.minted.invite.id)).status).toBe("pending")
         expect((yield* membersOf(s)).some((m) => m.user_id === s.caller.id)).toBe(false)
@@ -156,6 +157,29 @@ fastGrantContract("pg: a workspace grant redeemed on one pooled connection", sto
         expect(pool.read().inUse).toBe(0)
         // and the invite still redeems
         expect((yield* off(redeemInvite(s.caller.principal, s.minted.token))).status).toBe("redeemed")
+      }))
+
+    it.effect("interrupted while it waits for a connection: it stops waiting at once, and begins nothing when one comes", () =>
+      Effect.gen(function*() {
+        const s = yield* plain()
+        const sql = yield* SqlClient.SqlClient
+        const pool = yield* PoolUsage
+        const seq = yield* lastSeq
+        const release = yield* Deferred.make<void>()
+        const holders = yield* Effect.forEach(
+          Array.from({ length: CONNECTIONS }),
+          () => Effect.fork(sql.withTransaction(Effect.zipRight(sql`SELECT 1`, Deferred.await(release))))
+        )
+        yield* until(Effect.sync(() => pool.read().inUse), CONNECTIONS)
+        const redeeming = yield* Effect.fork(off(redeemInvite(s.caller.principal, s.minted.token)))
+        yield* until(Effect.sync(() => pool.read().waiting), 1)
+        yield* Fiber.interrupt(redeeming)
+        yield* Deferred.succeed(release, undefined)
+        yield* Fiber.joinAll(holders)
+        yield* until(Effect.sync(() => pool.read().inUse === 0 && pool.read().waiting === 0 ? 1 : 0), 1)
+        const { principal: admin } = yield* Admin
+        expect((yield* getInvite(admin, s.minted.invite.id)).status).toBe("pending")
+        expect(yield* lastSeq).toBe(seq)
       }))
 
     it.effect("its connection lost while it waits on a lock: the general path redeems afresh", () =>

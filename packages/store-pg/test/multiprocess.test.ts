@@ -47,12 +47,18 @@ layer(store, { timeout: "120 seconds", excludeTestServices: true })("PostgreSQL 
       )))
       yield* Deferred.await(locked)
       const workers = keys.map((key) => startWorker<Result>(workerScript, ["redeem", url, Redacted.value(token), key], packageDir))
-      yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity
+      // every worker waiting on the row; a worker that ended before that fails the test with what it said
+      const allWaiting = sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity
                                 WHERE datname = current_database() AND wait_event_type = 'Lock'`.pipe(
         Effect.filterOrFail((rows) => rows[0]!.n >= PROCESSES),
         Effect.retry(Schedule.spaced("50 millis").pipe(Schedule.upTo("60 seconds"))),
         Effect.withClock(Clock.make())
       )
+      const endedEarly = Effect.flatMap(
+        Effect.promise(() => Promise.race(workers.map((w) => w.result))),
+        (result) => Effect.dieMessage(`a worker ended before the race: ${JSON.stringify(result)}`)
+      )
+      yield* Effect.raceFirst(allWaiting, endedEarly)
       yield* Deferred.succeed(release, undefined)
       yield* Fiber.join(holder)
       const results = yield* Effect.promise(() => Promise.all(workers.map((w) => w.result)))

@@ -17,11 +17,13 @@
  *   statement holding the caller, the minter and the workspace),
  *   `WorkspaceStore.readHeldAdding`, `EventLog.append` (queued), then after
  *   commit the numbering every PostgreSQL writer runs
- *   (`numberingAfterCommit`). A failure before `COMMIT` rolls back (or
- *   loses the connection, which the server rolls back) and answers `None`:
- *   the general path then runs afresh, retrying a deadlock as it does. An
- *   interrupted redemption rolls back at its next statement and is waited
- *   for.
+ *   (`numberingAfterCommit`). A statement that fails before `COMMIT` is
+ *   sent rolls back (or loses the connection, which the server rolls back)
+ *   and answers `None`: the general path then runs afresh, retrying a
+ *   deadlock as it does; a failed `COMMIT` (its outcome unknown) or a bug is
+ *   a defect, as on the general path. An interrupted redemption waits for
+ *   no connection any longer, has its statement under way cancelled, rolls
+ *   back, and is waited for.
  *
  * Taken only where the general path would run unobserved: the tracer off,
  * no statement transformer, outside a transaction. Otherwise `None` at
@@ -64,13 +66,15 @@ export interface AsyncConnection {
  * A connection of the store's pool, lent for one call: `lend` runs `use` on
  * it and returns it to the pool when `use` resolves; when `use` rejects, the
  * connection is closed (whatever state it is in), and `lend` rejects too.
+ * When `signal` aborts, `lend` stops waiting for a connection (rejecting),
+ * or cancels the statement under way (it then fails, and `use` with it).
  */
 export class PooledWriter extends Context.Tag("Tessera/PooledWriter")<PooledWriter, {
-  readonly lend: <A>(use: (connection: AsyncConnection) => Promise<A>) => Promise<A>
+  readonly lend: <A>(use: (connection: AsyncConnection) => Promise<A>, signal: AbortSignal) => Promise<A>
 }>() {}
 
-/** A failure of `COMMIT` itself: whether the transaction committed is not known, so the general path must not run it again. */
-class CommitFailed {
+/** A statement that failed before `COMMIT` was sent: nothing was kept, and the general path may run afresh. */
+class BeforeCommit {
   constructor(readonly cause: unknown) {}
 }
 
@@ -150,15 +154,19 @@ const pooledRedemption = (sql: SqlClient.SqlClient, pooled: Context.Tag.Service<
   const numbering = numberingAfterCommit(sql)
 
   const redeemOn = async <A>(
-    db: AsyncConnection,
+    connection: AsyncConnection,
     clock: Clock.Clock,
     actorId: UserId,
     digest: string,
     decide: Decide<A>,
     wanted: () => boolean
   ): Promise<Option.Option<A>> => {
-    await db.query("BEGIN", [])
+    // until COMMIT is sent, a failed statement keeps nothing (rolled back, or by the server with its connection)
     let ended = false
+    const db: AsyncConnection = {
+      query: (text, params) => connection.query(text, params).catch((cause) => Promise.reject(ended ? cause : new BeforeCommit(cause)))
+    }
+    await db.query("BEGIN", [])
     try {
       // the time once the transaction began, as the general path reads it inside its transaction
       const millis = clock.unsafeCurrentTimeMillis()
@@ -183,7 +191,7 @@ const pooledRedemption = (sql: SqlClient.SqlClient, pooled: Context.Tag.Service<
       // abandoned meanwhile: rolled back, as an interrupted transaction is
       if (!wanted()) return Option.none()
       ended = true
-      await db.query("COMMIT", []).catch((cause) => Promise.reject(new CommitFailed(cause)))
+      await db.query("COMMIT", [])
       return Option.some(decided.result as A)
     } finally {
       if (!ended) await db.query("ROLLBACK", [])
@@ -196,15 +204,17 @@ const pooledRedemption = (sql: SqlClient.SqlClient, pooled: Context.Tag.Service<
         if (!unobserved(fiber)) return Effect.succeed(Option.none())
         const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
         const redeemed = Effect.async<Option.Option<A>>((resume) => {
-          let wanted = true
-          const settled = pooled.lend((db) => redeemOn(db, clock, actorId, digest, decide, () => wanted)).then(
+          const abandon = new AbortController()
+          const settled = pooled.lend((db) => redeemOn(db, clock, actorId, digest, decide, () => !abandon.signal.aborted), abandon.signal).then(
             (answer) => resume(Effect.succeed(answer)),
-            // before COMMIT nothing was kept: the general path runs afresh; a failed COMMIT is the general path's defect too
-            (error) => resume(error instanceof CommitFailed ? Effect.die(error.cause) : Effect.succeed(Option.none()))
+            // a statement failed before COMMIT: nothing was kept, the general path runs afresh; anything else (COMMIT
+            // itself, whose outcome is not known; a bug) is a defect, as on the general path
+            (error) => resume(error instanceof BeforeCommit ? Effect.succeed(Option.none()) : Effect.die(error))
           )
-          // interrupted: the transaction rolls back at its next statement (or commits if COMMIT was sent); waited for
+          // interrupted: no connection waited for; a statement under way cancelled and the transaction rolled back (or
+          // committed, if COMMIT was already sent); waited for
           return Effect.promise(() => {
-            wanted = false
+            abandon.abort()
             return settled
           })
         })
