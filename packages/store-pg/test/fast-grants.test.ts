@@ -100,6 +100,19 @@ const behind = <R>(
 const membersOf = (s: Scene) =>
   Effect.map(Effect.flatMap(WorkspaceStore, (w) => w.findById(s.team)), (w) => Option.getOrThrow(w).members)
 
+/** Every connection of the pool held by a transaction, all of them held when this returns; the effect returned ends them. */
+const everyConnectionHeld = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const pool = yield* PoolUsage
+  const release = yield* Deferred.make<void>()
+  const holders = yield* Effect.forEach(
+    Array.from({ length: CONNECTIONS }),
+    () => Effect.fork(sql.withTransaction(Effect.zipRight(sql`SELECT 1`, Deferred.await(release))))
+  )
+  yield* until(Effect.sync(() => pool.read().inUse), CONNECTIONS)
+  return Effect.zipRight(Deferred.succeed(release, undefined), Fiber.joinAll(holders))
+})
+
 /** The scene's minter's row, held exclusively. */
 const minterRow = (s: Scene) => (sql: SqlClient.SqlClient) => sql`SELECT id FROM users WHERE id = ${s.minted.invite.created_by} FOR UPDATE`
 
@@ -110,22 +123,14 @@ fastGrantContract("pg: a workspace grant redeemed on one pooled connection", sto
     it.effect("is read once its transaction began: an invite that expires while it waits for a connection is refused", () =>
       Effect.gen(function*() {
         const s = yield* plain()
-        // every connection of the pool held by a transaction
-        const sql = yield* SqlClient.SqlClient
         const pool = yield* PoolUsage
-        const release = yield* Deferred.make<void>()
-        const holders = yield* Effect.forEach(
-          Array.from({ length: CONNECTIONS }),
-          () => Effect.fork(sql.withTransaction(Effect.zipRight(sql`SELECT 1`, Deferred.await(release))))
-        )
-        yield* until(Effect.sync(() => pool.read().inUse), CONNECTIONS)
+        const release = yield* everyConnectionHeld
         const redeeming = yield* Effect.fork(Effect.either(off(redeemInvite(s.caller.principal, s.minted.token))))
         yield* until(Effect.sync(() => pool.read().waiting), 1)
         // the invite's time runs out while it waits (the default lifetime is at most a few weeks)
         yield* TestClock.adjust("400 days")
         const { some } = answers
-        yield* Deferred.succeed(release, undefined)
-        yield* Fiber.joinAll(holders)
+        yield* release
         const answer = yield* Fiber.join(redeeming)
         expect(Either.isLeft(answer) ? answer.left._tag : "redeemed").toBe("InviteExpired")
         expect(answers.some).toBe(some)
@@ -162,20 +167,13 @@ fastGrantContract("pg: a workspace grant redeemed on one pooled connection", sto
     it.effect("interrupted while it waits for a connection: it stops waiting at once, and begins nothing when one comes", () =>
       Effect.gen(function*() {
         const s = yield* plain()
-        const sql = yield* SqlClient.SqlClient
         const pool = yield* PoolUsage
         const seq = yield* lastSeq
-        const release = yield* Deferred.make<void>()
-        const holders = yield* Effect.forEach(
-          Array.from({ length: CONNECTIONS }),
-          () => Effect.fork(sql.withTransaction(Effect.zipRight(sql`SELECT 1`, Deferred.await(release))))
-        )
-        yield* until(Effect.sync(() => pool.read().inUse), CONNECTIONS)
+        const release = yield* everyConnectionHeld
         const redeeming = yield* Effect.fork(off(redeemInvite(s.caller.principal, s.minted.token)))
         yield* until(Effect.sync(() => pool.read().waiting), 1)
         yield* Fiber.interrupt(redeeming)
-        yield* Deferred.succeed(release, undefined)
-        yield* Fiber.joinAll(holders)
+        yield* release
         yield* until(Effect.sync(() => pool.read().inUse === 0 && pool.read().waiting === 0 ? 1 : 0), 1)
         const { principal: admin } = yield* Admin
         expect((yield* getInvite(admin, s.minted.invite.id)).status).toBe("pending")
