@@ -90,6 +90,24 @@ export const numberedAppendTextsOf = (sql: SqlClient.SqlClient) => ({
 export const queuedAppendTextsOf = (sql: SqlClient.SqlClient) =>
   fewInserts(sql, "event_queue", "type, at, actor, workspace_id, resource_id, data", 6)
 
+/** An event's row as its statements bind it. */
+interface RowValues {
+  readonly type: string
+  readonly at: string
+  readonly actor: string
+  readonly workspace_id?: string | null | undefined
+  readonly resource_id?: string | null | undefined
+  readonly data: string
+}
+
+/** The parameters of `queuedAppendTextsOf(sql)[rows.length]`. */
+export const queuedParamsOf = (rows: ReadonlyArray<RowValues>) =>
+  rows.flatMap((row) => [row.type, row.at, row.actor, row.workspace_id, row.resource_id, row.data])
+
+/** The parameters of `numberedAppendTextsOf(sql).eventInserts[rows.length]`, numbered from `first`. */
+export const numberedParamsOf = (rows: ReadonlyArray<RowValues>, first: number) =>
+  rows.flatMap((row, i) => [first + i, row.type, row.at, row.actor, row.workspace_id, row.resource_id, row.data])
+
 /** Events as their rows are written: `data` as JSON text. */
 export const eventRowsOf = (at: Timestamp, events: ReadonlyArray<NewEvent>) =>
   events.map((event) => ({
@@ -113,7 +131,7 @@ export const EventLogLive = Layer.effect(EventLog, Effect.gen(function*() {
       const [counter] = yield* sql.unsafe<Record<string, unknown>>(counterText, [rows.length])
       const first = Number(counter!.last_seq) - rows.length + 1
       if (rows.length <= FEW_EVENTS) {
-        yield* sql.unsafe(eventInserts[rows.length]!, rows.flatMap((row, i) => [first + i, row.type, row.at, row.actor, row.workspace_id, row.resource_id, row.data]))
+        yield* sql.unsafe(eventInserts[rows.length]!, numberedParamsOf(rows, first))
         return
       }
       const all = rows.map((row, i) => ({ seq: first + i, ...row }))
@@ -125,7 +143,7 @@ export const EventLogLive = Layer.effect(EventLog, Effect.gen(function*() {
   const queue = (rows: ReadonlyArray<Row>) =>
     Effect.gen(function*() {
       if (rows.length <= FEW_EVENTS) {
-        yield* sql.unsafe(queueInserts[rows.length]!, rows.flatMap((row) => [row.type, row.at, row.actor, row.workspace_id, row.resource_id, row.data]))
+        yield* sql.unsafe(queueInserts[rows.length]!, queuedParamsOf(rows))
         return
       }
       for (let from = 0; from < rows.length; from += EVENTS_PER_INSERT) {

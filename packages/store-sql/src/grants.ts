@@ -32,11 +32,11 @@
 import { SqlClient } from "@effect/sql"
 import { FastGrantRedemption, type NewEvent, timestampOf, type UserId, type WorkspaceGrantFacts } from "@tessera/domain"
 import { Clock, Context, Effect, Layer, Option } from "effect"
-import { eventRowsOf, numberedAppendTextsOf, queuedAppendTextsOf } from "./events.js"
+import { eventRowsOf, numberedAppendTextsOf, numberedParamsOf, queuedAppendTextsOf, queuedParamsOf } from "./events.js"
 import { claimAsTextOf, claimedAsOf, claimTextOf, pendingInvite, trustedUser, userHoldText } from "./identity.js"
 import { unobserved } from "./pool.js"
 import { numberingAfterCommit } from "./transactor.js"
-import { addMemberTextOf, heldAddingTextOf, heldRow, minterAndWorkspaceTextOf } from "./workspaces.js"
+import { addMemberTextOf, heldAddingOf, heldAddingTextOf, heldRow, minterAndWorkspaceTextOf } from "./workspaces.js"
 
 /** One connection used synchronously: `all` runs a statement and returns its rows (none for a write without `RETURNING`), throwing on failure. */
 export interface SyncConnection {
@@ -126,7 +126,7 @@ export const FastGrantRedemptionLive: Layer.Layer<never, never, SqlClient.SqlCli
         const rows = eventRowsOf(at, decided.events)
         const last = Number(db.all(counterText, [rows.length])[0]!.last_seq)
         const first = last - rows.length + 1
-        db.all(eventInserts[rows.length]!, rows.flatMap((row, i) => [first + i, row.type, row.at, row.actor, row.workspace_id, row.resource_id, row.data]))
+        db.all(eventInserts[rows.length]!, numberedParamsOf(rows, first))
         db.all("COMMIT", [])
         committed = true
         return Option.some(decided.result as A)
@@ -177,17 +177,11 @@ const pooledRedemption = (sql: SqlClient.SqlClient, pooled: Context.Tag.Service<
       const invite = claimed.invite.value
       const minter = claimed.minterHeld
       if (invite.workspace_id === null || invite.workspace_role === null || minter.id !== invite.created_by) return Option.none()
-      const held = (await db.query(heldAddingText, [minter.id, invite.workspace_id, invite.workspace_id, actorId, invite.workspace_role]))[0]
-      const decided = decide({
-        actor: claimed.actor,
-        invite: claimed.invite,
-        minter: Option.some(minter),
-        workspace: Option.map(Option.fromNullable(held), heldRow),
-        added: held !== undefined && Number(held.added) > 0
-      }, millis)
+      const held = heldAddingOf(await db.query(heldAddingText, [minter.id, invite.workspace_id, invite.workspace_id, actorId, invite.workspace_role]))
+      const decided = decide({ actor: claimed.actor, invite: claimed.invite, minter: Option.some(minter), ...held }, millis)
       if (decided === null || decided.events.length === 0 || decided.events.length >= queueInserts.length) return Option.none()
       const rows = eventRowsOf(at, decided.events)
-      await db.query(queueInserts[rows.length]!, rows.flatMap((row) => [row.type, row.at, row.actor, row.workspace_id, row.resource_id, row.data]))
+      await db.query(queueInserts[rows.length]!, queuedParamsOf(rows))
       // abandoned meanwhile: rolled back, as an interrupted transaction is
       if (!wanted()) return Option.none()
       ended = true

@@ -72,6 +72,12 @@ export const heldAddingTextOf = (sql: SqlClient.SqlClient) =>
       ON CONFLICT DO NOTHING RETURNING user_id)
     SELECT held.is_personal, held.role, (SELECT count(*) FROM added) AS added FROM held`.compile()[0]
 
+/** What `heldAddingTextOf`'s rows say: the workspace held with the minter's role, and whether the member was added. */
+export const heldAddingOf = (rows: ReadonlyArray<Record<string, unknown>>) => ({
+  workspace: Option.map(Option.fromNullable(rows[0]), heldRow),
+  added: rows[0] !== undefined && Number(rows[0].added) > 0
+})
+
 export const WorkspaceStoreLive = Layer.effect(WorkspaceStore, Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   const cols = sql.literal(COLUMNS)
@@ -193,10 +199,7 @@ export const WorkspaceStoreLive = Layer.effect(WorkspaceStore, Effect.gen(functi
           if (Option.isNone(workspace) || workspace.value.isPersonal) return { workspace, added: false }
           return { workspace, added: (yield* sql.unsafe(addMemberText, [id, userId, role])).length > 0 }
         })
-        : Effect.map(sql.unsafe<Record<string, unknown>>(heldAddingText, [minterId, id, id, userId, role]), (rows) => ({
-          workspace: Option.map(Option.fromNullable(rows[0]), heldRow),
-          added: rows[0] !== undefined && Number(rows[0].added) > 0
-        }))).pipe(Effect.orDie),
+        : Effect.map(sql.unsafe<Record<string, unknown>>(heldAddingText, [minterId, id, id, userId, role]), heldAddingOf)).pipe(Effect.orDie),
     holdWithMinter: (id, minterId) =>
       Effect.gen(function*() {
         const both = yield* sql.unsafe<Record<string, unknown>>(minterAndWorkspace, [minterId, id])
