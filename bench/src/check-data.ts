@@ -13,6 +13,7 @@
  */
 import { SqlClient } from "@effect/sql"
 import type { ResourceId, UserId } from "@tessera/domain"
+import { RECOMPUTE_HOPS } from "@tessera/store-sql"
 import { Effect } from "effect"
 
 export const TEAM_SIZE = 25
@@ -87,6 +88,8 @@ export const fillCheckData = (users: number) =>
       orElse: () => (expr: string, width: number) => `printf('%0${width}d', ${expr})`
     })
     for (const statement of statements(users, padSql)) yield* sql.unsafe(statement)
+    // the check's hops, as the store's own writes keep them (written by hand here, the rows have none)
+    yield* sql.unsafe(RECOMPUTE_HOPS)
     // Planner statistics, as a store in use has them (autovacuum on PostgreSQL).
     yield* sql.unsafe(sql.onDialectOrElse({ pg: () => "VACUUM ANALYZE", orElse: () => "ANALYZE" }))
     return users * PERSONAL_DEPTH + (users / TEAM_SIZE) * TEAM_DEPTH

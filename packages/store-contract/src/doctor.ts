@@ -237,7 +237,22 @@ const CASES: ReadonlyArray<readonly [string, (w: World) => Breakage]> = [
   ["tree_revocation_gap: a live child under a revoked parent", (w) => ({
     breaks: [`UPDATE resources SET revoked_at = ${AT} WHERE id = ${q(w.child)}`],
     repairs: [`UPDATE resources SET revoked_at = NULL WHERE id = ${q(w.child)}`],
-    expected: [{ check: "tree_revocation_gap", ids: { resource_id: w.grandchild, revoked_ancestor_id: w.child, workspace_id: w.team } }]
+    // revoked by hand, the child is no longer plain, and the grandchild's hop (the root) skips it
+    expected: [
+      { check: "tree_revocation_gap", ids: { resource_id: w.grandchild, revoked_ancestor_id: w.child, workspace_id: w.team } },
+      { check: "hop_skips_a_node", ids: { resource_id: w.grandchild, hop_id: w.root } }
+    ]
+  })],
+  ["hop_skips_a_node: a node shared with the workspace by hand, which the hop below it skips", (w) => ({
+    breaks: [`UPDATE resources SET link_reach = 'workspace' WHERE id = ${q(w.child)}`],
+    // the quick repair docs/doctor.md gives: a NULL hop steps to the parent, which is always right
+    repairs: [`UPDATE resources SET hop_id = NULL WHERE workspace_id = ${q(w.team)}`],
+    expected: [{ check: "hop_skips_a_node", ids: { resource_id: w.grandchild, hop_id: w.root } }]
+  })],
+  ["hop_skips_a_node: a hop to a node that is not an ancestor", (w) => ({
+    breaks: [`UPDATE resources SET hop_id = ${q(w.foreign)} WHERE id = ${q(w.grandchild)}`],
+    repairs: [`UPDATE resources SET hop_id = NULL WHERE id = ${q(w.grandchild)}`],
+    expected: [{ check: "hop_skips_a_node", ids: { resource_id: w.grandchild, hop_id: w.foreign } }]
   })],
   ["tree_revocation_gap: every live descendant of a revoked root, each with its nearest revoked ancestor", (w) => ({
     breaks: [`UPDATE resources SET revoked_at = ${AT} WHERE id = ${q(w.root)}`],
@@ -363,7 +378,10 @@ const CASES: ReadonlyArray<readonly [string, (w: World) => Breakage]> = [
   ["resource_parent_missing", (w) => ({
     breaks: [`UPDATE resources SET parent_id = ${q(GHOST_RESOURCE)} WHERE id = ${q(w.grandchild)}`],
     repairs: [`UPDATE resources SET parent_id = ${q(w.child)} WHERE id = ${q(w.grandchild)}`],
-    expected: [{ check: "resource_parent_missing", ids: { resource_id: w.grandchild, parent_id: GHOST_RESOURCE } }]
+    expected: [
+      { check: "resource_parent_missing", ids: { resource_id: w.grandchild, parent_id: GHOST_RESOURCE } },
+      { check: "hop_skips_a_node", ids: { resource_id: w.grandchild, hop_id: w.root } }
+    ]
   })],
   ["resource_parent_in_other_workspace", (w) => ({
     breaks: [`UPDATE resources SET parent_id = ${q(w.foreign)} WHERE id = ${q(w.grandchild)}`],
@@ -371,7 +389,7 @@ const CASES: ReadonlyArray<readonly [string, (w: World) => Breakage]> = [
     expected: [{
       check: "resource_parent_in_other_workspace",
       ids: { resource_id: w.grandchild, workspace_id: w.team, parent_id: w.foreign, parent_workspace_id: w.elsewhere }
-    }]
+    }, { check: "hop_skips_a_node", ids: { resource_id: w.grandchild, hop_id: w.root } }]
   })],
   ["resource_cycle: two resources each other's parent", (w) => ({
     breaks: [`UPDATE resources SET parent_id = ${q(w.grandchild)} WHERE id = ${q(w.child)}`],

@@ -114,6 +114,14 @@ export const INVARIANTS: ReadonlyArray<{ readonly rule: string; readonly sql: (n
           SELECT DISTINCT up.id AS id FROM up WHERE up.at = up.id`
   },
   {
+    // the hop rule (store-sql resources.ts, "Hops"): NULL, the parent, or under a plain parent the parent's next step
+    rule: "hop_skips_a_node",
+    sql: () => `SELECT r.id AS id FROM resources r LEFT JOIN resources p ON p.id = r.parent_id
+          WHERE r.hop_id IS NOT NULL AND (r.parent_id IS NULL OR (r.hop_id <> r.parent_id AND (
+            p.id IS NULL OR p.parent_id IS NULL OR p.revoked_at IS NOT NULL OR p.may_have_accesses OR p.link_reach = 'workspace' OR p.waypoint
+            OR r.hop_id <> COALESCE(p.hop_id, p.parent_id))))`
+  },
+  {
     rule: "resource_workspace_missing",
     sql: () => `SELECT r.id AS id FROM resources r WHERE NOT EXISTS (SELECT 1 FROM workspaces w WHERE w.id = r.workspace_id)`
   },

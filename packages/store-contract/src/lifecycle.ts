@@ -256,15 +256,22 @@ const breakages = (w: World, ownerAccess: string): ReadonlyArray<Breakage> => {
     },
     {
       name: "a resource whose parent is missing",
-      breaks: [`UPDATE resources SET parent_id = 'res_ghost' WHERE id = ${sqlString(w.child)}`],
+      // its hop cleared with it (a NULL hop steps to the parent): only the parent is broken here
+      breaks: [`UPDATE resources SET parent_id = 'res_ghost', hop_id = NULL WHERE id = ${sqlString(w.child)}`],
       repairs: [`UPDATE resources SET parent_id = ${sqlString(w.root)} WHERE id = ${sqlString(w.child)}`],
       expected: [{ rule: "parent_missing_or_elsewhere", id: w.child }]
     },
     {
       name: "a resource whose parent is in another workspace",
-      breaks: [`UPDATE resources SET parent_id = ${sqlString(w.foreign)} WHERE id = ${sqlString(w.child)}`],
+      breaks: [`UPDATE resources SET parent_id = ${sqlString(w.foreign)}, hop_id = NULL WHERE id = ${sqlString(w.child)}`],
       repairs: [`UPDATE resources SET parent_id = ${sqlString(w.root)} WHERE id = ${sqlString(w.child)}`],
       expected: [{ rule: "parent_missing_or_elsewhere", id: w.child }]
+    },
+    {
+      name: "a resource whose hop is not one of its ancestors",
+      breaks: [`UPDATE resources SET hop_id = ${sqlString(w.foreign)} WHERE id = ${sqlString(w.leaf)}`],
+      repairs: [`UPDATE resources SET hop_id = NULL WHERE id = ${sqlString(w.leaf)}`],
+      expected: [{ rule: "hop_skips_a_node", id: w.leaf }]
     },
     {
       name: "two resources that are each other's parent",

@@ -38,6 +38,7 @@ import { SqlClient } from "@effect/sql"
 import type { Fragment } from "@effect/sql/Statement"
 import { type CheckedTable, type DoctorCheck, DoctorViolation, type InspectionPage, type InspectOptions, StoreInspector } from "@tessera/domain"
 import { Chunk, Effect, Layer, Option, Schema, Stream } from "effect"
+import { notPlain } from "./resources.js"
 import { DbInt } from "./rows.js"
 
 /** Keys `lo < key <= hi`; `hi` null: no upper bound (the last window). */
@@ -289,6 +290,26 @@ export const StoreInspectorLive = Layer.effect(StoreInspector, Effect.gen(functi
               text(r, "parent_id")
             } in workspace ${text(r, "parent_workspace_id")}`
           )
+      )
+    ))
+
+  /**
+   * The hop rule (resources.ts, "Hops"): a hop is NULL, the parent, or —
+   * under a plain parent — the parent's own next step; one probe of the
+   * parent per child. It implies that every node a hop skips is plain, so
+   * that the check's walk visits every node that can change a role.
+   */
+  const strayHops = (w: Window) =>
+    rows(sql`SELECT r.id AS resource_id, r.hop_id FROM resources r LEFT JOIN resources p ON p.id = r.parent_id
+             WHERE ${within("r.id", w)} AND r.hop_id IS NOT NULL AND (r.parent_id IS NULL OR (r.hop_id <> r.parent_id AND (
+               p.id IS NULL OR ${sql.literal(notPlain("p"))} OR r.hop_id <> COALESCE(p.hop_id, p.parent_id))))
+             ORDER BY r.id`).pipe(Effect.map((found) =>
+      found.map((r) =>
+        violation(
+          "hop_skips_a_node",
+          { resource_id: text(r, "resource_id"), hop_id: text(r, "hop_id") },
+          `resource ${text(r, "resource_id")} steps to ${text(r, "hop_id")} in the permission check, which may skip a node that changes a role`
+        )
       )
     ))
 
@@ -631,7 +652,7 @@ export const StoreInspectorLive = Layer.effect(StoreInspector, Effect.gen(functi
       ),
       walk(
         windows("resources", "id", pageSize),
-        [rootsWithoutOwner, strayParents, resourceWorkspacesMissing],
+        [rootsWithoutOwner, strayParents, strayHops, resourceWorkspacesMissing],
         rowsOf("resources")
       ),
       trees(pageSize),

@@ -56,6 +56,43 @@ export const subtree = (sql: SqlClient.SqlClient, rootId: string) =>
         SELECT r.id, s.depth + 1 FROM resources r JOIN subtree s ON r.parent_id = s.id WHERE s.depth < ${MAX_DEPTH}
       )`
 
+/**
+ * Hops (migration 0009; docs/performance.md, "Hops"). A node is plain when
+ * nothing on it can change anyone's role — not a root, not revoked, not
+ * shared with the workspace, without `may_have_accesses` — and it is no
+ * waypoint (set when it first moves). `hop_id` names a strict ancestor such
+ * that every node strictly between the two is plain (NULL: the parent), and
+ * the check's walk steps from node to hop. The writes keep one local rule,
+ * which implies that one from the roots down and which the doctor proves
+ * (`hop_skips_a_node`): a node's hop is NULL, its parent, or — when the
+ * parent is plain — the parent's own next step (`COALESCE(hop_id,
+ * parent_id)`). A write that makes a node not plain rewrites the hops that
+ * skipped it (`rehopBelow`); one that makes a node plain leaves every hop
+ * valid. All of them run under the workspace's lock (PostgreSQL), so no
+ * creation or move reads a hop another transaction is rewriting.
+ */
+export const notPlain = (alias: string) =>
+  `(${alias}.parent_id IS NULL OR ${alias}.revoked_at IS NOT NULL OR ${alias}.may_have_accesses OR ${alias}.link_reach = 'workspace' OR ${alias}.waypoint)`
+
+/** The hop of a new child of `p` (a `resources` row aliased `p`): `p` itself unless it is plain, then `p`'s own next step. */
+const hopUnder = (alias: string) => `CASE WHEN ${notPlain(alias)} THEN ${alias}.id ELSE COALESCE(${alias}.hop_id, ${alias}.parent_id) END`
+
+/**
+ * Every node's hop computed again from the roots down (the canonical hops:
+ * the nearest ancestor that is not plain), as migration 0009 fills them: the
+ * repair docs/doctor.md gives for `hop_skips_a_node`, and what a bulk load
+ * that writes `resources` by hand runs after it. The same text on both
+ * stores.
+ */
+export const RECOMPUTE_HOPS = `WITH RECURSIVE h (id, hop, next) AS (
+  SELECT id, CAST(NULL AS TEXT), id FROM resources WHERE parent_id IS NULL
+  UNION ALL
+  SELECT r.id, h.next,
+         CASE WHEN r.revoked_at IS NOT NULL OR r.may_have_accesses OR r.link_reach = 'workspace' OR r.waypoint THEN r.id ELSE h.next END
+  FROM resources r JOIN h ON r.parent_id = h.id
+)
+UPDATE resources SET hop_id = h.hop FROM h WHERE resources.id = h.id AND (resources.hop_id IS NULL OR resources.hop_id <> h.hop)`
+
 const requireRoot = <R extends { readonly parent_id: unknown }>(rows: ReadonlyArray<R>, id: string) =>
   rows.length > 0 && rows[rows.length - 1]!.parent_id !== null
     ? Effect.die(new Error(`the ancestors of ${id} do not end at a root within ${MAX_DEPTH} levels`))
@@ -174,7 +211,9 @@ export const checkTextsOf = (sql: SqlClient.SqlClient) => {
    * `whole`: every node of each path; otherwise only the nodes that can
    * change a user's role — the resource, the root (which shows the walk
    * ended), and nodes revoked, shared with the workspace or directly
-   * granted. The rest grant nothing, and a deep check need not carry them.
+   * granted. The rest grant nothing, and a deep check need not carry them:
+   * nor visit them, so that walk steps from each node to its hop (`hop_id`,
+   * "Hops" below), over the plain nodes above it.
    */
   const directRole = (asker: "a" | "p") =>
     sql.literal(`CASE WHEN r.may_have_accesses THEN (SELECT x.role FROM resource_accesses x WHERE x.resource_id = r.id AND x.user_id = ${asker}.user_id) END`)
@@ -191,23 +230,26 @@ export const checkTextsOf = (sql: SqlClient.SqlClient) => {
    * deterministic collation, so the answer is the same.
    */
   const walkKey = sql.literal(sql.onDialectOrElse({ pg: () => `COLLATE "C"`, orElse: () => "" }))
-  const checkStatement = (whole: boolean, one: boolean) =>
-    sql`${sql.literal(preparedAs(whole ? "role_facts" : "check_facts"))} WITH RECURSIVE ${one ? askedOne : asked("")},
-        path (k, user_id, id, parent_id, revoked_at, link_reach, link_role, direct_role, workspace_role, user_status, depth) AS (
-          SELECT a.k, a.user_id, r.id, r.parent_id, r.revoked_at, r.link_reach, r.link_role, ${directRole("a")},
+  const checkStatement = (whole: boolean, one: boolean) => {
+    // every node steps to its parent; otherwise each steps over the plain nodes above it (`hop_id`, "Hops" above)
+    const next = sql.literal(whole ? "r.parent_id" : "COALESCE(r.hop_id, r.parent_id)")
+    return sql`${sql.literal(preparedAs(whole ? "role_facts" : "check_facts"))} WITH RECURSIVE ${one ? askedOne : asked("")},
+        path (k, user_id, id, parent_id, next_id, revoked_at, link_reach, link_role, direct_role, workspace_role, user_status, depth) AS (
+          SELECT a.k, a.user_id, r.id, r.parent_id, ${next}, r.revoked_at, r.link_reach, r.link_role, ${directRole("a")},
                  (SELECT m.role FROM workspace_members m WHERE m.workspace_id = r.workspace_id AND m.user_id = a.user_id),
                  (SELECT u.status FROM users u WHERE u.id = a.user_id), 0
           FROM asked a
           LEFT JOIN resources r ${walkIndex} ON r.id = a.resource_id ${walkKey}
           UNION ALL
-          SELECT p.k, p.user_id, r.id, r.parent_id, r.revoked_at, r.link_reach, r.link_role, ${directRole("p")}, CAST(NULL AS TEXT), CAST(NULL AS TEXT), p.depth + 1
+          SELECT p.k, p.user_id, r.id, r.parent_id, ${next}, r.revoked_at, r.link_reach, r.link_role, ${directRole("p")}, CAST(NULL AS TEXT), CAST(NULL AS TEXT), p.depth + 1
           FROM path p
-          JOIN resources r ${walkIndex} ON r.id = p.parent_id ${walkKey}
+          JOIN resources r ${walkIndex} ON r.id = p.next_id ${walkKey}
           WHERE p.depth < ${MAX_DEPTH}
         )
         SELECT k, id, parent_id, revoked_at, link_reach, link_role, direct_role, workspace_role, user_status FROM path
         ${whole ? sql`` : sql`WHERE depth = 0 OR parent_id IS NULL OR revoked_at IS NOT NULL OR direct_role IS NOT NULL OR link_reach = 'workspace'`}
         ORDER BY k, depth`.compile()[0]
+  }
   /**
    * The two texts, compiled once: only the pairs' JSON varies from call to
    * call. The depth bound stays a parameter: as a literal it raises
@@ -286,6 +328,27 @@ export const ResourceStoreLive = Layer.effect(ResourceStore, Effect.gen(function
       Effect.map((rows) => rows.map((r) => r.id))
     )
 
+  /** Whether `id` is not plain now ("Hops"): false for a missing node. */
+  const notPlainNow = (id: string) =>
+    sql<{ n: unknown }>`SELECT 1 AS n FROM resources r WHERE r.id = ${id} AND ${sql.literal(notPlain("r"))}`.pipe(Effect.map((rows) => rows.length > 0))
+  /**
+   * `id` has just stopped being plain: the hops below it that skipped it now
+   * stop at it. Those are the hops of the nodes reached from it down through
+   * plain nodes (and of the first node that is not plain on each branch);
+   * each is set to `id`, which keeps the local rule for every one of them.
+   */
+  const rehopBelow = (id: string) =>
+    sql`WITH RECURSIVE region (id, open, depth) AS (
+          SELECT c.id, CASE WHEN ${sql.literal(notPlain("c"))} THEN 0 ELSE 1 END, 1 FROM resources c WHERE c.parent_id = ${id}
+          UNION ALL
+          SELECT c.id, CASE WHEN ${sql.literal(notPlain("c"))} THEN 0 ELSE 1 END, g.depth + 1
+          FROM resources c JOIN region g ON c.parent_id = g.id WHERE g.open = 1 AND g.depth < ${MAX_DEPTH}
+        )
+        UPDATE resources SET hop_id = ${id} WHERE id IN (SELECT id FROM region) AND (hop_id IS NULL OR hop_id <> ${id})`
+  /** Sets `id`'s own hop under its parent (none for a root). */
+  const hopHere = (id: string) =>
+    sql`UPDATE resources SET hop_id = (SELECT ${sql.literal(hopUnder("p"))} FROM resources p WHERE p.id = resources.parent_id) WHERE id = ${id}`
+
   const checkTexts = checkTextsOf(sql)
   const run = hotStatement(sql, yield* Effect.serviceOption(DirectStatements))
   const checkFacts = (requests: ReadonlyArray<RoleFactsRequest>, whole: boolean) =>
@@ -298,6 +361,7 @@ export const ResourceStoreLive = Layer.effect(ResourceStore, Effect.gen(function
       Effect.gen(function*() {
         const position = yield* nextPosition(resource.workspace_id, resource.parent_id, resource.id)
         yield* sql`INSERT INTO resources ${sql.insert({ ...Schema.encodeSync(Resource)(resource), position })}`
+        if (resource.parent_id !== null) yield* hopHere(resource.id)
       }).pipe(Effect.orDie),
     findById: (id) => Effect.map(select(sql`id = ${id}`), (rows) => Option.fromNullable(rows[0])),
     children: (workspaceId, parentId) => select(siblingsOf(workspaceId, parentId)),
@@ -339,32 +403,42 @@ export const ResourceStoreLive = Layer.effect(ResourceStore, Effect.gen(function
         pg: () => sql`SELECT COUNT(*) AS n FROM (SELECT id FROM resources WHERE workspace_id = ${workspaceId} FOR UPDATE) AS locked`,
         orElse: () => Effect.succeed([])
       }).pipe(Effect.asVoid, Effect.orDie),
-    update: (resource) => {
-      const row = Schema.encodeSync(Resource)(resource)
-      return sql`UPDATE resources SET title = ${row.title}, kind = ${row.kind}, link_reach = ${row.link_reach},
-                   link_role = ${row.link_role}, updated_at = ${row.updated_at}, revoked_at = ${row.revoked_at}
-                 WHERE id = ${row.id}`.pipe(Effect.asVoid, Effect.orDie)
-    },
+    update: (resource) =>
+      Effect.gen(function*() {
+        const row = Schema.encodeSync(Resource)(resource)
+        const before = yield* notPlainNow(row.id)
+        yield* sql`UPDATE resources SET title = ${row.title}, kind = ${row.kind}, link_reach = ${row.link_reach},
+                     link_role = ${row.link_role}, updated_at = ${row.updated_at}, revoked_at = ${row.revoked_at}
+                   WHERE id = ${row.id}`
+        if (!before && (yield* notPlainNow(row.id))) yield* rehopBelow(row.id)
+      }).pipe(Effect.orDie),
     move: (id, plan, at) =>
       Effect.gen(function*() {
         // one read for the node's place, and for the usual placement (last child) one write for the new one
         const [node] = yield* sql`SELECT workspace_id, parent_id, position FROM resources WHERE id = ${id}`.pipe(Effect.flatMap(decodePlaces))
         if (node === undefined) return
+        // hops that skipped a plain node would skip to its old ancestors: they stop at it now, and it is a waypoint from now on
+        if (!(yield* notPlainNow(id))) {
+          yield* rehopBelow(id)
+          yield* sql`UPDATE resources SET waypoint = ${sql.literal(sql.onDialectOrElse({ pg: () => "TRUE", orElse: () => "1" }))} WHERE id = ${id}`
+        }
         yield* sql`UPDATE resources SET position = position - 1
                    WHERE ${siblingsOf(node.workspace_id, node.parent_id)} AND position > ${node.position}`
         const place = (position: Fragment | number) =>
           sql`UPDATE resources SET parent_id = ${plan.newParentId}, position = ${position}, updated_at = ${at} WHERE id = ${id}`
         if (plan.placement._tag === "last") {
           // nothing sits at or after the end, so no sibling shifts
-          return yield* place(sql`(SELECT COALESCE(MAX(position) + 1, 0) FROM resources
-                                   WHERE ${siblingsOf(node.workspace_id, plan.newParentId)} AND id <> ${id})`)
+          yield* place(sql`(SELECT COALESCE(MAX(position) + 1, 0) FROM resources
+                            WHERE ${siblingsOf(node.workspace_id, plan.newParentId)} AND id <> ${id})`)
+        } else {
+          const index = plan.placement._tag === "first" ? 0
+            : plan.placement._tag === "before" ? yield* positionOf(plan.placement.id)
+            : (yield* positionOf(plan.placement.id)) + 1
+          yield* sql`UPDATE resources SET position = position + 1
+                     WHERE ${siblingsOf(node.workspace_id, plan.newParentId)} AND position >= ${index} AND id <> ${id}`
+          yield* place(index)
         }
-        const index = plan.placement._tag === "first" ? 0
-          : plan.placement._tag === "before" ? yield* positionOf(plan.placement.id)
-          : (yield* positionOf(plan.placement.id)) + 1
-        yield* sql`UPDATE resources SET position = position + 1
-                   WHERE ${siblingsOf(node.workspace_id, plan.newParentId)} AND position >= ${index} AND id <> ${id}`
-        yield* place(index)
+        yield* hopHere(id)
       }).pipe(Effect.asVoid, Effect.orDie),
     accesses: (ids) =>
       ids.length === 0
@@ -382,10 +456,16 @@ export const ResourceStoreLive = Layer.effect(ResourceStore, Effect.gen(function
           Effect.orDie
         ),
     insertAccess: (access) =>
-      sql`INSERT INTO resource_accesses ${sql.insert({ ...access })} ON CONFLICT DO NOTHING RETURNING id`.pipe(
-        Effect.map((rows) => rows.length > 0),
-        Effect.orDie
-      ),
+      Effect.gen(function*() {
+        // flagged, and the hops that skipped it rewritten, before the access is written: the trigger (migration 0009)
+        // then finds the flag set and does nothing
+        if (!(yield* notPlainNow(access.resource_id))) {
+          yield* sql`UPDATE resources SET may_have_accesses = ${sql.literal(sql.onDialectOrElse({ pg: () => "TRUE", orElse: () => "1" }))} WHERE id = ${access.resource_id}`
+          yield* rehopBelow(access.resource_id)
+        }
+        const inserted = yield* sql`INSERT INTO resource_accesses ${sql.insert({ ...access })} ON CONFLICT DO NOTHING RETURNING id`
+        return inserted.length > 0
+      }).pipe(Effect.orDie),
     findAccess: (id) =>
       sql`SELECT id, resource_id, user_id, role FROM resource_accesses WHERE id = ${id}`.pipe(
         Effect.flatMap(decodeAccesses),
@@ -407,12 +487,15 @@ export const ResourceStoreLive = Layer.effect(ResourceStore, Effect.gen(function
         return { resources: resources.length, accesses: accesses.length, share_links: links.length }
       }).pipe(Effect.orDie),
     revokeSubtree: (rootId, at) =>
-      sql<{ id: ResourceId }>`${subtree(sql, rootId)}
+      Effect.gen(function*() {
+        const rows = yield* sql<{ id: ResourceId }>`${subtree(sql, rootId)}
           UPDATE resources SET revoked_at = ${at}, updated_at = ${at}
-          WHERE id IN (SELECT id FROM subtree) AND revoked_at IS NULL RETURNING id`.pipe(
-        Effect.map((rows) => rows.map((r) => r.id)),
-        Effect.orDie
-      ),
+          WHERE id IN (SELECT id FROM subtree) AND revoked_at IS NULL RETURNING id`
+        // every node of the subtree is revoked, so none is plain: below its root each steps to its parent
+        yield* sql`${subtree(sql, rootId)}
+          UPDATE resources SET hop_id = NULL WHERE id IN (SELECT id FROM subtree) AND id <> ${rootId} AND hop_id IS NOT NULL`
+        return rows.map((r) => r.id)
+      }).pipe(Effect.orDie),
     lockOwnedRoots: (userId, exceptWorkspace) =>
       Effect.gen(function*() {
         const owned = sql`FROM resources r JOIN resource_accesses a ON a.resource_id = r.id

@@ -43,6 +43,7 @@ export const DOCTOR_CHECKS = {
   resource_parent_missing: "a resource whose parent does not exist",
   resource_parent_in_other_workspace: "a resource whose parent is in another workspace",
   resource_cycle: "a resource that is its own ancestor",
+  hop_skips_a_node: "a resource whose hop (the check's step up) breaks the hop rule, so the check may skip a node that changes a role",
   sibling_positions_not_dense: "a sibling list whose positions are not exactly 0..n-1"
 } as const
 

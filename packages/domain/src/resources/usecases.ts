@@ -223,6 +223,19 @@ export const listAccesses = spanned("listAccesses", function*(actor: Actor, id: 
   return yield* store.accesses(ids)
 })
 
+/**
+ * The lock of the workspace `id` belongs to (a resource never leaves its
+ * workspace), taken before the resource's own: writes that can change the
+ * check's hops (docs/performance.md, "Hops") serialise per workspace with
+ * creations and moves. Nothing for a missing resource, which the caller
+ * refuses.
+ */
+const lockWorkspaceOf = (id: ResourceId) =>
+  Effect.gen(function*() {
+    const current = yield* Effect.flatMap(ResourceStore, (s) => s.findById(id))
+    if (Option.isSome(current)) yield* Effect.flatMap(WorkspaceStore, (s) => s.lock(current.value.workspace_id))
+  })
+
 /** Direct owners of a root, counted under the root's lock. */
 const guardLastOwner = spanned("guardLastOwner", function*(resource: Resource, leaving: Access) {
   if (resource.parent_id !== null || leaving.role !== "owner") return
@@ -241,6 +254,8 @@ export const grantAccess = spanned("grantAccess", function*(actor: Actor, id: Re
       // Users before resources (the lock order): the grantee is held first.
       const grantee = yield* Effect.flatMap(UserStore, (u) => u.hold(userId))
       const store = yield* ResourceStore
+      // then the workspace's lock, as creations and moves take it: a first access can change the check's hops below the resource
+      yield* lockWorkspaceOf(id)
       yield* store.lock(id)
       const { resource, role: mine } = yield* loadLiveResource(actor, id)
       yield* requireManage(mine, role === "owner")
@@ -342,6 +357,8 @@ export const patchResource = spanned("patchResource", function*(actor: Actor, id
   return yield* transactAs(actor, (actor) =>
     Effect.gen(function*() {
       const store = yield* ResourceStore
+      // sharing with the workspace can change the check's hops below the resource: the workspace's lock first, as moves take it
+      if (patch.link_reach !== undefined) yield* lockWorkspaceOf(id)
       yield* store.lock(id)
       const { resource, role } = yield* loadLiveResource(actor, id)
       const linkChange = patch.link_reach !== undefined || patch.link_role !== undefined
