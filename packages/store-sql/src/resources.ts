@@ -15,9 +15,12 @@
  * | SQLite     | 0.054 / 0.066 / 0.110 ms  | 1.06 / 1.09 ms                        |
  * | PostgreSQL | 0.20 / 0.19 / 0.26 ms     | 6.98 / 7.50 ms                        |
  *
- * The check grows with depth by a few µs per level and stays under the
- * request's round trip at depth 32, while moves stay flat at 10k nodes;
- * that trade is why parent pointers were chosen. Every role walk, one check
+ * Moves stay flat at 10k nodes; that trade is why parent pointers were
+ * chosen. On top of them each node keeps a hop (`hop_id`, migration 0009,
+ * "Hops" below): the check steps over the ancestors that cannot change a
+ * role, so its cost follows the nodes that can, not the depth. Only the
+ * first move of a node that had been plain rewrites the hops under it
+ * (the nodes reached through plain ones), once. Every role walk, one check
  * or a batch, is the one statement `checkFacts` builds: a batch goes as a
  * JSON parameter, a few hundred checks per statement.
  */
