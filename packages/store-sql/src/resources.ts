@@ -12,8 +12,8 @@
  *
  * | store      | check depth 1 / 8 / 32    | move a root with 1k / 10k descendants |
  * |------------|---------------------------|---------------------------------------|
- * | SQLite     | 0.054 / 0.066 / 0.110 ms  | 1.06 / 1.09 ms                        |
- * | PostgreSQL | 0.20 / 0.19 / 0.26 ms     | 6.98 / 7.50 ms                        |
+ * | SQLite     | 0.033 / 0.033 / 0.042 ms  | 2.14 / 1.60 ms                        |
+ * | PostgreSQL | 0.46 / 0.50 / 0.43 ms     | 13.8 / 13.9 ms                        |
  *
  * Moves stay flat at 10k nodes; that trade is why parent pointers were
  * chosen. On top of them each node keeps a hop (`hop_id`, migration 0009,
