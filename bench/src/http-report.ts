@@ -41,7 +41,7 @@ export const httpSection = (
   return [
     "## HTTP beside a bare `node:http` server",
     "",
-    "Tessera's server (`apps/http/src/main.ts`, as `pnpm start` runs it) and a bare `node:http` server answering the",
+    "Tessera's server (`apps/http/dist/src/main.js` with `--conditions=tessera-dist`, as `pnpm start` runs it) and a bare `node:http` server answering the",
     "same requests by hand through the same driver on the same data (the key's owner by Tessera's own statement, a",
     "check by the one-query comparator), each a child process; autocannon with 32 connections from the bench process,",
     "the two servers alternated, the median of the repetitions. `/v1/me` and `/v1/check` are asked with an admin's",

@@ -1,5 +1,5 @@
 /**
- * The HTTP workloads (run by `run.ts`): Tessera's server (`apps/http/src/main.ts`, the process `pnpm start` runs)
+ * The HTTP workloads (run by `run.ts`): Tessera's server (`apps/http/dist/src/main.js`, compiled, as `pnpm start` runs it)
  * beside a bare `node:http` server (`http-bare.ts`) answering the same three requests through the same driver on
  * the same data (`check-data.ts`, plus an admin whose API key both servers are asked with): `GET /healthz`,
  * `GET /v1/me` and `POST /v1/check` with one check (a member's `read` at depth 8). Both run as child processes
@@ -16,7 +16,7 @@ import * as Sqlite from "@tessera/store-sqlite"
 import autocannon from "autocannon"
 import { type ChildProcess, spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
-import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { createRequire } from "node:module"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
@@ -64,7 +64,9 @@ export const fullHttp: HttpOptions = { seconds: 2, reps: 3, warmup: 0.5, connect
 export const smokeHttp: HttpOptions = { seconds: 1, reps: 1, warmup: 0.5, connections: 32 }
 
 const root = fileURLToPath(new URL("../../", import.meta.url))
-export const tesseraMain = join(root, "apps/http/src/main.ts")
+/** The server as `pnpm start` runs it: the compiled entry point, resolving the packages to their builds. */
+export const tesseraMain = join(root, "apps/http/dist/src/main.js")
+const tesseraFlags = ["--conditions=tessera-dist"]
 const bareMain = fileURLToPath(new URL("./http-bare.ts", import.meta.url))
 /** tsx as a loader of the node process itself, so that the child is the server (no relay process in between). */
 const tsxLoader = pathToFileURL(createRequire(join(root, "package.json")).resolve("tsx")).href
@@ -121,7 +123,10 @@ const waitFor = async (url: string, child: ChildProcess, output: () => string, d
   }
 }
 
-/** Starts `entry` under node with tsx (plus `nodeFlags`, e.g. `--cpu-prof`) and waits until `/healthz` answers. */
+/**
+ * Starts `entry` under node (plus `nodeFlags`, e.g. `--cpu-prof`; with tsx as its loader when it is TypeScript)
+ * and waits until `/healthz` answers.
+ */
 export const startServer = async (
   name: string,
   entry: string,
@@ -130,11 +135,12 @@ export const startServer = async (
   port: number,
   nodeFlags: ReadonlyArray<string> = []
 ): Promise<Running> => {
+  if (!existsSync(entry)) throw new Error(`${entry} does not exist: run pnpm build first`)
   const base: Record<string, string> = {}
   for (const [k, v] of Object.entries(process.env)) {
     if (v !== undefined && !k.startsWith("TESSERA_") && k !== "DATABASE_URL" && k !== "PORT" && k !== "HOST") base[k] = v
   }
-  const child = spawn(process.execPath, [...nodeFlags, "--import", tsxLoader, entry, ...args], {
+  const child = spawn(process.execPath, [...nodeFlags, ...(entry.endsWith(".ts") ? ["--import", tsxLoader] : []), entry, ...args], {
     cwd: mkdtempSync(join(tmpdir(), "tessera-http-bench-")),
     env: { ...base, ...env, PORT: String(port), HOST: "127.0.0.1" },
     stdio: ["ignore", "pipe", "pipe"]
@@ -172,7 +178,7 @@ const storeEnv = (store: StoreTarget): Record<string, string> =>
   store.dialect === "sqlite" ? { TESSERA_STORE: "sqlite", TESSERA_SQLITE_PATH: store.file } : { TESSERA_STORE: "pg", DATABASE_URL: store.url }
 
 export const startTessera = async (store: StoreTarget, nodeFlags: ReadonlyArray<string> = []) =>
-  startServer("tessera", tesseraMain, [], storeEnv(store), await freePort(), nodeFlags)
+  startServer("tessera", tesseraMain, [], storeEnv(store), await freePort(), [...tesseraFlags, ...nodeFlags])
 
 export const startBare = async (store: StoreTarget, nodeFlags: ReadonlyArray<string> = []) =>
   startServer("bare", bareMain, store.dialect === "sqlite" ? ["sqlite", store.file] : ["pg", store.url], {}, await freePort(), nodeFlags)
