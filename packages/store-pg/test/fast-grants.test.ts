@@ -28,9 +28,10 @@ import { watchingFastGrants } from "@tessera/store-contract/watchingFastGrants"
 import { lastSeq, person } from "@tessera/store-contract/fixtures"
 import { migrateUp, PoolUsage } from "@tessera/store-sql"
 import { meterStatements } from "@tessera/store-sql/meter"
-import { Clock, Deferred, Effect, Either, Fiber, Layer, Option, Schedule, TestClock } from "effect"
+import { Deferred, Effect, Either, Fiber, Layer, Option, TestClock } from "effect"
 import { dialect, layer as pgLayer, migrations } from "../src/index.js"
 import { freshDatabaseLayer } from "../src/testing.js"
+import { holding, until } from "./locks.js"
 
 const CONNECTIONS = 20
 const REDEEMERS = 16
@@ -47,16 +48,6 @@ const store = withAdmin(
   )
 )
 
-/** Polls (every 20 ms, up to 30 s) until `count` is at least `n`. */
-const until = <R>(count: Effect.Effect<number, never, R>, n: number) =>
-  count.pipe(
-    Effect.filterOrFail((c) => c >= n),
-    Effect.retry(Schedule.spaced("20 millis").pipe(Schedule.upTo("30 seconds"))),
-    Effect.orDie,
-    // the real clock: a test's clock stands still
-    Effect.withClock(Clock.make()),
-    Effect.asVoid
-  )
 
 /** Backends of this database waiting for a lock. */
 const lockWaiters = Effect.flatMap(SqlClient.SqlClient, (sql) =>
@@ -66,18 +57,6 @@ const lockWaiters = Effect.flatMap(SqlClient.SqlClient, (sql) =>
     Effect.orDie
   )
 
-/** Holds `lock` (a locking statement) in a transaction of its own, locked when this returns; the effect returned commits it. */
-const holding = (lock: (sql: SqlClient.SqlClient) => Effect.Effect<unknown, unknown>) =>
-  Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
-    const locked = yield* Deferred.make<void>()
-    const release = yield* Deferred.make<void>()
-    const holder = yield* Effect.fork(sql.withTransaction(
-      Effect.zipRight(Effect.zipRight(lock(sql), Deferred.succeed(locked, undefined)), Deferred.await(release))
-    ).pipe(Effect.orDie))
-    yield* Deferred.await(locked)
-    return Effect.zipRight(Deferred.succeed(release, undefined), Fiber.join(holder))
-  })
 
 /**
  * Holds `lock` (a locking statement) in a transaction of its own until `waiters` backends wait for a lock, then

@@ -22,9 +22,10 @@ import {
 import { INVARIANTS } from "@tessera/store-contract"
 import { newUser } from "@tessera/store-contract/fixtures"
 import { migrateUp } from "@tessera/store-sql"
-import { Clock, Deferred, Effect, Fiber, Layer, Option, Schedule } from "effect"
+import { Effect, Fiber, Layer, Option } from "effect"
 import { dialect, layer as pgLayer, migrations } from "../src/index.js"
 import { freshDatabaseLayer } from "../src/testing.js"
+import { holding, until } from "./locks.js"
 
 /** New children per plain node, under x and under y. */
 const CREATORS = 3
@@ -37,15 +38,6 @@ const store = freshDatabaseLayer((url) =>
   )
 )
 
-/** Polls (every 20 ms, up to 30 s) until `count` is at least `n`. */
-const until = <R>(count: Effect.Effect<number, never, R>, n: number) =>
-  count.pipe(
-    Effect.filterOrFail((c) => c >= n),
-    Effect.retry(Schedule.spaced("20 millis").pipe(Schedule.upTo("30 seconds"))),
-    Effect.orDie,
-    Effect.withClock(Clock.make()),
-    Effect.asVoid
-  )
 
 /** Backends of this database waiting for a row (not, say, for a relation's extension, which passes). */
 const rowWaiters = Effect.flatMap(SqlClient.SqlClient, (sql) =>
@@ -55,18 +47,6 @@ const rowWaiters = Effect.flatMap(SqlClient.SqlClient, (sql) =>
     Effect.orDie
   )
 
-/** Holds `lock` (a locking statement) in a transaction of its own, locked when this returns; the effect returned commits it. */
-const holding = (lock: (sql: SqlClient.SqlClient) => Effect.Effect<unknown, unknown>) =>
-  Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
-    const locked = yield* Deferred.make<void>()
-    const release = yield* Deferred.make<void>()
-    const holder = yield* Effect.fork(sql.withTransaction(
-      Effect.zipRight(Effect.zipRight(lock(sql), Deferred.succeed(locked, undefined)), Deferred.await(release))
-    ).pipe(Effect.orDie))
-    yield* Deferred.await(locked)
-    return Effect.zipRight(Deferred.succeed(release, undefined), Fiber.join(holder))
-  })
 
 const hopRule = INVARIANTS.find((i) => i.rule === "hop_skips_a_node")!
 
