@@ -416,7 +416,12 @@ const CASES: ReadonlyArray<readonly [string, (w: World) => Breakage]> = [
   })]
 ]
 
-export const doctorContract = <E, R = never>(name: string, store: Layer.Layer<StorePorts | StoreInspector | StoreSql | R, E>) =>
+/** `recomputeHops`: the store's full repair of the hops (store-sql `RECOMPUTE_HOPS`, docs/doctor.md "Hops"). */
+export const doctorContract = <E, R = never>(
+  name: string,
+  store: Layer.Layer<StorePorts | StoreInspector | StoreSql | R, E>,
+  recomputeHops: string
+) =>
   layer(Layer.merge(withAdmin(store), store), { timeout: "180 seconds", excludeTestServices: true })(
     `${name} doctor`,
     (it) => {
@@ -471,6 +476,35 @@ export const doctorContract = <E, R = never>(name: string, store: Layer.Layer<St
             }))
         }
       })
+
+      it.effect("the full hops repair brings back every hop the doctor reports, a root's included, and the check with them", () =>
+        Effect.gen(function*() {
+          const { principal: admin } = yield* Admin
+          const sql = yield* StoreSql
+          const w = yield* buildWorld(admin)
+          const before = yield* doctor
+          const roleOfB = Effect.map(check(admin, [{ user_id: w.b, resource_id: w.grandchild, action: "edit" }]), ([answer]) => answer!.role)
+          const hopOf = (id: string) => Effect.map(sql.rows(`SELECT hop_id FROM resources WHERE id = ${q(id)}`), (rows) => rows[0]?.["hop_id"])
+          // by hand: the child shared with the workspace (the grandchild's hop, the root, now skips it), a root given a
+          // hop, and a hop to a node that is no ancestor
+          yield* sql.unchecked([
+            `UPDATE resources SET link_reach = 'workspace' WHERE id = ${q(w.child)}`,
+            `UPDATE resources SET hop_id = ${q(w.foreign)} WHERE id = ${q(w.root)}`,
+            `UPDATE resources SET hop_id = ${q(w.foreign)} WHERE id = ${q(w.child)}`
+          ])
+          expect(added(before, yield* doctor)).toEqual(found([
+            { check: "hop_skips_a_node", ids: { resource_id: w.grandchild, hop_id: w.root } },
+            { check: "hop_skips_a_node", ids: { resource_id: w.root, hop_id: w.foreign } },
+            { check: "hop_skips_a_node", ids: { resource_id: w.child, hop_id: w.foreign } }
+          ] as ReadonlyArray<DoctorViolation>))
+          yield* sql.unchecked([recomputeHops])
+          expect(yield* doctor).toEqual(before)
+          expect([yield* hopOf(w.grandchild), yield* hopOf(w.child), yield* hopOf(w.root)]).toEqual([w.child, w.root, null])
+          expect(yield* roleOfB).toBe("editor")
+          // run again, it finds nothing to change
+          yield* sql.unchecked([recomputeHops])
+          expect(yield* doctor).toEqual(before)
+        }))
 
       it.effect("the check does not see an access on an unflagged resource, so the doctor reports it; accesses written with the triggers in place leave nothing to report", () =>
         Effect.gen(function*() {

@@ -94,7 +94,8 @@ export const RECOMPUTE_HOPS = `WITH RECURSIVE h (id, hop, next) AS (
          CASE WHEN r.revoked_at IS NOT NULL OR r.may_have_accesses OR r.link_reach = 'workspace' OR r.waypoint THEN r.id ELSE h.next END
   FROM resources r JOIN h ON r.parent_id = h.id
 )
-UPDATE resources SET hop_id = h.hop FROM h WHERE resources.id = h.id AND (resources.hop_id IS NULL OR resources.hop_id <> h.hop)`
+UPDATE resources SET hop_id = h.hop FROM h
+WHERE resources.id = h.id AND ((resources.hop_id IS NULL) <> (h.hop IS NULL) OR resources.hop_id <> h.hop)`
 
 const requireRoot = <R extends { readonly parent_id: unknown }>(rows: ReadonlyArray<R>, id: string) =>
   rows.length > 0 && rows[rows.length - 1]!.parent_id !== null
@@ -235,7 +236,8 @@ export const checkTextsOf = (sql: SqlClient.SqlClient) => {
   const walkKey = sql.literal(sql.onDialectOrElse({ pg: () => `COLLATE "C"`, orElse: () => "" }))
   const checkStatement = (whole: boolean, one: boolean) => {
     // every node steps to its parent; otherwise each steps over the plain nodes above it (`hop_id`, "Hops" above)
-    const next = sql.literal(whole ? "r.parent_id" : "COALESCE(r.hop_id, r.parent_id)")
+    // (a root's hop, which only a hand edit can set, is never followed: the walk ends there)
+    const next = sql.literal(whole ? "r.parent_id" : "CASE WHEN r.parent_id IS NULL THEN NULL ELSE COALESCE(r.hop_id, r.parent_id) END")
     return sql`${sql.literal(preparedAs(whole ? "role_facts" : "check_facts"))} WITH RECURSIVE ${one ? askedOne : asked("")},
         path (k, user_id, id, parent_id, next_id, revoked_at, link_reach, link_role, direct_role, workspace_role, user_status, depth) AS (
           SELECT a.k, a.user_id, r.id, r.parent_id, ${next}, r.revoked_at, r.link_reach, r.link_role, ${directRole("a")},
@@ -420,8 +422,9 @@ export const ResourceStoreLive = Layer.effect(ResourceStore, Effect.gen(function
         // one read for the node's place, and for the usual placement (last child) one write for the new one
         const [node] = yield* sql`SELECT workspace_id, parent_id, position FROM resources WHERE id = ${id}`.pipe(Effect.flatMap(decodePlaces))
         if (node === undefined) return
-        // hops that skipped a plain node would skip to its old ancestors: they stop at it now, and it is a waypoint from now on
-        if (!(yield* notPlainNow(id))) {
+        // hops that skipped a plain node would skip to its old ancestors: they stop at it now, and it is a waypoint from
+        // now on (a reorder among the same siblings changes no ancestor)
+        if (plan.newParentId !== node.parent_id && !(yield* notPlainNow(id))) {
           yield* rehopBelow(id)
           yield* sql`UPDATE resources SET waypoint = ${sql.literal(sql.onDialectOrElse({ pg: () => "TRUE", orElse: () => "1" }))} WHERE id = ${id}`
         }
