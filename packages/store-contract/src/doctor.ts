@@ -496,7 +496,7 @@ export const doctorContract = <E, R = never>(
             { check: "hop_skips_a_node", ids: { resource_id: w.grandchild, hop_id: w.root } },
             { check: "hop_skips_a_node", ids: { resource_id: w.root, hop_id: w.foreign } },
             { check: "hop_skips_a_node", ids: { resource_id: w.child, hop_id: w.foreign } }
-          ] as ReadonlyArray<DoctorViolation>))
+          ].map((v) => v as DoctorViolation)))
           yield* sql.unchecked([recomputeHops])
           expect(yield* doctor).toEqual(before)
           expect([yield* hopOf(w.grandchild), yield* hopOf(w.child), yield* hopOf(w.root)]).toEqual([w.child, w.root, null])
