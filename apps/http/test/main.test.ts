@@ -8,7 +8,9 @@ import { randomBytes } from "node:crypto"
 import { existsSync, mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
+import { freePorts } from "./fixtures/servers.js"
 
 const main = entryPointArgs("apps/http/src/main.ts")
 
@@ -36,7 +38,8 @@ const waitReady = async (url: string, deadline: number): Promise<Response> => {
 describe("the server process", () => {
   it("starts on the SQLite default, answers /readyz and uses TESSERA_BOOTSTRAP_TOKEN as the admin key", async () => {
     const cwd = mkdtempSync(join(tmpdir(), "tessera-main-"))
-    const port = 20000 + Math.floor(Math.random() * 20000)
+    // a port no one holds (a random one once met another test's server, whose answers this test then waited on)
+    const [port] = await Effect.runPromise(freePorts(1))
     const token = formatToken("tsk", randomBytes(32))
     const child = spawn(process.execPath, main, { cwd, env: env({ PORT: String(port), TESSERA_BOOTSTRAP_TOKEN: token }) })
     let output = ""
@@ -56,7 +59,7 @@ describe("the server process", () => {
 
   it("prints a generated admin key once when no token is configured", async () => {
     const cwd = mkdtempSync(join(tmpdir(), "tessera-main-"))
-    const port = 20000 + Math.floor(Math.random() * 20000)
+    const [port] = await Effect.runPromise(freePorts(1))
     const start = () => {
       const child = spawn(process.execPath, main, { cwd, env: env({ PORT: String(port) }) })
       let output = ""
@@ -71,8 +74,12 @@ describe("the server process", () => {
       const me = await fetch(`http://127.0.0.1:${port}/v1/me`, { headers: { authorization: `Bearer ${key}` } })
       expect(me.status).toBe(200)
     } finally {
+      // waited for only while it runs: a child that already exited sends no more "exit"
+      const exited = first.child.exitCode !== null || first.child.signalCode !== null
+        ? Promise.resolve()
+        : new Promise((r) => first.child.once("exit", r))
       first.child.kill("SIGTERM")
-      await new Promise((r) => first.child.once("exit", r))
+      await exited
     }
     const second = start()
     try {
