@@ -90,8 +90,7 @@ const hopUnder = (alias: string) => `CASE WHEN ${notPlain(alias)} THEN ${alias}.
 export const RECOMPUTE_HOPS = `WITH RECURSIVE h (id, hop, next) AS (
   SELECT id, CAST(NULL AS TEXT), id FROM resources WHERE parent_id IS NULL
   UNION ALL
-  SELECT r.id, h.next,
-         CASE WHEN r.revoked_at IS NOT NULL OR r.may_have_accesses OR r.link_reach = 'workspace' OR r.waypoint THEN r.id ELSE h.next END
+  SELECT r.id, h.next, CASE WHEN ${notPlain("r")} THEN r.id ELSE h.next END
   FROM resources r JOIN h ON r.parent_id = h.id
 )
 UPDATE resources SET hop_id = h.hop FROM h
@@ -415,7 +414,8 @@ export const ResourceStoreLive = Layer.effect(ResourceStore, Effect.gen(function
         yield* sql`UPDATE resources SET title = ${row.title}, kind = ${row.kind}, link_reach = ${row.link_reach},
                      link_role = ${row.link_role}, updated_at = ${row.updated_at}, revoked_at = ${row.revoked_at}
                    WHERE id = ${row.id}`
-        if (!before && (yield* notPlainNow(row.id))) yield* rehopBelow(row.id)
+        // of what makes a node not plain, this writes only the revocation and the link's reach
+        if (!before && (row.revoked_at !== null || row.link_reach === "workspace")) yield* rehopBelow(row.id)
       }).pipe(Effect.orDie),
     move: (id, plan, at) =>
       Effect.gen(function*() {
@@ -426,7 +426,7 @@ export const ResourceStoreLive = Layer.effect(ResourceStore, Effect.gen(function
         // now on (a reorder among the same siblings changes no ancestor)
         if (plan.newParentId !== node.parent_id && !(yield* notPlainNow(id))) {
           yield* rehopBelow(id)
-          yield* sql`UPDATE resources SET waypoint = ${sql.literal(sql.onDialectOrElse({ pg: () => "TRUE", orElse: () => "1" }))} WHERE id = ${id}`
+          yield* sql`UPDATE resources SET waypoint = TRUE WHERE id = ${id}`
         }
         yield* sql`UPDATE resources SET position = position - 1
                    WHERE ${siblingsOf(node.workspace_id, node.parent_id)} AND position > ${node.position}`
@@ -466,7 +466,7 @@ export const ResourceStoreLive = Layer.effect(ResourceStore, Effect.gen(function
         // flagged, and the hops that skipped it rewritten, before the access is written: the trigger (migration 0009)
         // then finds the flag set and does nothing
         if (!(yield* notPlainNow(access.resource_id))) {
-          yield* sql`UPDATE resources SET may_have_accesses = ${sql.literal(sql.onDialectOrElse({ pg: () => "TRUE", orElse: () => "1" }))} WHERE id = ${access.resource_id}`
+          yield* sql`UPDATE resources SET may_have_accesses = TRUE WHERE id = ${access.resource_id}`
           yield* rehopBelow(access.resource_id)
         }
         const inserted = yield* sql`INSERT INTO resource_accesses ${sql.insert({ ...access })} ON CONFLICT DO NOTHING RETURNING id`
