@@ -31,12 +31,12 @@
  */
 import { SqlClient } from "@effect/sql"
 import { FastGrantRedemption, type NewEvent, timestampOf, type UserId, type WorkspaceGrantFacts } from "@tessera/domain"
-import { Clock, Context, Effect, Layer, Option } from "effect"
-import { eventRowsOf, numberedAppendTextsOf, numberedParamsOf, queuedAppendTextsOf, queuedParamsOf } from "./events.js"
-import { claimAsTextOf, claimedAsOf, claimTextOf, pendingInvite, trustedUser, userHoldText } from "./identity.js"
+import { Clock, Context, Effect, Exit, Layer, Option } from "effect"
+import { eventRowsOf, numberedAppendTextsOf, numberedParamsOf } from "./events.js"
+import { claimTextOf, pendingInvite, redeemedGrantOf, redeemGrantTextOf, trustedUser, userHoldText } from "./identity.js"
 import { unobserved } from "./pool.js"
 import { numberingAfterCommit } from "./transactor.js"
-import { addMemberTextOf, heldAddingOf, heldAddingTextOf, heldRow, minterAndWorkspaceTextOf } from "./workspaces.js"
+import { addMemberTextOf, heldRow, minterAndWorkspaceTextOf } from "./workspaces.js"
 
 /** One connection used synchronously: `all` runs a statement and returns its rows (none for a write without `RETURNING`), throwing on failure. */
 export interface SyncConnection {
@@ -73,6 +73,14 @@ export class PooledWriter extends Context.Tag("Tessera/PooledWriter")<PooledWrit
   readonly lend: <A>(use: (connection: AsyncConnection) => Promise<A>, signal: AbortSignal) => Promise<A>
 }>() {}
 
+/** Whether the rows a statement queued (`[type, at, actor, workspace_id, resource_id, data]` each) are `rows`, in order. */
+const sameRows = (queued: ReadonlyArray<ReadonlyArray<string | null>>, rows: ReturnType<typeof eventRowsOf>) =>
+  queued.length === rows.length && rows.every((row, i) => {
+    const q = queued[i]!
+    return q[0] === row.type && q[1] === row.at && q[2] === row.actor && q[3] === row.workspace_id && q[4] === row.resource_id &&
+      q[5] === row.data
+  })
+
 /** A statement that failed before `COMMIT` was sent: nothing was kept, and the general path may run afresh. */
 class BeforeCommit {
   constructor(readonly cause: unknown) {}
@@ -93,64 +101,160 @@ export const FastGrantRedemptionLive: Layer.Layer<never, never, SqlClient.SqlCli
     const addMemberText = addMemberTextOf(sql)
     const { counterText, eventInserts } = numberedAppendTextsOf(sql)
 
+    /** One redemption inside the batch's transaction (its savepoint around it): the plain success, or `None`. */
     const redeemOn = <A>(db: SyncConnection, clock: Clock.Clock, actorId: UserId, digest: string, decide: Decide<A>): Option.Option<A> => {
-      // a transaction some earlier failure left open (SQLite may keep one after a failed rollback) is not this one's
-      if (db.inTransaction()) db.all("ROLLBACK", [])
-      db.all(begin, [])
-      let committed = false
-      try {
-        // the time once the transaction holds the file, as the general path reads it inside its transaction
-        const millis = clock.unsafeCurrentTimeMillis()
-        const at = timestampOf(millis)
-        const actor = Option.map(Option.fromNullable(db.all(actorText, [actorId])[0]), trustedUser)
-        if (Option.isNone(actor) || actor.value.status !== "active") return Option.none()
-        // redeemed by the caller, with no keys (a grant's)
-        const claimed = db.all(claimText, [at, actorId, null, null, digest, "grant", at])[0]
-        if (claimed === undefined) return Option.none()
-        const invite = pendingInvite(claimed)
-        if (invite.workspace_id === null || invite.workspace_role === null || invite.created_by === null) return Option.none()
-        const both = db.all(minterText, [invite.created_by, invite.workspace_id])[0]
-        if (both === undefined) return Option.none()
-        const workspace = heldRow({ is_personal: both.is_personal, role: both.member_role })
-        if (workspace.isPersonal) return Option.none()
-        const added = db.all(addMemberText, [invite.workspace_id, actorId, invite.workspace_role]).length > 0
-        const facts: WorkspaceGrantFacts = {
-          actor,
-          invite: Option.some(invite),
-          minter: Option.some(trustedUser(both)),
-          workspace: Option.some(workspace),
-          added
-        }
-        const decided = decide(facts, millis)
-        if (decided === null || decided.events.length === 0 || decided.events.length >= eventInserts.length) return Option.none()
-        const rows = eventRowsOf(at, decided.events)
-        const last = Number(db.all(counterText, [rows.length])[0]!.last_seq)
-        const first = last - rows.length + 1
-        db.all(eventInserts[rows.length]!, numberedParamsOf(rows, first))
-        db.all("COMMIT", [])
-        committed = true
-        return Option.some(decided.result as A)
-      } finally {
-        if (!committed && db.inTransaction()) db.all("ROLLBACK", [])
+      // the time once the transaction holds the file, as the general path reads it inside its transaction
+      const millis = clock.unsafeCurrentTimeMillis()
+      const at = timestampOf(millis)
+      const actor = Option.map(Option.fromNullable(db.all(actorText, [actorId])[0]), trustedUser)
+      if (Option.isNone(actor) || actor.value.status !== "active") return Option.none()
+      // redeemed by the caller, with no keys (a grant's)
+      const claimed = db.all(claimText, [at, actorId, null, null, digest, "grant", at])[0]
+      if (claimed === undefined) return Option.none()
+      const invite = pendingInvite(claimed)
+      if (invite.workspace_id === null || invite.workspace_role === null || invite.created_by === null) return Option.none()
+      const both = db.all(minterText, [invite.created_by, invite.workspace_id])[0]
+      if (both === undefined) return Option.none()
+      const workspace = heldRow({ is_personal: both.is_personal, role: both.member_role })
+      if (workspace.isPersonal) return Option.none()
+      const added = db.all(addMemberText, [invite.workspace_id, actorId, invite.workspace_role]).length > 0
+      const facts: WorkspaceGrantFacts = {
+        actor,
+        invite: Option.some(invite),
+        minter: Option.some(trustedUser(both)),
+        workspace: Option.some(workspace),
+        added
       }
+      const decided = decide(facts, millis)
+      if (decided === null || decided.events.length === 0 || decided.events.length >= eventInserts.length) return Option.none()
+      const rows = eventRowsOf(at, decided.events)
+      const last = Number(db.all(counterText, [rows.length])[0]!.last_seq)
+      const first = last - rows.length + 1
+      db.all(eventInserts[rows.length]!, numberedParamsOf(rows, first))
+      return Option.some(decided.result as A)
     }
 
+    const batches = groupCommit(begin, lend)
     return Layer.succeed(FastGrantRedemption, {
       redeemWorkspaceGrant: <A>(actorId: UserId, digest: string, decide: Decide<A>) =>
-        Effect.withFiberRuntime<Option.Option<A>>((fiber) =>
-          unobserved(fiber)
-            ? Effect.orDie(lend((db) => redeemOn<A>(db, Context.get(fiber.currentDefaultServices, Clock.Clock), actorId, digest, decide)))
-            : Effect.succeed(Option.none())
-        )
+        Effect.withFiberRuntime<Option.Option<A>>((fiber) => {
+          if (!unobserved(fiber)) return Effect.succeed(Option.none())
+          const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
+          return batches((db) => redeemOn<A>(db, clock, actorId, digest, decide))
+        })
     })
   })
 )
 
-/** PostgreSQL's: the redemption on one pooled connection, then the numbering after commit. */
+/** Redemptions one SQLite transaction takes at most: it holds the file while it runs them. */
+const BATCH = 64
+
+/** A redemption waiting for its batch: `run` runs it; `answer` says its batch has run, or that it leads the next. */
+interface Waiter {
+  readonly run: (db: SyncConnection) => Option.Option<unknown>
+  answer: (lead: boolean) => void
+  outcome: Exit.Exit<Option.Option<unknown>>
+}
+
+/** A redemption's failure after which SQLite had rolled back the whole transaction, every redemption in it with it. */
+class TransactionLost {
+  constructor(readonly waiter: Waiter, readonly outcome: Exit.Exit<Option.Option<unknown>>) {}
+}
+
+/** Not run, or run and not kept: the general path runs it. */
+const NOT_KEPT: Exit.Exit<Option.Option<unknown>> = Exit.succeed(Option.none())
+
+/**
+ * Group commit on SQLite's `SyncWriter` (docs/performance.md, "Redemption in one call (SQLite)"): the
+ * redemptions that arrive while one waits for this process's turn on the file run together, in one transaction
+ * of at most `BATCH`, each under a savepoint of its own, and are answered once its `COMMIT` has returned. One
+ * that answers `None` (or fails) is rolled back to its savepoint and the others are kept. Should SQLite roll back
+ * the whole transaction after a failure, the failed redemption fails and every other in it answers `None` (the
+ * general path runs it afresh); a failed `BEGIN`, savepoint or `COMMIT` fails them all, as it fails a single one.
+ *
+ * The first to arrive leads: it waits for the turn and runs the batch of everyone waiting by then; whoever
+ * arrives meanwhile waits for the next batch, led by the first of them. Waiting is not interruptible (a leader
+ * that left would strand its batch): a batch is short, and holds the turn as one call does.
+ */
+const groupCommit = (begin: string, lend: Context.Tag.Service<SyncWriter>["lend"]) => {
+  let leading = false
+  let waiting: Array<Waiter> = []
+
+  const runBatch = (db: SyncConnection, batch: ReadonlyArray<Waiter>) => {
+    // a transaction some earlier failure left open (SQLite may keep one after a failed rollback) is not this one's
+    if (db.inTransaction()) db.all("ROLLBACK", [])
+    db.all(begin, [])
+    let committed = false
+    try {
+      for (const waiter of batch) {
+        db.all("SAVEPOINT redemption", [])
+        let outcome: Exit.Exit<Option.Option<unknown>>
+        try {
+          outcome = Exit.succeed(waiter.run(db))
+        } catch (cause) {
+          outcome = Exit.die(cause)
+        }
+        if (!db.inTransaction()) throw new TransactionLost(waiter, outcome)
+        if (Exit.isFailure(outcome) || Option.isNone(outcome.value)) db.all("ROLLBACK TO redemption", [])
+        db.all("RELEASE redemption", [])
+        waiter.outcome = outcome
+      }
+      db.all("COMMIT", [])
+      committed = true
+    } finally {
+      if (!committed && db.inTransaction()) db.all("ROLLBACK", [])
+    }
+  }
+
+  /**
+   * Runs the next batch (the leader's own redemption first among them), then answers it and hands the lead on.
+   * The batch is taken once the turn is held, after a yield that lets redemptions ready to run join it.
+   */
+  const lead = Effect.suspend(() => {
+    let batch: ReadonlyArray<Waiter> = []
+    const take = (db: SyncConnection) => {
+      batch = waiting.slice(0, BATCH)
+      waiting = waiting.slice(BATCH)
+      runBatch(db, batch)
+    }
+    return Effect.ensuring(
+      Effect.catchAll(Effect.zipRight(Effect.yieldNow(), lend(take)), (cause) =>
+        Effect.sync(() => {
+          // nothing of the batch was kept
+          for (const waiter of batch) waiter.outcome = cause instanceof TransactionLost ? NOT_KEPT : Exit.die(cause)
+          if (cause instanceof TransactionLost) cause.waiter.outcome = cause.outcome
+        })),
+      Effect.sync(() => {
+        const next = waiting[0]
+        leading = next !== undefined
+        for (const waiter of batch) waiter.answer(false)
+        if (next !== undefined) next.answer(true)
+      })
+    )
+  })
+
+  return <A>(run: (db: SyncConnection) => Option.Option<A>): Effect.Effect<Option.Option<A>> =>
+    Effect.suspend(() => {
+      const waiter: Waiter = { run, answer: () => {}, outcome: NOT_KEPT }
+      const turn = Effect.async<boolean>((resume) => {
+        waiting.push(waiter)
+        if (leading) {
+          waiter.answer = (lead) => resume(Effect.succeed(lead))
+          return
+        }
+        leading = true
+        resume(Effect.succeed(true))
+      })
+      return Effect.uninterruptible(Effect.zipRight(
+        Effect.flatMap(turn, (leads) => (leads ? lead : Effect.void)),
+        Effect.suspend(() => waiter.outcome as Exit.Exit<Option.Option<A>>)
+      ))
+    })
+}
+
+/** PostgreSQL's: the redemption on one pooled connection, one statement between `BEGIN` and `COMMIT`, then the numbering after commit. */
 const pooledRedemption = (sql: SqlClient.SqlClient, pooled: Context.Tag.Service<PooledWriter>) => {
-  const claimAsText = claimAsTextOf(sql)
-  const heldAddingText = heldAddingTextOf(sql)
-  const queueInserts = queuedAppendTextsOf(sql)
+  const redeemText = redeemGrantTextOf(sql)
   const numbering = numberingAfterCommit(sql)
 
   const redeemOn = async <A>(
@@ -171,19 +275,11 @@ const pooledRedemption = (sql: SqlClient.SqlClient, pooled: Context.Tag.Service<
       // the time once the transaction began, as the general path reads it inside its transaction
       const millis = clock.unsafeCurrentTimeMillis()
       const at = timestampOf(millis)
-      // redeemed by the caller, with no keys (a grant's)
-      const claimed = claimedAsOf((await db.query(claimAsText, [actorId, at, actorId, null, null, digest, "grant", at]))[0]!)
-      if (Option.isNone(claimed.invite) || claimed.minterHeld === null || !wanted()) return Option.none()
-      const invite = claimed.invite.value
-      const minter = claimed.minterHeld
-      if (invite.workspace_id === null || invite.workspace_role === null || minter.id !== invite.created_by) return Option.none()
-      const held = heldAddingOf(await db.query(heldAddingText, [minter.id, invite.workspace_id, invite.workspace_id, actorId, invite.workspace_role]))
-      const decided = decide({ actor: claimed.actor, invite: claimed.invite, minter: Option.some(minter), ...held }, millis)
-      if (decided === null || decided.events.length === 0 || decided.events.length >= queueInserts.length) return Option.none()
-      const rows = eventRowsOf(at, decided.events)
-      await db.query(queueInserts[rows.length]!, queuedParamsOf(rows))
-      // abandoned meanwhile: rolled back, as an interrupted transaction is
+      const found = redeemedGrantOf((await db.query(redeemText, [actorId, at, digest]))[0]!)
       if (!wanted()) return Option.none()
+      const decided = decide(found, millis)
+      // the plain success, with exactly the events the statement queued; anything else is rolled back
+      if (decided === null || !sameRows(found.queued, eventRowsOf(at, decided.events))) return Option.none()
       ended = true
       await db.query("COMMIT", [])
       return Option.some(decided.result as A)
