@@ -60,6 +60,8 @@ export class SyncWriter extends Context.Tag("Tessera/SyncWriter")<SyncWriter, {
 /** One pooled connection used asynchronously: `query` runs a statement and resolves with its rows, rejecting on failure. */
 export interface AsyncConnection {
   readonly query: (text: string, params: ReadonlyArray<unknown>) => Promise<ReadonlyArray<Record<string, unknown>>>
+  /** `BEGIN`, then the statement, sent together without waiting between them: the statement's rows. */
+  readonly beginWith: (text: string, params: ReadonlyArray<unknown>) => Promise<ReadonlyArray<Record<string, unknown>>>
 }
 
 /**
@@ -267,24 +269,21 @@ const pooledRedemption = (sql: SqlClient.SqlClient, pooled: Context.Tag.Service<
   ): Promise<Option.Option<A>> => {
     // until COMMIT is sent, a failed statement keeps nothing (rolled back, or by the server with its connection)
     let ended = false
-    const db: AsyncConnection = {
-      query: (text, params) => connection.query(text, params).catch((cause) => Promise.reject(ended ? cause : new BeforeCommit(cause)))
-    }
-    await db.query("BEGIN", [])
+    const beforeCommit = (cause: unknown) => Promise.reject(ended ? cause : new BeforeCommit(cause))
     try {
-      // the time once the transaction began, as the general path reads it inside its transaction
+      // the time as the transaction begins (sent with it), as the general path reads it inside its transaction
       const millis = clock.unsafeCurrentTimeMillis()
       const at = timestampOf(millis)
-      const found = redeemedGrantOf((await db.query(redeemText, [actorId, at, digest]))[0]!)
+      const found = redeemedGrantOf((await connection.beginWith(redeemText, [actorId, at, digest]).catch(beforeCommit))[0]!)
       if (!wanted()) return Option.none()
       const decided = decide(found, millis)
       // the plain success, with exactly the events the statement queued; anything else is rolled back
       if (decided === null || !sameRows(found.queued, eventRowsOf(at, decided.events))) return Option.none()
       ended = true
-      await db.query("COMMIT", [])
+      await connection.query("COMMIT", [])
       return Option.some(decided.result as A)
     } finally {
-      if (!ended) await db.query("ROLLBACK", [])
+      if (!ended) await connection.query("ROLLBACK", []).catch(beforeCommit)
     }
   }
 

@@ -221,10 +221,20 @@ export const claimAsTextOf = (sql: SqlClient.SqlClient) =>
         ${sql.literal(USER_COLUMNS.split(", ").map((c) => `m.${c} AS minter_${c}`).join(", "))}, c.*
       FROM (SELECT 1) AS one LEFT JOIN actor a ON true LEFT JOIN claimed c ON true LEFT JOIN minter m ON true`.compile()[0]
 
-const userAt = (row: Record<string, unknown>, prefix: string) =>
-  row[`${prefix}id`] === null || row[`${prefix}id`] === undefined
-    ? Option.none()
-    : Option.some(trustedUser(Object.fromEntries(USER_COLUMNS.split(", ").map((c) => [c, row[`${prefix}${c}`]]))))
+/** A user's columns under `prefix` in a row, as `[column, prefixed column]` pairs: built once per prefix. */
+const prefixedUser = (prefix: string) => USER_COLUMNS.split(", ").map((c) => [c, `${prefix}${c}`] as const)
+const PREFIXED_USER: Record<"actor_" | "minter_", ReadonlyArray<readonly [string, string]>> = {
+  actor_: prefixedUser("actor_"),
+  minter_: prefixedUser("minter_")
+}
+
+const userAt = (row: Record<string, unknown>, prefix: "actor_" | "minter_") => {
+  const columns = PREFIXED_USER[prefix]
+  if (row[columns[0]![1]] === null || row[columns[0]![1]] === undefined) return Option.none()
+  const user: Record<string, unknown> = {}
+  for (const [column, prefixed] of columns) user[column] = row[prefixed]
+  return Option.some(trustedUser(user))
+}
 
 /** What `claimAsTextOf`'s one row says: the caller, the invite claimed (before the claim), the claimed grant's minter held. */
 export const claimedAsOf = (row: Record<string, unknown>) => ({
