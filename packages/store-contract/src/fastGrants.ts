@@ -178,6 +178,40 @@ export const fastGrantContract = <E, R = never>(
           // the plain success, and only it, committed in one call
           expect({ case: c, inOneCall: answers.some - some }).toEqual({ case: c, inOneCall: plainCase(c) ? 1 : 0 })
         }), { discard: true }))
+
+    it.effect("the same answers and writes when all 72 are redeemed at once, grouped into shared transactions", () =>
+      Effect.gen(function*() {
+        const { principal: admin } = yield* Admin
+        const fast = yield* Effect.forEach(everyCase, scene)
+        const general = yield* Effect.forEach(everyCase, scene)
+        const seq = yield* lastSeq
+        // at once: the one-call path groups them (a batch with one that is not the plain success is rolled back whole)
+        const answered = yield* Effect.forEach(fast, (s) => Effect.either(off(redeemInvite(s.caller.principal, s.minted.token))), {
+          concurrency: "unbounded"
+        })
+        const written = (s: Scene, answer: Either.Either<unknown, { readonly _tag: string }>, after: number) =>
+          Effect.gen(function*() {
+            const members = Option.getOrThrow(yield* Effect.flatMap(WorkspaceStore, (w) => w.findById(s.team))).members
+            const events = (yield* Effect.flatMap(EventLog, (log) => log.list({ after, limit: 10_000 })))
+              .filter((e) => e.workspace_id === s.team)
+            const named = (text: string) =>
+              text.replaceAll(s.caller.id, "<caller>").replaceAll(s.team, "<team>").replaceAll(s.minted.invite.id, "<invite>")
+            return {
+              answer: Either.isRight(answer) ? named(JSON.stringify((answer.right as Invite).status)) : answer.left._tag,
+              role: members.find((m) => m.user_id === s.caller.id)?.role ?? null,
+              invite: (yield* getInvite(admin, s.minted.invite.id)).status,
+              events: events.map((e) => named(JSON.stringify([e.type, e.actor, e.workspace_id, e.resource_id, e.data])))
+            }
+          })
+        const atOnce = yield* Effect.forEach(fast, (s, i) => written(s, answered[i]!, seq))
+        const expected = yield* Effect.forEach(general, (s) =>
+          Effect.gen(function*() {
+            const before = yield* lastSeq
+            const answer = yield* Effect.either(off(Effect.map(meterStatements(redeemInvite(s.caller.principal, s.minted.token)), (r) => r.result)))
+            return yield* written(s, answer, before)
+          }))
+        everyCase.forEach((c, i) => expect({ case: c, ...atOnce[i]! }).toEqual({ case: c, ...expected[i]! }))
+      }))
   })
     more(it)
   })

@@ -207,6 +207,8 @@ const pipelined = async (client: pg.PoolClient, text: string, params: ReadonlyAr
  * reach whoever uses it next. Returned to the pool after the call has its answer.
  */
 const pooledWriter = (opened: pg.Pool): Context.Tag.Service<PooledWriter> => ({
+  // idle connections and room for new ones, beyond what those already waiting will take
+  free: () => opened.idleCount + (opened.options.max ?? 10) - opened.totalCount > opened.waitingCount,
   lend: async (use, signal) => {
     const client = await connectUnless(opened, signal)
     let broken: Error | undefined

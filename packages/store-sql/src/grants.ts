@@ -33,7 +33,7 @@ import { SqlClient } from "@effect/sql"
 import { FastGrantRedemption, type NewEvent, timestampOf, type UserId, type WorkspaceGrantFacts } from "@tessera/domain"
 import { Clock, Context, Effect, Exit, Layer, Option } from "effect"
 import { eventRowsOf, numberedAppendTextsOf, numberedParamsOf } from "./events.js"
-import { claimTextOf, pendingInvite, redeemedGrantOf, redeemGrantTextOf, trustedUser, userHoldText } from "./identity.js"
+import { claimTextOf, pendingInvite, queuedOf, redeemedGrantOf, redeemGrantsTextOf, trustedUser, userHoldText } from "./identity.js"
 import { unobserved } from "./pool.js"
 import { numberingAfterCommit } from "./transactor.js"
 import { addMemberTextOf, heldRow, minterAndWorkspaceTextOf } from "./workspaces.js"
@@ -73,6 +73,8 @@ export interface AsyncConnection {
  */
 export class PooledWriter extends Context.Tag("Tessera/PooledWriter")<PooledWriter, {
   readonly lend: <A>(use: (connection: AsyncConnection) => Promise<A>, signal: AbortSignal) => Promise<A>
+  /** Whether `lend` would find a connection now without waiting for one (an idle one, or room to open one). */
+  readonly free: () => boolean
 }>() {}
 
 /** Whether the rows a statement queued (`[type, at, actor, workspace_id, resource_id, data]` each) are `rows`, in order. */
@@ -254,37 +256,122 @@ const groupCommit = (begin: string, lend: Context.Tag.Service<SyncWriter>["lend"
     })
 }
 
-/** PostgreSQL's: the redemption on one pooled connection, one statement between `BEGIN` and `COMMIT`, then the numbering after commit. */
-const pooledRedemption = (sql: SqlClient.SqlClient, pooled: Context.Tag.Service<PooledWriter>) => {
-  const redeemText = redeemGrantTextOf(sql)
-  const numbering = numberingAfterCommit(sql)
+/** A redemption waiting to be taken into a batch on PostgreSQL, then answered with its batch. */
+interface PooledWaiter {
+  readonly actorId: UserId
+  readonly digest: string
+  readonly clock: Clock.Clock
+  readonly decide: Decide<unknown>
+  /** Waiting to be taken; taken into its group's batch; or left before it was taken. */
+  state: "waiting" | "taken" | "left"
+  /** Its answer once its batch has settled: kept (`Some`), not kept (`None`), or a defect. */
+  readonly answer: (outcome: Exit.Exit<Option.Option<unknown>>) => void
+}
 
-  const redeemOn = async <A>(
-    connection: AsyncConnection,
-    clock: Clock.Clock,
-    actorId: UserId,
-    digest: string,
-    decide: Decide<A>,
-    wanted: () => boolean
-  ): Promise<Option.Option<A>> => {
+/** The redemptions that wait for one connection together: its leader waits for it, and the batch is taken then. */
+interface Group {
+  readonly waiters: Array<PooledWaiter>
+  /** Settles once the group's batch has settled (or the group was handed on, or given up). */
+  settled: Promise<void>
+  /** Stops the wait for a connection, or cancels the batch's statement under way. */
+  abandon: AbortController
+}
+
+/**
+ * PostgreSQL's: group commit on pooled connections (docs/performance.md, "Redemption in one call
+ * (PostgreSQL)"). A redemption that finds a connection free runs alone; one that must wait for a connection
+ * forms a group with those that arrive while it waits; when the connection comes, the group (at most `BATCH`, a
+ * caller at most once) is redeemed as one batch: `BEGIN` with one statement for all of it
+ * (`redeemGrantsTextOf`), the domain's decision for each, and `COMMIT` only if every grant claimed is the plain
+ * success and the events queued are exactly theirs; else `ROLLBACK`, and every one of them takes the general
+ * path. A grant not claimed (already redeemed, say) wrote nothing and takes the general path alone. Then, after
+ * commit, the numbering every PostgreSQL writer runs.
+ *
+ * A redemption interrupted while it waits to be taken leaves its group at once (the group's first stops the
+ * wait for a connection, which the next still waiting takes up); one taken waits for its batch; an interrupted
+ * first of a group taken has the batch's statement cancelled, and the batch rolled back (the others then take
+ * the general path).
+ */
+const pooledRedemption = (sql: SqlClient.SqlClient, pooled: Context.Tag.Service<PooledWriter>) => {
+  const redeemText = redeemGrantsTextOf(sql)
+  const numbering = numberingAfterCommit(sql)
+  let forming: Group | null = null
+
+  /** The batch on `connection`: each one's outcome, in order (`None` for all when nothing was kept). */
+  const redeemBatch = async (connection: AsyncConnection, batch: ReadonlyArray<PooledWaiter>, wanted: () => boolean) => {
     // until COMMIT is sent, a failed statement keeps nothing (rolled back, or by the server with its connection)
     let ended = false
     const beforeCommit = (cause: unknown) => Promise.reject(ended ? cause : new BeforeCommit(cause))
+    const noneKept = batch.map(() => Option.none())
     try {
-      // the time as the transaction begins (sent with it), as the general path reads it inside its transaction
-      const millis = clock.unsafeCurrentTimeMillis()
-      const at = timestampOf(millis)
-      const found = redeemedGrantOf((await connection.beginWith(redeemText, [actorId, at, digest]).catch(beforeCommit))[0]!)
-      if (!wanted()) return Option.none()
-      const decided = decide(found, millis)
-      // the plain success, with exactly the events the statement queued; anything else is rolled back
-      if (decided === null || !sameRows(found.queued, eventRowsOf(at, decided.events))) return Option.none()
+      // each one's time as the transaction begins (sent with it), as the general path reads it inside its transaction
+      const millis = batch.map((w) => w.clock.unsafeCurrentTimeMillis())
+      const ats = millis.map(timestampOf)
+      const rows = await connection.beginWith(redeemText, [batch.map((w) => w.actorId), ats, batch.map((w) => w.digest)]).catch(beforeCommit)
+      if (!wanted() || rows.length !== batch.length) return noneKept
+      const outcomes: Array<Option.Option<unknown>> = []
+      const expected: Array<ReturnType<typeof eventRowsOf>[number]> = []
+      for (let i = 0; i < batch.length; i++) {
+        const found = redeemedGrantOf(rows[i]!)
+        if (Option.isNone(found.invite)) {
+          // nothing claimed, nothing written: the general path says why
+          outcomes.push(Option.none())
+          continue
+        }
+        const decided = batch[i]!.decide(found, millis[i]!)
+        // a grant claimed that is not the plain success: the whole batch is rolled back
+        if (decided === null) return noneKept
+        outcomes.push(Option.some(decided.result))
+        expected.push(...eventRowsOf(ats[i]!, decided.events))
+      }
+      if (!sameRows(queuedOf(rows[0]!), expected)) return noneKept
       ended = true
       await connection.query("COMMIT", [])
-      return Option.some(decided.result as A)
+      return outcomes
     } finally {
       if (!ended) await connection.query("ROLLBACK", []).catch(beforeCommit)
     }
+  }
+
+  /** Waits for a connection for `group`, takes its batch, redeems it, answers it. */
+  const lead = (group: Group) => {
+    group.abandon = new AbortController()
+    const { signal } = group.abandon
+    let batch: ReadonlyArray<PooledWaiter> = []
+    group.settled = pooled.lend((connection) => {
+      // taken: whoever arrives from now on forms the next group
+      if (forming === group) forming = null
+      const seen = new Set<string>()
+      const taken: Array<PooledWaiter> = []
+      for (const waiter of group.waiters) {
+        if (waiter.state !== "waiting") continue
+        waiter.state = "taken"
+        // a caller at most once in a batch: another of theirs takes the general path
+        if (seen.has(waiter.actorId)) waiter.answer(Exit.succeed(Option.none()))
+        else (seen.add(waiter.actorId), taken.push(waiter))
+      }
+      batch = taken
+      // everyone left while it waited: nothing to begin
+      if (batch.length === 0) return Promise.resolve([])
+      return redeemBatch(connection, batch, () => !signal.aborted)
+    }, signal).then(
+      (outcomes) => batch.forEach((waiter, i) => waiter.answer(Exit.succeed(outcomes[i]!))),
+      (error) => {
+        if (batch.length === 0) {
+          // its first left before a connection came: the next still waiting takes up the wait
+          if (group.waiters.some((w) => w.state === "waiting")) {
+            lead(group)
+            return
+          }
+          if (forming === group) forming = null
+          return
+        }
+        // a statement failed before COMMIT: nothing was kept, the general path runs afresh; anything else (COMMIT
+        // itself, whose outcome is not known; a bug) is a defect, as on the general path
+        const outcome = error instanceof BeforeCommit ? Exit.succeed(Option.none()) : Exit.die(error)
+        for (const waiter of batch) waiter.answer(outcome)
+      }
+    )
   }
 
   return Layer.succeed(FastGrantRedemption, {
@@ -293,18 +380,33 @@ const pooledRedemption = (sql: SqlClient.SqlClient, pooled: Context.Tag.Service<
         if (!unobserved(fiber)) return Effect.succeed(Option.none())
         const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
         const redeemed = Effect.async<Option.Option<A>>((resume) => {
-          const abandon = new AbortController()
-          const settled = pooled.lend((db) => redeemOn(db, clock, actorId, digest, decide, () => !abandon.signal.aborted), abandon.signal).then(
-            (answer) => resume(Effect.succeed(answer)),
-            // a statement failed before COMMIT: nothing was kept, the general path runs afresh; anything else (COMMIT
-            // itself, whose outcome is not known; a bug) is a defect, as on the general path
-            (error) => resume(error instanceof BeforeCommit ? Effect.succeed(Option.none()) : Effect.die(error))
-          )
-          // interrupted: no connection waited for; a statement under way cancelled and the transaction rolled back (or
-          // committed, if COMMIT was already sent); waited for
+          const waiter: PooledWaiter = {
+            actorId,
+            digest,
+            clock,
+            decide,
+            state: "waiting",
+            answer: (outcome) => resume(outcome as Exit.Exit<Option.Option<A>>)
+          }
+          let group = forming
+          if (group === null || group.waiters.length >= BATCH) {
+            group = { waiters: [waiter], settled: Promise.resolve(), abandon: new AbortController() }
+            // a connection free now: redeemed alone, at once; none free: the next to arrive join it while it waits
+            if (!pooled.free()) forming = group
+            lead(group)
+          } else group.waiters.push(waiter)
+          const mine = group
+          // interrupted: not yet taken, it leaves its group at once (the group's first stops the wait for a
+          // connection, which the next still waiting takes up); taken, its batch is waited for (the first of the
+          // group has the batch's statement cancelled)
           return Effect.promise(() => {
-            abandon.abort()
-            return settled
+            const first = mine.waiters[0] === waiter
+            if (waiter.state === "waiting") {
+              waiter.state = "left"
+              if (!first) return Promise.resolve()
+            }
+            if (first) mine.abandon.abort()
+            return mine.settled
           })
         })
         return Effect.tap(redeemed, (answer) => (Option.isSome(answer) ? numbering : Effect.void))

@@ -244,70 +244,81 @@ export const claimedAsOf = (row: Record<string, unknown>) => ({
 })
 
 /**
- * PostgreSQL's one-call redemption of a workspace grant (store-sql grants.ts) as one statement, compiled once
- * (named), so the redemption's transaction is `BEGIN`, this, and `COMMIT` or `ROLLBACK`. In the lock order, as
- * the general path takes the same rows:
- * - the caller held shared; the claim only if they are active (`claimAsTextOf`);
- * - the claimed grant's minter and workspace held shared (users before workspaces), a row that waited read as
- *   committed;
- * - then the minter's membership row held shared: only a writer holding the workspace exclusively changes it,
+ * PostgreSQL's one-call redemptions of workspace grants (store-sql grants.ts) as one statement for a batch of
+ * them, compiled once (named), so a batch's transaction is `BEGIN`, this, and `COMMIT` or `ROLLBACK`. The rows
+ * are taken in the lock order (docs/consistency.md), each kind in id order, as the general path takes them:
+ * - the callers held shared; each claim only if its caller is active (`claimAsTextOf`);
+ * - the claimed grants' minters held shared, then their workspaces, a row that waited read as committed;
+ * - then each minter's membership row held shared: only a writer holding the workspace exclusively changes it,
  *   so once it is held nothing can change the minter's role before commit, and a change committed while this
  *   statement waited is read (a row updated meanwhile is read as committed; one deleted meanwhile reads as no
  *   role). The general path reads the role by a second statement instead (`heldAddingTextOf`);
- * - the caller added as a member (in a team workspace, if not one already);
- * - and, if they were added, the grant's two events queued, as `redeemInvite` appends them (`inviteRedeemed`,
- *   `memberAdded`): their `data` is the JSON text `JSON.stringify` writes for those objects, every value a JSON
- *   string through `to_json`.
- * Nothing here decides: the domain does on the facts the one row returns (`redeemedGrantOf`), and the caller
- * commits only when it finds the plain success and exactly the events queued here; else it rolls all of it back.
- * Parameters (numbered in the text, each used more than once): $1 the caller's id, $2 at, $3 the digest.
+ * - each caller added as a member (in a team workspace, if not one already);
+ * - and for each caller added, the grant's two events queued as `redeemInvite` appends them (`inviteRedeemed`,
+ *   `memberAdded`), in the batch's order: their `data` is the JSON text `JSON.stringify` writes for those
+ *   objects, every value a JSON string through `to_json`.
+ * Nothing here decides: the domain does on the facts each row returns (`redeemedGrantOf`), and the caller
+ * commits only when it finds, for every grant claimed, the plain success, and exactly their events queued;
+ * else it rolls the whole batch back. Parameters: the callers' ids, their times, the digests (three arrays in
+ * the batch's order; a caller at most once). One row per redemption, in that order.
  */
-export const redeemGrantTextOf = (sql: SqlClient.SqlClient) =>
-  sql`${sql.literal(preparedAs("invite_redeem_grant"))}
-      WITH actor AS MATERIALIZED (SELECT ${sql.literal(USER_COLUMNS)} FROM users WHERE id = $1 FOR SHARE),
+export const redeemGrantsTextOf = (sql: SqlClient.SqlClient) =>
+  sql`${sql.literal(preparedAs("invite_redeem_grants"))}
+      WITH input AS MATERIALIZED (
+        SELECT i.n, i.actor_id, i.at, i.digest FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS i (actor_id, at, digest, n)),
+      actor AS MATERIALIZED (
+        SELECT i.n, ${sql.literal(USER_COLUMNS.split(", ").map((c) => `u.${c}`).join(", "))}
+        FROM input i JOIN users u ON u.id = i.actor_id ORDER BY u.id FOR SHARE OF u),
       claimed AS (
-        UPDATE invites SET status = 'redeemed', redeemed_at = $2, redeemed_by = $1, redeemed_sign_pub = NULL, redeemed_kex_pub = NULL
-        WHERE digest = $3 AND status = 'pending' AND kind = 'grant' AND expires_at > $2 AND ${wellFormedTime(sql, "expires_at")}
-          AND workspace_id IS NOT NULL AND workspace_role IS NOT NULL
-          AND EXISTS (SELECT 1 FROM actor WHERE status = 'active')
-        RETURNING ${sql.literal(INVITE_COLUMNS)}),
+        UPDATE invites v SET status = 'redeemed', redeemed_at = i.at, redeemed_by = i.actor_id, redeemed_sign_pub = NULL, redeemed_kex_pub = NULL
+        FROM input i
+        WHERE v.digest = i.digest AND v.status = 'pending' AND v.kind = 'grant' AND v.expires_at > i.at AND ${wellFormedTime(sql, "v.expires_at")}
+          AND v.workspace_id IS NOT NULL AND v.workspace_role IS NOT NULL
+          AND EXISTS (SELECT 1 FROM actor a WHERE a.n = i.n AND a.status = 'active')
+        RETURNING i.n, ${sql.literal(INVITE_COLUMNS.split(", ").map((c) => `v.${c}`).join(", "))}),
       minter AS MATERIALIZED (
-        SELECT ${sql.literal(USER_COLUMNS.split(", ").map((c) => `u.${c}`).join(", "))}, w.is_personal
-        FROM claimed c JOIN users u ON u.id = c.created_by JOIN workspaces w ON w.id = c.workspace_id
-        FOR SHARE OF u, w),
+        SELECT c.n, ${sql.literal(USER_COLUMNS.split(", ").map((c) => `u.${c}`).join(", "))}
+        FROM claimed c JOIN users u ON u.id = c.created_by ORDER BY u.id FOR SHARE OF u),
+      workspace AS MATERIALIZED (
+        SELECT c.n, w.is_personal FROM claimed c JOIN minter mi ON mi.n = c.n JOIN workspaces w ON w.id = c.workspace_id
+        ORDER BY w.id FOR SHARE OF w),
       held AS MATERIALIZED (
-        SELECT m.role FROM claimed c JOIN minter mi ON true
+        SELECT c.n, m.role FROM claimed c JOIN minter mi ON mi.n = c.n JOIN workspace ws ON ws.n = c.n
           JOIN workspace_members m ON m.workspace_id = c.workspace_id AND m.user_id = mi.id
-        FOR SHARE OF m),
+        ORDER BY m.workspace_id, m.user_id FOR SHARE OF m),
       added AS (
         INSERT INTO workspace_members (workspace_id, user_id, role)
-        SELECT c.workspace_id, $1, c.workspace_role FROM claimed c JOIN minter mi ON mi.is_personal = 0
-        ON CONFLICT DO NOTHING RETURNING user_id),
+        SELECT c.workspace_id, c.redeemed_by, c.workspace_role FROM claimed c JOIN workspace ws ON ws.n = c.n AND ws.is_personal = 0
+        ORDER BY c.n
+        ON CONFLICT DO NOTHING RETURNING workspace_id, user_id),
       queued AS (
         INSERT INTO event_queue (type, at, actor, workspace_id, resource_id, data)
-        SELECT e.type, $2, $1, c.workspace_id, e.resource_id, e.data
-        FROM claimed c CROSS JOIN LATERAL (VALUES
+        SELECT e.type, c.redeemed_at, c.redeemed_by, c.workspace_id, e.resource_id, e.data
+        FROM claimed c JOIN added a ON a.workspace_id = c.workspace_id AND a.user_id = c.redeemed_by
+        CROSS JOIN LATERAL (VALUES
           (1, 'invite.redeemed', c.resource_id,
-            '{"invite_id":' || to_json(c.id) || ',"kind":' || to_json(c.kind) || ',"redeemed_by":' || to_json($1::text) || '}'),
+            '{"invite_id":' || to_json(c.id) || ',"kind":' || to_json(c.kind) || ',"redeemed_by":' || to_json(c.redeemed_by) || '}'),
           (2, 'workspace.member_added', NULL,
-            '{"user_id":' || to_json($1::text) || ',"role":' || to_json(c.workspace_role) || ',"invite_id":' || to_json(c.id) || '}')
-        ) AS e (n, type, resource_id, data)
-        WHERE EXISTS (SELECT 1 FROM added)
-        ORDER BY e.n
+            '{"user_id":' || to_json(c.redeemed_by) || ',"role":' || to_json(c.workspace_role) || ',"invite_id":' || to_json(c.id) || '}')
+        ) AS e (k, type, resource_id, data)
+        ORDER BY c.n, e.k
         RETURNING id, type, at, actor, workspace_id, resource_id, data)
-      SELECT ${sql.literal(USER_COLUMNS.split(", ").map((c) => `a.${c} AS actor_${c}`).join(", "))},
+      SELECT i.n,
+        ${sql.literal(USER_COLUMNS.split(", ").map((c) => `a.${c} AS actor_${c}`).join(", "))},
         ${sql.literal(USER_COLUMNS.split(", ").map((c) => `mi.${c} AS minter_${c}`).join(", "))},
-        mi.is_personal, h.role AS member_role, (SELECT count(*) FROM added) AS added,
+        ws.is_personal, h.role AS member_role, (ad.user_id IS NOT NULL) AS added,
+        ${sql.literal(INVITE_COLUMNS.split(", ").map((c) => `c.${c}`).join(", "))},
         (SELECT json_agg(json_build_array(q.type, q.at, q.actor, q.workspace_id, q.resource_id, q.data) ORDER BY q.id)
-          FROM queued q)::text AS queued,
-        c.*
-      FROM (SELECT 1) AS one LEFT JOIN actor a ON true LEFT JOIN claimed c ON true LEFT JOIN minter mi ON true
-        LEFT JOIN held h ON true`.compile()[0]
+          FROM queued q)::text AS queued
+      FROM input i LEFT JOIN actor a ON a.n = i.n LEFT JOIN claimed c ON c.n = i.n LEFT JOIN minter mi ON mi.n = i.n
+        LEFT JOIN workspace ws ON ws.n = i.n LEFT JOIN held h ON h.n = i.n
+        LEFT JOIN added ad ON ad.workspace_id = c.workspace_id AND ad.user_id = c.redeemed_by
+      ORDER BY i.n`.compile()[0]
 
 /**
- * What `redeemGrantTextOf`'s one row says: the caller, the grant claimed (before the claim), its minter and
- * workspace held with the minter's role, whether the caller was added, and the rows queued (each `[type, at,
- * actor, workspace_id, resource_id, data]`, in order).
+ * What one of `redeemGrantsTextOf`'s rows says: the caller, the grant claimed (before the claim), its minter
+ * and workspace held with the minter's role, and whether the caller was added; and, the same on every row, the
+ * batch's queued rows (each `[type, at, actor, workspace_id, resource_id, data]`, in order).
  */
 export const redeemedGrantOf = (row: Record<string, unknown>) => ({
   actor: userAt(row, "actor_"),
@@ -316,9 +327,12 @@ export const redeemedGrantOf = (row: Record<string, unknown>) => ({
   workspace: row.is_personal === null || row.is_personal === undefined
     ? Option.none<HeldWorkspace>()
     : Option.some<HeldWorkspace>({ isPersonal: Number(row.is_personal) !== 0, role: (row.member_role ?? null) as HeldWorkspace["role"] }),
-  added: Number(row.added) > 0,
-  queued: typeof row.queued === "string" ? JSON.parse(row.queued) as ReadonlyArray<ReadonlyArray<string | null>> : []
+  added: row.added === true
 })
+
+/** The batch's queued rows, from any of `redeemGrantsTextOf`'s rows. */
+export const queuedOf = (row: Record<string, unknown>): ReadonlyArray<ReadonlyArray<string | null>> =>
+  typeof row.queued === "string" ? JSON.parse(row.queued) : []
 
 export const InviteStoreLive = Layer.effect(InviteStore, Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
