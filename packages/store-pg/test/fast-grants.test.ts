@@ -35,6 +35,7 @@ import { holding, until } from "./locks.js"
 
 const CONNECTIONS = 20
 const REDEEMERS = 16
+const GROUPED = 60
 
 const answers: FastAnswers = { some: 0, none: 0 }
 
@@ -251,6 +252,45 @@ fastGrantContract("pg: a workspace grant redeemed on one pooled connection", sto
         }
         // the redemption lost (its caller gone) or won (and the deletion then removed the membership)
         expect(seen.filter((o) => o !== "ok" && o !== "Unauthenticated")).toEqual([])
+      }))
+  })
+
+  describe("grouped", () => {
+    it.effect(`${GROUPED} redemptions at once on a pool of ${CONNECTIONS}: those that waited for a connection share transactions, every one a member`, () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        // each member's insert noted with its transaction, by a trigger of this test's own
+        yield* sql`CREATE TABLE member_xacts (workspace_id TEXT NOT NULL, user_id TEXT NOT NULL, xact BIGINT NOT NULL)`
+        yield* sql.unsafe(`CREATE FUNCTION note_member_xact() RETURNS trigger LANGUAGE plpgsql AS $$
+          BEGIN INSERT INTO member_xacts VALUES (NEW.workspace_id, NEW.user_id, txid_current()); RETURN NEW; END $$`)
+        yield* sql.unsafe(`CREATE TRIGGER note_member_xact AFTER INSERT ON workspace_members FOR EACH ROW EXECUTE FUNCTION note_member_xact()`)
+        const noted = Effect.gen(function*() {
+          const { principal: admin } = yield* Admin
+          const minter = yield* person(admin)
+          const team = yield* createWorkspace(minter.principal, { name: "grouped" })
+          const callers = yield* Effect.all(Array.from({ length: GROUPED }, () => person(admin)))
+          const tokens = yield* Effect.forEach(callers, () =>
+            Effect.map(mintInvite(minter.principal, { kind: "grant", workspace_id: team.id, workspace_role: "member" }), (m) => m.token))
+          const { some } = answers
+          const outcomes = yield* Effect.forEach(callers, (c, i) => Effect.either(off(redeemInvite(c.principal, tokens[i]!))), {
+            concurrency: "unbounded"
+          })
+          expect(outcomes.filter(Either.isLeft)).toEqual([])
+          expect(answers.some - some).toBe(GROUPED)
+          const members = Option.getOrThrow(yield* Effect.flatMap(WorkspaceStore, (w) => w.findById(team.id))).members
+          expect(callers.filter((c) => !members.some((m) => m.user_id === c.id))).toEqual([])
+          const rows = yield* sql<{ user_id: string; xact: string }>`SELECT user_id, xact FROM member_xacts WHERE workspace_id = ${team.id}`
+          // the callers, and the minter who created the team
+          expect(rows).toHaveLength(GROUPED + 1)
+          return new Set(rows.filter((r) => r.user_id !== minter.id).map((r) => r.xact)).size
+        })
+        const transactions = yield* Effect.ensuring(
+          noted,
+          Effect.orDie(sql.unsafe(`DROP TRIGGER note_member_xact ON workspace_members; DROP FUNCTION note_member_xact(); DROP TABLE member_xacts`))
+        )
+        // at most one transaction per connection for those that found one free; the rest waited, and shared
+        expect(transactions).toBeLessThan(GROUPED)
+        expect(transactions).toBeGreaterThan(0)
       }))
   })
 })

@@ -4,7 +4,9 @@
 import { describe, expect } from "@effect/vitest"
 import { Admin, withAdmin } from "@tessera/store-contract"
 import { type FastAnswers, fastGrantContract, scene, watchingFastGrants } from "@tessera/store-contract/fastGrants"
-import { getInvite, redeemInvite, Transactor, WorkspaceStore } from "@tessera/domain"
+import { createWorkspace, getInvite, mintInvite, redeemInvite, Transactor, WorkspaceStore } from "@tessera/domain"
+import { person } from "@tessera/store-contract/fixtures"
+import Database from "better-sqlite3"
 import { migrateUp } from "@tessera/store-sql"
 import { meterStatements } from "@tessera/store-sql/meter"
 import { off } from "@tessera/store-contract/direct"
@@ -49,4 +51,47 @@ fastGrantContract("sqlite: a workspace grant redeemed in one call", store, answe
       }))
   })
 
+  describe("grouped", () => {
+    it.effect(`${GROUPED} redemptions at once commit together, fewer commits than redemptions, every one a member`, () =>
+      Effect.gen(function*() {
+        const { principal: admin } = yield* Admin
+        const minter = yield* person(admin)
+        const team = yield* createWorkspace(minter.principal, { name: "grouped" })
+        const callers = yield* Effect.all(Array.from({ length: GROUPED }, () => person(admin)))
+        const tokens = yield* Effect.forEach(callers, () =>
+          Effect.map(mintInvite(minter.principal, { kind: "grant", workspace_id: team.id, workspace_role: "member" }), (m) => m.token))
+        const { some } = answers
+        const { result: outcomes, commits } = yield* counting(Effect.forEach(callers, (c, i) => Effect.either(off(redeemInvite(c.principal, tokens[i]!))), {
+          concurrency: "unbounded"
+        }))
+        expect(outcomes.filter(Either.isLeft)).toEqual([])
+        expect(answers.some - some).toBe(GROUPED)
+        const members = Option.getOrThrow(yield* Effect.flatMap(WorkspaceStore, (w) => w.findById(team.id))).members
+        expect(callers.filter((c) => !members.some((m) => m.user_id === c.id))).toEqual([])
+        expect(commits).toBeGreaterThan(0)
+        expect(commits).toBeLessThan(GROUPED)
+      }))
+  })
 })
+
+const GROUPED = 60
+
+/** `effect`'s result and the `COMMIT`s every SQLite connection of this process ran meanwhile (counted in the driver). */
+const counting = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.suspend(() => {
+    const probe = new Database(":memory:")
+    const prototype = Object.getPrototypeOf(probe.prepare("SELECT 1")) as Record<string, (...args: Array<unknown>) => unknown>
+    probe.close()
+    const originals = { run: prototype.run!, all: prototype.all! }
+    let commits = 0
+    for (const method of ["run", "all"] as const) {
+      prototype[method] = function(this: { source: string }, ...args: Array<unknown>) {
+        if (this.source === "COMMIT") commits++
+        return originals[method].apply(this, args)
+      }
+    }
+    return Effect.map(
+      Effect.ensuring(effect, Effect.sync(() => Object.assign(prototype, originals))),
+      (result) => ({ result, commits })
+    )
+  })
