@@ -1,29 +1,22 @@
 /**
- * `FastGrantRedemption` (docs/performance.md, "Redemption in one call (SQLite)" and "(PostgreSQL)"): a
- * workspace grant's redemption as one transaction run without @effect/sql's
- * per-statement path. Its statements are the ports' own compiled texts, run
- * in the order the general path runs them, its rows read by the ports' own
- * readers. What to do with them is the domain's (`plainWorkspaceGrant`):
- * given events, they are appended and the transaction commits; anything
- * else rolls back and answers `None`, and `redeemInvite` takes the general
- * path, which decides afresh and says why.
+ * `FastGrantRedemption` (docs/performance.md, "Redemption in one call (SQLite)", "(PostgreSQL)" and "Group
+ * commit"): workspace grants' redemptions run without @effect/sql's per-statement path, those that arrive
+ * together in one transaction. What to do with what a redemption's statements found is the domain's
+ * (`plainWorkspaceGrant`): given events, they are appended and kept; anything else is rolled back and answers
+ * `None`, and `redeemInvite` takes the general path, which decides afresh and says why.
  *
- * - SQLite (`SyncWriter`): in a single synchronous call within the
- *   process's turn on the file — `InviteStore.claimAs` (the caller, then
- *   the claim), `WorkspaceStore.holdWithMinter`, `addMember`,
- *   `EventLog.append`.
- * - PostgreSQL (`PooledWriter`): on one pooled connection, each statement
- *   awaited by the driver, not the runtime — `InviteStore.claimAs` (one
- *   statement holding the caller, the minter and the workspace),
- *   `WorkspaceStore.readHeldAdding`, `EventLog.append` (queued), then after
- *   commit the numbering every PostgreSQL writer runs
- *   (`numberingAfterCommit`). A statement that fails before `COMMIT` is
- *   sent rolls back (or loses the connection, which the server rolls back)
- *   and answers `None`: the general path then runs afresh, retrying a
- *   deadlock as it does; a failed `COMMIT` (its outcome unknown) or a bug is
- *   a defect, as on the general path. An interrupted redemption waits for
- *   no connection any longer, has its statement under way cancelled, rolls
- *   back, and is waited for.
+ * - SQLite (`SyncWriter`): in synchronous calls within the process's turn on the file, each redemption under a
+ *   savepoint of its own in the batch's `BEGIN IMMEDIATE` transaction — the ports' own compiled texts in the
+ *   general path's order: the caller, the claim, `WorkspaceStore.holdWithMinter`, `addMember`,
+ *   `EventLog.append` (`groupCommit`).
+ * - PostgreSQL (`PooledWriter`): on one pooled connection, `BEGIN` sent with one statement for the whole batch
+ *   (`redeemGrantsTextOf`: the callers, the claims, the minters, the workspaces and the minters' memberships
+ *   held, the members added, the events queued), `COMMIT` only if every grant it claimed is the plain success,
+ *   then after commit the numbering every PostgreSQL writer runs (`numberingAfterCommit`). A statement that
+ *   fails before `COMMIT` is sent rolls back (or loses the connection, which the server rolls back) and answers
+ *   `None`: the general path then runs afresh, retrying a deadlock as it does; a failed `COMMIT` (its outcome
+ *   unknown) or a bug is a defect, as on the general path. An interrupted redemption waits for no connection
+ *   any longer; the first of a batch has its statement under way cancelled, rolled back, and is waited for.
  *
  * Taken only where the general path would run unobserved: the tracer off,
  * no statement transformer, outside a transaction. Otherwise `None` at

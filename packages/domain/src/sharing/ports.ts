@@ -165,18 +165,21 @@ export interface WorkspaceGrantFacts {
 }
 
 /**
- * A store's redemption of a workspace grant as one transaction run outside
- * the runtime's per-statement path (docs/performance.md, "Redemption in one
- * call (SQLite)" and "Redemption in one call (PostgreSQL)"): the statements `redeemInvite` runs for it, in its order
- * and with its locks — the caller held, the claim, the minter and the
- * workspace held with the minter's role, the member inserted — then
- * `decide` on what they found, at `millis`: the clock read inside the
- * transaction, once it began, which is also the claim's and the events'
- * time. Given events, it appends them and commits; given `null`, it rolls
- * back. `None` when it rolled back, failed before committing, or could not run (the tracer on,
- * statements observed, a store that has none of its own): the caller then
- * takes the general path, which starts afresh. Only for a caller outside
- * any transaction.
+ * A store's redemption of a workspace grant outside the runtime's
+ * per-statement path (docs/performance.md, "Redemption in one call (SQLite)",
+ * "Redemption in one call (PostgreSQL)" and "Group commit"): what
+ * `redeemInvite` does for it, with its locks — the caller held, the claim,
+ * the minter and the workspace held with the minter's role, the member
+ * inserted — then `decide` on what it found, at `millis`: the clock read
+ * inside the transaction, once it began, which is also the claim's and the
+ * events' time. Given events, they are appended and kept; given `null`,
+ * what it wrote is rolled back. Redemptions that arrive together may share
+ * one transaction: each is kept or rolled back on its own decision (or, on
+ * PostgreSQL, all of them roll back), and none is answered as kept before
+ * the commit that keeps it. `None` when it was rolled back, failed before
+ * committing, or could not run (the tracer on, statements observed, a store
+ * that has none of its own): the caller then takes the general path, which
+ * starts afresh. Only for a caller outside any transaction.
  */
 export class FastGrantRedemption extends Context.Tag("Tessera/FastGrantRedemption")<FastGrantRedemption, {
   readonly redeemWorkspaceGrant: <A>(
