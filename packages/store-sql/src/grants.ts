@@ -317,7 +317,8 @@ const pooledRedemption = (sql: SqlClient.SqlClient, pooled: Context.Tag.Service<
         outcomes.push(Option.some(decided.result))
         expected.push(...eventRowsOf(ats[i]!, decided.events))
       }
-      if (!sameRows(queuedOf(rows[0]!), expected)) return noneKept
+      // nothing claimed (rolled back: nothing to keep), or other events than theirs queued (kept nothing)
+      if (expected.length === 0 || !sameRows(queuedOf(rows[0]!), expected)) return noneKept
       ended = true
       await connection.query("COMMIT", [])
       return outcomes
