@@ -81,6 +81,28 @@ export const scene = (c: Case) =>
     return { caller, team: team.id, minted }
   })
 
+/**
+ * `count` callers, each with a grant invite of their own into one new team: `redeemAll` redeems them all at once
+ * (the one-call path allowed), each outcome in order; `strangers` is those not members afterwards.
+ */
+export const grantsAtOnce = (count: number) =>
+  Effect.gen(function*() {
+    const { principal: admin } = yield* Admin
+    const minter = yield* person(admin)
+    const team = yield* createWorkspace(minter.principal, { name: "grouped" })
+    const callers = yield* Effect.all(Array.from({ length: count }, () => person(admin)))
+    const tokens = yield* Effect.forEach(callers, () =>
+      Effect.map(mintInvite(minter.principal, { kind: "grant", workspace_id: team.id, workspace_role: "member" }), (m) => m.token))
+    const redeemAll = Effect.forEach(callers, (c, i) => Effect.either(off(redeemInvite(c.principal, tokens[i]!))), {
+      concurrency: "unbounded"
+    })
+    const strangers = Effect.map(
+      Effect.flatMap(WorkspaceStore, (w) => w.findById(team.id)),
+      (w) => callers.filter((c) => !Option.getOrThrow(w).members.some((m) => m.user_id === c.id))
+    )
+    return { minter, team: team.id, redeemAll, strangers }
+  })
+
 /** The case where every rule holds: the redemption succeeds. */
 export const plainCase = (c: Case) => c.caller === "active" && c.minter !== "demoted" && c.minter !== "revoked" && c.invite === "pending" && !c.alreadyMember
 
