@@ -176,29 +176,6 @@ const connectUnless = (pool: pg.Pool, signal: AbortSignal) =>
   })
 
 /**
- * `BEGIN` and a statement on `client` sent in one write, the statement not waiting for `BEGIN`'s answer: the
- * client is in node-postgres's pipeline mode only for the two (nothing else is queued on a lent connection), and
- * back in its usual mode once both have answered. The statement's rows; a failure of either rejects.
- */
-const pipelined = async (client: pg.PoolClient, text: string, params: ReadonlyArray<unknown>) => {
-  const piped = client as pg.PoolClient & { pipeline: boolean; connection: { stream: { cork: () => void; uncork: () => void } } }
-  piped.pipeline = true
-  try {
-    const stream = piped.connection.stream
-    stream.cork()
-    let answers: Promise<[pg.QueryResult, pg.QueryResult]>
-    try {
-      answers = Promise.all([client.query("BEGIN"), client.query(text, params as Array<unknown>)])
-    } finally {
-      stream.uncork()
-    }
-    return (await answers)[1].rows
-  } finally {
-    piped.pipeline = false
-  }
-}
-
-/**
  * A pooled connection lent to one call (store-sql's one-call redemption, grants.ts): the same pool and
  * `PreparingClient`. A connection whose use failed is closed rather than returned, since its transaction's state
  * is not known; a connection error meanwhile is that call's (not an unhandled event). Abandoned (`signal`): no
@@ -222,10 +199,7 @@ const pooledWriter = (opened: pg.Pool): Context.Tag.Service<PooledWriter> => ({
     client.on("error", onError)
     signal.addEventListener("abort", cancel, { once: true })
     try {
-      return await use({
-        query: async (text, params) => (await client.query(text, params as Array<unknown>)).rows,
-        beginWith: (text, params) => pipelined(client, text, params)
-      })
+      return await use({ query: async (text, params) => (await client.query(text, params as Array<unknown>)).rows })
     } catch (cause) {
       broken ??= cause instanceof Error ? cause : new Error(String(cause))
       throw cause

@@ -12,6 +12,7 @@ import {
   createWorkspace,
   deleteUser,
   EventLog,
+  FastGrantRedemption,
   getInvite,
   InviteStore,
   mintInvite,
@@ -19,6 +20,7 @@ import {
   removeMember,
   setMemberRole,
   SystemActor,
+  type UserId,
   WorkspaceStore
 } from "@tessera/domain"
 import { Admin, type StorePorts, withAdmin } from "@tessera/store-contract"
@@ -26,9 +28,9 @@ import { off } from "@tessera/store-contract/direct"
 import { type FastAnswers, fastGrantContract, grantsAtOnce, scene, type Scene } from "@tessera/store-contract/fastGrants"
 import { watchingFastGrants } from "@tessera/store-contract/watchingFastGrants"
 import { lastSeq, person } from "@tessera/store-contract/fixtures"
-import { migrateUp, PoolUsage } from "@tessera/store-sql"
+import { FastGrantRedemptionLive, migrateUp, PooledWriter, PoolUsage } from "@tessera/store-sql"
 import { meterStatements } from "@tessera/store-sql/meter"
-import { Deferred, Effect, Either, Fiber, Layer, Option, TestClock } from "effect"
+import { Cause, Clock, type Context, Deferred, Effect, Either, Exit, Fiber, Layer, Option, TestClock } from "effect"
 import { dialect, layer as pgLayer, migrations } from "../src/index.js"
 import { freshDatabaseLayer } from "../src/testing.js"
 import { holding, until } from "./locks.js"
@@ -158,6 +160,31 @@ fastGrantContract("pg: a workspace grant redeemed on one pooled connection", sto
         const { principal: admin } = yield* Admin
         expect((yield* getInvite(admin, s.minted.invite.id)).status).toBe("pending")
         expect(yield* lastSeq).toBe(seq)
+      }))
+
+    it.effect("no connection to be had: everyone waiting for it answered with the failure after one attempt, none retried", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        let attempts = 0
+        // a pool with no connection free that cannot open one either (the server refuses it)
+        const refusing: Context.Tag.Service<PooledWriter> = {
+          free: () => false,
+          lend: () => {
+            attempts++
+            return new Promise((_, reject) => setTimeout(() => reject(new Error("connection refused")), 5))
+          }
+        }
+        const fast = yield* Effect.provide(
+          Effect.map(Effect.serviceOption(FastGrantRedemption), Option.getOrThrow),
+          FastGrantRedemptionLive.pipe(Layer.provide(Layer.mergeAll(Layer.succeed(SqlClient.SqlClient, sql), Layer.succeed(PooledWriter, refusing))))
+        )
+        const answers = yield* Effect.forEach(
+          [1, 2, 3],
+          (i) => Effect.exit(off(fast.redeemWorkspaceGrant(`usr_${i}` as UserId, `digest ${i}`, () => null))),
+          { concurrency: "unbounded" }
+        ).pipe(Effect.timeout("10 seconds"), Effect.withClock(Clock.make()))
+        expect(answers.map((answer) => Exit.isFailure(answer) && Cause.isDie(answer.cause))).toEqual([true, true, true])
+        expect(attempts).toBe(1)
       }))
 
     it.effect("its connection lost while it waits on a lock: the general path redeems afresh", () =>

@@ -9,7 +9,7 @@
  *   savepoint of its own in the batch's `BEGIN IMMEDIATE` transaction — the ports' own compiled texts in the
  *   general path's order: the caller, the claim, `WorkspaceStore.holdWithMinter`, `addMember`,
  *   `EventLog.append` (`groupCommit`).
- * - PostgreSQL (`PooledWriter`): on one pooled connection, `BEGIN` sent with one statement for the whole batch
+ * - PostgreSQL (`PooledWriter`): on one pooled connection, `BEGIN`, one statement for the whole batch
  *   (`redeemGrantsTextOf`: the callers, the claims, the minters, the workspaces and the minters' memberships
  *   held, the members added, the events queued), `COMMIT` only if every grant it claimed is the plain success,
  *   then after commit the numbering every PostgreSQL writer runs (`numberingAfterCommit`). A statement that
@@ -53,8 +53,6 @@ export class SyncWriter extends Context.Tag("Tessera/SyncWriter")<SyncWriter, {
 /** One pooled connection used asynchronously: `query` runs a statement and resolves with its rows, rejecting on failure. */
 export interface AsyncConnection {
   readonly query: (text: string, params: ReadonlyArray<unknown>) => Promise<ReadonlyArray<Record<string, unknown>>>
-  /** `BEGIN`, then the statement, sent together without waiting between them: the statement's rows. */
-  readonly beginWith: (text: string, params: ReadonlyArray<unknown>) => Promise<ReadonlyArray<Record<string, unknown>>>
 }
 
 /**
@@ -274,7 +272,7 @@ interface Group {
  * PostgreSQL's: group commit on pooled connections (docs/performance.md, "Redemption in one call
  * (PostgreSQL)"). A redemption that finds a connection free runs alone; one that must wait for a connection
  * forms a group with those that arrive while it waits; when the connection comes, the group (at most `BATCH`, a
- * caller at most once) is redeemed as one batch: `BEGIN` with one statement for all of it
+ * caller at most once) is redeemed as one batch: `BEGIN`, one statement for all of it
  * (`redeemGrantsTextOf`), the domain's decision for each, and `COMMIT` only if every grant claimed is the plain
  * success and the events queued are exactly theirs; else `ROLLBACK`, and every one of them takes the general
  * path. A grant not claimed (already redeemed, say) wrote nothing and takes the general path alone. Then, after
@@ -296,11 +294,13 @@ const pooledRedemption = (sql: SqlClient.SqlClient, pooled: Context.Tag.Service<
     let ended = false
     const beforeCommit = (cause: unknown) => Promise.reject(ended ? cause : new BeforeCommit(cause))
     const noneKept = batch.map(() => Option.none())
+    // nothing is sent before BEGIN has answered: a statement sent behind a BEGIN that failed would run on its own
+    await connection.query("BEGIN", []).catch(beforeCommit)
     try {
-      // each one's time as the transaction begins (sent with it), as the general path reads it inside its transaction
+      // each one's time once the transaction began, as the general path reads it inside its transaction
       const millis = batch.map((w) => w.clock.unsafeCurrentTimeMillis())
       const ats = millis.map(timestampOf)
-      const rows = await connection.beginWith(redeemText, [batch.map((w) => w.actorId), ats, batch.map((w) => w.digest)]).catch(beforeCommit)
+      const rows = await connection.query(redeemText, [batch.map((w) => w.actorId), ats, batch.map((w) => w.digest)]).catch(beforeCommit)
       if (!wanted() || rows.length !== batch.length) return noneKept
       const outcomes: Array<Option.Option<unknown>> = []
       const expected: Array<ReturnType<typeof eventRowsOf>[number]> = []
@@ -353,11 +353,18 @@ const pooledRedemption = (sql: SqlClient.SqlClient, pooled: Context.Tag.Service<
       (error) => {
         if (batch.length === 0) {
           // its first left before a connection came: the next still waiting takes up the wait
-          if (group.waiters.some((w) => w.state === "waiting")) {
+          if (signal.aborted && group.waiters.some((w) => w.state === "waiting")) {
             lead(group)
             return
           }
           if (forming === group) forming = null
+          // no connection to be had (the server refused one, the pool was closed): a defect for everyone waiting, as
+          // it is on the general path, rather than another attempt
+          for (const waiter of group.waiters) {
+            if (waiter.state !== "waiting") continue
+            waiter.state = "taken"
+            waiter.answer(Exit.die(error))
+          }
           return
         }
         // a statement failed before COMMIT: nothing was kept, the general path runs afresh; anything else (COMMIT

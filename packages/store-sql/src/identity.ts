@@ -246,9 +246,11 @@ export const claimedAsOf = (row: Record<string, unknown>) => ({
 /**
  * PostgreSQL's one-call redemptions of workspace grants (store-sql grants.ts) as one statement for a batch of
  * them, compiled once (named), so a batch's transaction is `BEGIN`, this, and `COMMIT` or `ROLLBACK`. The rows
- * are taken in the lock order (docs/consistency.md), each kind in id order, as the general path takes them:
- * - the callers held shared; each claim only if its caller is active (`claimAsTextOf`);
- * - the claimed grants' minters held shared, then their workspaces, a row that waited read as committed;
+ * are taken in the lock order (docs/consistency.md), as the general path takes them:
+ * - all the callers held shared, in id order, before any claim; each claim only if its caller is active
+ *   (`claimAsTextOf`); the invites in the order the plan reaches them;
+ * - then all the claimed grants' minters held shared, in id order, then all their workspaces, in id order, a
+ *   row that waited read as committed (each CTE sorts what it locks, so it reads all it depends on first);
  * - then each minter's membership row held shared: only a writer holding the workspace exclusively changes it,
  *   so once it is held nothing can change the minter's role before commit, and a change committed while this
  *   statement waited is read (a row updated meanwhile is read as committed; one deleted meanwhile reads as no
@@ -275,6 +277,8 @@ export const redeemGrantsTextOf = (sql: SqlClient.SqlClient) =>
         WHERE v.digest = i.digest AND v.status = 'pending' AND v.kind = 'grant' AND v.expires_at > i.at AND ${wellFormedTime(sql, "v.expires_at")}
           AND v.workspace_id IS NOT NULL AND v.workspace_role IS NOT NULL
           AND EXISTS (SELECT 1 FROM actor a WHERE a.n = i.n AND a.status = 'active')
+          -- every caller held before any invite is claimed: evaluated once, before the first row is updated
+          AND (SELECT count(*) FROM actor) > 0
         RETURNING i.n, ${sql.literal(INVITE_COLUMNS.split(", ").map((c) => `v.${c}`).join(", "))}),
       minter AS MATERIALIZED (
         SELECT c.n, ${sql.literal(USER_COLUMNS.split(", ").map((c) => `u.${c}`).join(", "))}

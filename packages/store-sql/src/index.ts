@@ -21,7 +21,7 @@ import { WorkspaceStoreLive } from "./workspaces.js"
 export * from "./migrations.js"
 export * from "./hot.js"
 export { RECOMPUTE_HOPS } from "./resources.js"
-export { type AsyncConnection, PooledWriter, type SyncConnection, SyncWriter } from "./grants.js"
+export { type AsyncConnection, FastGrantRedemptionLive, PooledWriter, type SyncConnection, SyncWriter } from "./grants.js"
 export * from "./pool.js"
 export * from "./sqlErrors.js"
 
