@@ -312,8 +312,9 @@ export const redeemGrantsTextOf = (sql: SqlClient.SqlClient) =>
         ${sql.literal(USER_COLUMNS.split(", ").map((c) => `mi.${c} AS minter_${c}`).join(", "))},
         ws.is_personal, h.role AS member_role, (ad.user_id IS NOT NULL) AS added,
         ${sql.literal(INVITE_COLUMNS.split(", ").map((c) => `c.${c}`).join(", "))},
-        (SELECT json_agg(json_build_array(q.type, q.at, q.actor, q.workspace_id, q.resource_id, q.data) ORDER BY q.id)
-          FROM queued q)::text AS queued
+        -- the batch's queued rows once, on its first row
+        CASE WHEN i.n = 1 THEN (SELECT json_agg(json_build_array(q.type, q.at, q.actor, q.workspace_id, q.resource_id, q.data) ORDER BY q.id)
+          FROM queued q)::text END AS queued
       FROM input i LEFT JOIN actor a ON a.n = i.n LEFT JOIN claimed c ON c.n = i.n LEFT JOIN minter mi ON mi.n = i.n
         LEFT JOIN workspace ws ON ws.n = i.n LEFT JOIN held h ON h.n = i.n
         LEFT JOIN added ad ON ad.workspace_id = c.workspace_id AND ad.user_id = c.redeemed_by
@@ -321,7 +322,7 @@ export const redeemGrantsTextOf = (sql: SqlClient.SqlClient) =>
 
 /**
  * What one of `redeemGrantsTextOf`'s rows says: the caller, the grant claimed (before the claim), its minter
- * and workspace held with the minter's role, and whether the caller was added; and, the same on every row, the
+ * and workspace held with the minter's role, and whether the caller was added; and, on the first row only, the
  * batch's queued rows (each `[type, at, actor, workspace_id, resource_id, data]`, in order).
  */
 export const redeemedGrantOf = (row: Record<string, unknown>) => ({
@@ -334,7 +335,7 @@ export const redeemedGrantOf = (row: Record<string, unknown>) => ({
   added: row.added === true
 })
 
-/** The batch's queued rows, from any of `redeemGrantsTextOf`'s rows. */
+/** The batch's queued rows, from the first of `redeemGrantsTextOf`'s rows. */
 export const queuedOf = (row: Record<string, unknown>): ReadonlyArray<ReadonlyArray<string | null>> =>
   typeof row.queued === "string" ? JSON.parse(row.queued) : []
 
