@@ -84,6 +84,8 @@ const namer = () => {
  */
 const preparingClient = (nameOf: (text: string) => string | undefined) =>
   class PreparingClient extends pg.Client {
+    /** The name a text is sent under, if it is one of the hot statements. */
+    readonly nameOf = nameOf
     // @effect/sql-pg calls query(text, values, callback); other shapes pass through unchanged
     override query(...args: Array<any>): any {
       const [text, values, callback] = args
@@ -156,6 +158,47 @@ const direct = (opened: pg.Pool) =>
       })
     }))
 
+/**
+ * `BEGIN` and one statement in a single exchange, under one `Sync`: the
+ * server skips everything after an error up to the `Sync`, so a `BEGIN`
+ * that fails (a cancel landing on it, say) runs nothing after it, and the
+ * statement never runs outside the transaction. Saves the round trip that
+ * awaiting `BEGIN` alone costs. Resolves with the statement's rows; the
+ * statement is sent named where the client names it (`PreparingClient`).
+ */
+class BegunQuery extends (pg.Query as unknown as new(
+  config: pg.QueryConfig,
+  values: undefined,
+  callback: (error: Error | null | undefined, result: pg.QueryResult) => void
+) => pg.Submittable & { prepare(connection: unknown): void; handleCommandComplete(message: unknown, connection: unknown): void }) {
+  private begun = false
+  override prepare(connection: any) {
+    connection.parse({ text: "BEGIN", name: "" })
+    connection.bind({ portal: "", statement: "", values: [] })
+    connection.execute({ portal: "", rows: 0 })
+    super.prepare(connection)
+  }
+  // `BEGIN`'s completion is not the statement's result
+  override handleCommandComplete(message: unknown, connection: unknown) {
+    if (!this.begun) {
+      this.begun = true
+      return
+    }
+    super.handleCommandComplete(message, connection)
+  }
+}
+
+const begunQuery = (client: pg.PoolClient, text: string, values: ReadonlyArray<unknown>) =>
+  new Promise<ReadonlyArray<Record<string, unknown>>>((resolve, reject) => {
+    const name = (client as { nameOf?: (text: string) => string | undefined }).nameOf?.(text)
+    const query = new BegunQuery(
+      { ...(name === undefined ? {} : { name }), text, values: values as Array<unknown> },
+      undefined,
+      (error, result) => (error === null || error === undefined ? resolve(result.rows) : reject(error))
+    )
+    client.query(query)
+  })
+
 /** A connection of `pool`, or a rejection as soon as `signal` aborts first (a connection that comes later goes back). */
 const connectUnless = (pool: pg.Pool, signal: AbortSignal) =>
   new Promise<pg.PoolClient>((resolve, reject) => {
@@ -199,7 +242,10 @@ const pooledWriter = (opened: pg.Pool): Context.Tag.Service<PooledWriter> => ({
     client.on("error", onError)
     signal.addEventListener("abort", cancel, { once: true })
     try {
-      return await use({ query: async (text, params) => (await client.query(text, params as Array<unknown>)).rows })
+      return await use({
+        query: async (text, params) => (await client.query(text, params as Array<unknown>)).rows,
+        begin: (text, params) => begunQuery(client, text, params)
+      })
     } catch (cause) {
       broken ??= cause instanceof Error ? cause : new Error(String(cause))
       throw cause

@@ -4,7 +4,8 @@
 // while the redemption waits for a connection is refused); an interrupted redemption rolled back and waited for; a
 // connection lost mid-way handing over to the general path; and real races on one database, each racer on its own
 // connection, released together from a lock they all wait on: one grant invite and 16 redeemers, a redemption and
-// its minter's demotion or removal, and a redeemer deleted while it redeems.
+// its minter's demotion or removal, and a redeemer deleted while it redeems. And the batch's one exchange: `BEGIN` and
+// its statement sent together under one Sync, the statement inside the transaction `BEGIN` opened.
 import { SqlClient } from "@effect/sql"
 import { describe, expect } from "@effect/vitest"
 import {
@@ -28,11 +29,12 @@ import { off } from "@tessera/store-contract/direct"
 import { type FastAnswers, fastGrantContract, grantsAtOnce, scene, type Scene } from "@tessera/store-contract/fastGrants"
 import { watchingFastGrants } from "@tessera/store-contract/watchingFastGrants"
 import { lastSeq, person } from "@tessera/store-contract/fixtures"
-import { FastGrantRedemptionLive, migrateUp, PooledWriter, PoolUsage } from "@tessera/store-sql"
+import { type AsyncConnection, FastGrantRedemptionLive, migrateUp, PooledWriter, PoolUsage } from "@tessera/store-sql"
 import { meterStatements } from "@tessera/store-sql/meter"
 import { Cause, Clock, type Context, Deferred, Effect, Either, Exit, Fiber, Layer, Option, TestClock } from "effect"
 import { dialect, layer as pgLayer, migrations } from "../src/index.js"
 import { freshDatabaseLayer } from "../src/testing.js"
+import { Socket } from "node:net"
 import { holding, until } from "./locks.js"
 
 const CONNECTIONS = 20
@@ -279,6 +281,57 @@ fastGrantContract("pg: a workspace grant redeemed on one pooled connection", sto
         }
         // the redemption lost (its caller gone) or won (and the deletion then removed the membership)
         expect(seen.filter((o) => o !== "ok" && o !== "Unauthenticated")).toEqual([])
+      }))
+  })
+
+  describe("BEGIN and the batch's statement in one exchange", () => {
+    /** `use` on a connection `PooledWriter` lends (a service the store provides beside its ports, found as the layer finds it). */
+    const lent = <A>(use: (connection: AsyncConnection) => Promise<A>) =>
+      Effect.flatMap(
+        Effect.map(Effect.serviceOption(PooledWriter), Option.getOrThrow),
+        (pooled) => Effect.promise(() => pooled.lend(use, new AbortController().signal))
+      )
+
+    it.effect("the statement runs inside the transaction BEGIN opened: rolled back, it leaves nothing", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        yield* sql`CREATE TABLE begun_probe (n INT NOT NULL)`
+        const rows = yield* lent(async (connection) => {
+          const inserted = await connection.begin("INSERT INTO begun_probe VALUES ($1) RETURNING n", [7])
+          await connection.query("ROLLBACK", [])
+          return inserted
+        })
+        expect(rows).toEqual([{ n: 7 }])
+        // sent on its own, the insert would have committed by itself, and ROLLBACK found no transaction
+        expect(yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM begun_probe`).toEqual([{ n: 0 }])
+        yield* sql`DROP TABLE begun_probe`
+      }))
+
+    it.effect("one Sync for both, after the statement: a BEGIN that fails runs nothing after it", () =>
+      Effect.gen(function*() {
+        // the message types written while the exchange is sent (type byte, then a length that counts itself)
+        const types: Array<string> = []
+        const write = Socket.prototype.write
+        Socket.prototype.write = function(this: Socket, chunk: unknown, ...rest: Array<any>) {
+          if (Buffer.isBuffer(chunk)) {
+            for (let at = 0; at + 5 <= chunk.length; at += 1 + chunk.readInt32BE(at + 1)) types.push(String.fromCharCode(chunk[at]!))
+          }
+          return (write as (...a: Array<unknown>) => boolean).call(this, chunk, ...rest)
+        } as typeof write
+        const rows = yield* Effect.ensuring(
+          lent((connection) =>
+            connection.begin("SELECT $1::int AS n", [3]).finally(() => {
+              Socket.prototype.write = write
+              return connection.query("ROLLBACK", [])
+            })
+          ),
+          Effect.sync(() => (Socket.prototype.write = write))
+        )
+        expect(rows).toEqual([{ n: 3 }])
+        // BEGIN parsed, bound and executed; the statement (parsed unless named and known) bound, described, executed;
+        // then the only Sync: an error before it makes the server skip everything up to it
+        expect(types.filter((t) => t !== "P")).toEqual(["B", "E", "B", "D", "E", "S"])
+        expect(types[0]).toBe("P")
       }))
   })
 

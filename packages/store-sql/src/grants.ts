@@ -9,10 +9,10 @@
  *   savepoint of its own in the batch's `BEGIN IMMEDIATE` transaction — the ports' own compiled texts in the
  *   general path's order: the caller, the claim, `WorkspaceStore.holdWithMinter`, `addMember`,
  *   `EventLog.append` (`groupCommit`).
- * - PostgreSQL (`PooledWriter`): on one pooled connection, `BEGIN`, one statement for the whole batch
- *   (`redeemGrantsTextOf`: the callers, the claims, the minters, the workspaces and the minters' memberships
- *   held, the members added, the events queued), `COMMIT` only if every grant it claimed is the plain success,
- *   then after commit the numbering every PostgreSQL writer runs (`numberingAfterCommit`). A statement that
+ * - PostgreSQL (`PooledWriter`): on one pooled connection, `BEGIN` and one statement for the whole batch in one
+ *   exchange (`AsyncConnection.begin`; `redeemGrantsTextOf`: the callers, the claims, the minters, the workspaces
+ *   and the minters' memberships held, the members added, the events queued), `COMMIT` only if every grant it
+ *   claimed is the plain success, then after commit the numbering every PostgreSQL writer runs (`numberingAfterCommit`). A statement that
  *   fails before `COMMIT` is sent rolls back (or loses the connection, which the server rolls back) and answers
  *   `None`: the general path then runs afresh, retrying a deadlock as it does; a failed `COMMIT` (its outcome
  *   unknown) or a bug is a defect, as on the general path. An interrupted redemption waits for no connection
@@ -53,6 +53,12 @@ export class SyncWriter extends Context.Tag("Tessera/SyncWriter")<SyncWriter, {
 /** One pooled connection used asynchronously: `query` runs a statement and resolves with its rows, rejecting on failure. */
 export interface AsyncConnection {
   readonly query: (text: string, params: ReadonlyArray<unknown>) => Promise<ReadonlyArray<Record<string, unknown>>>
+  /**
+   * `BEGIN`, then the statement, in one exchange: a `BEGIN` that fails runs
+   * nothing after it (the statement never runs outside the transaction);
+   * resolves with the statement's rows.
+   */
+  readonly begin: (text: string, params: ReadonlyArray<unknown>) => Promise<ReadonlyArray<Record<string, unknown>>>
 }
 
 /**
@@ -272,7 +278,7 @@ interface Group {
  * PostgreSQL's: group commit on pooled connections (docs/performance.md, "Redemption in one call
  * (PostgreSQL)"). A redemption that finds a connection free runs alone; one that must wait for a connection
  * forms a group with those that arrive while it waits; when the connection comes, the group (at most `BATCH`, a
- * caller at most once) is redeemed as one batch: `BEGIN`, one statement for all of it
+ * caller at most once) is redeemed as one batch: `BEGIN` and one statement for all of it, in one exchange
  * (`redeemGrantsTextOf`), the domain's decision for each, and `COMMIT` only if every grant claimed is the plain
  * success and the events queued are exactly theirs; else `ROLLBACK`, and every one of them takes the general
  * path. A grant not claimed (already redeemed, say) wrote nothing and takes the general path alone. Then, after
@@ -294,13 +300,13 @@ const pooledRedemption = (sql: SqlClient.SqlClient, pooled: Context.Tag.Service<
     let ended = false
     const beforeCommit = (cause: unknown) => Promise.reject(ended ? cause : new BeforeCommit(cause))
     const noneKept = batch.map(() => Option.none())
-    // nothing is sent before BEGIN has answered: a statement sent behind a BEGIN that failed would run on its own
-    await connection.query("BEGIN", []).catch(beforeCommit)
+    // each one's time as its transaction begins (the general path reads it right after its BEGIN)
+    const millis = batch.map((w) => w.clock.unsafeCurrentTimeMillis())
+    const ats = millis.map(timestampOf)
+    // BEGIN and the statement in one exchange, under one Sync: a BEGIN that failed runs nothing after it
+    const begun = connection.begin(redeemText, [batch.map((w) => w.actorId), ats, batch.map((w) => w.digest)])
     try {
-      // each one's time once the transaction began, as the general path reads it inside its transaction
-      const millis = batch.map((w) => w.clock.unsafeCurrentTimeMillis())
-      const ats = millis.map(timestampOf)
-      const rows = await connection.query(redeemText, [batch.map((w) => w.actorId), ats, batch.map((w) => w.digest)]).catch(beforeCommit)
+      const rows = await begun.catch(beforeCommit)
       if (!wanted() || rows.length !== batch.length) return noneKept
       const outcomes: Array<Option.Option<unknown>> = []
       const expected: Array<ReturnType<typeof eventRowsOf>[number]> = []
