@@ -20,6 +20,8 @@ import {
   loadMigrations,
   migrationsOf,
   type MigrationDialect,
+  NUMBERING_TEXT,
+  NumberingConnection,
   PooledWriter,
   PortsLive,
   PoolUsage
@@ -259,8 +261,68 @@ const pooledWriter = (opened: pg.Pool): Context.Tag.Service<PooledWriter> => ({
 })
 
 /**
+ * The connection the event queue is numbered on after commits (`NumberingConnection`, store-sql pool.ts): one per
+ * process, outside the pool, opened on first use with the pool's own settings under the application name
+ * `tessera numbering`. One that fails, or whose run is abandoned (interrupted at the numbering's bound), has its
+ * statement cancelled and is closed; the next run opens another. Closed with the store.
+ */
+const numberingConnection = (opened: pg.Pool) =>
+  Effect.map(
+    Effect.acquireRelease(
+      Effect.sync(() => ({ current: undefined as Promise<pg.Client> | undefined, closed: false })),
+      (state) =>
+        Effect.promise(async () => {
+          state.closed = true
+          const current = state.current
+          state.current = undefined
+          await current?.then((client) => client.end(), () => {})
+        }).pipe(Effect.interruptible, Effect.timeoutOption(1000))
+    ),
+    (state): Context.Tag.Service<NumberingConnection> => {
+      const Client = (opened as unknown as { Client: typeof pg.Client }).Client
+      /** Closes `connection` (its statement under way, if any, cancelled first); the next run opens another. */
+      const drop = (connection: Promise<pg.Client>, cancel: boolean) => {
+        if (state.current === connection) state.current = undefined
+        connection.then((client) => {
+          if (cancel) opened.query("SELECT pg_cancel_backend($1)", [(client as unknown as { processID: number }).processID]).catch(() => {})
+          client.end().catch(() => {})
+        }, () => {})
+      }
+      const open = () => {
+        const client = new Client({ ...opened.options, application_name: "tessera numbering" })
+        const connection = client.connect().then(() => client)
+        // lost while idle: the next run opens another
+        client.on("error", () => drop(connection, false))
+        return connection
+      }
+      return {
+        run: Effect.async<void, unknown>((resume) => {
+          if (state.closed) return resume(Effect.fail(new Error("the store is closed")))
+          const connection = (state.current ??= open())
+          let settled = false
+          connection.then((client) => client.query(NUMBERING_TEXT)).then(
+            () => {
+              settled = true
+              resume(Effect.void)
+            },
+            (error) => {
+              settled = true
+              drop(connection, false)
+              resume(Effect.fail(error))
+            }
+          )
+          return Effect.sync(() => {
+            if (!settled) drop(connection, true)
+          })
+        })
+      }
+    }
+  )
+
+/**
  * A `SqlClient` on the PostgreSQL database at `url`, the usage of its pool (`PoolUsage`), `DirectStatements` on
- * it, and `PooledWriter` (an optional service, found with `Effect.serviceOption`: not in the type).
+ * it, and `PooledWriter` and `NumberingConnection` (optional services, found with `Effect.serviceOption`: not in
+ * the type).
  */
 export const clientLayer = (options: PgOptions): Layer.Layer<SqlClient.SqlClient | PoolUsage | DirectStatements> =>
   Layer.unwrapScoped(Effect.map(pool(options), (opened) =>
@@ -268,6 +330,7 @@ export const clientLayer = (options: PgOptions): Layer.Layer<SqlClient.SqlClient
       PgClient.layerFromPool({ acquire: Effect.succeed(opened), applicationName: "tessera" }),
       Layer.succeed(DirectStatements, direct(opened)),
       Layer.succeed(PooledWriter, pooledWriter(opened)) as Layer.Layer<never>,
+      Layer.scoped(NumberingConnection, numberingConnection(opened)) as Layer.Layer<never>,
       Layer.succeed(PoolUsage, {
         read: () => ({
           max: opened.options.max ?? 10,

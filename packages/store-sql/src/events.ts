@@ -33,6 +33,9 @@ const SeqRow = Schema.Struct({ last_seq: DbInt })
  */
 export const EVENTS_CHANNEL = "tessera_events"
 
+/** PostgreSQL's numbering of the queue (`tessera_sequence_events`, migration 0006), answering the newest `seq`. */
+export const NUMBERING_TEXT = "SELECT tessera_sequence_events() AS last_seq"
+
 /**
  * The newest `seq` in the log. On PostgreSQL it first moves every committed
  * queued event into the log (`tessera_sequence_events`, migration 0006), so a
@@ -41,7 +44,7 @@ export const EVENTS_CHANNEL = "tessera_events"
  */
 export const newestSeq = (sql: SqlClient.SqlClient) =>
   sql.unsafe<Record<string, unknown>>(
-    sql.onDialectOrElse({ pg: () => "SELECT tessera_sequence_events() AS last_seq", orElse: () => "SELECT last_seq FROM event_counter WHERE id = 1" })
+    sql.onDialectOrElse({ pg: () => NUMBERING_TEXT, orElse: () => "SELECT last_seq FROM event_counter WHERE id = 1" })
   ).pipe(
     // after every PostgreSQL commit that appended: a constant text, sent without building a statement
     Effect.flatMap((rows) => Schema.decodeUnknown(SeqRow)(rows[0])),

@@ -27,7 +27,7 @@ import { FastGrantRedemption, type NewEvent, timestampOf, type UserId, type Work
 import { Clock, Context, Effect, Exit, Layer, Option } from "effect"
 import { eventRowsOf, numberedAppendTextsOf, numberedParamsOf } from "./events.js"
 import { claimTextOf, pendingInvite, queuedOf, redeemedGrantOf, redeemGrantsTextOf, trustedUser, userHoldText } from "./identity.js"
-import { unobserved } from "./pool.js"
+import { NumberingConnection, unobserved } from "./pool.js"
 import { numberingAfterCommit } from "./transactor.js"
 import { addMemberTextOf, heldRow, minterAndWorkspaceTextOf } from "./workspaces.js"
 
@@ -92,7 +92,7 @@ export const FastGrantRedemptionLive: Layer.Layer<never, never, SqlClient.SqlCli
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const pooled = yield* Effect.serviceOption(PooledWriter)
-    if (pooled._tag === "Some") return pooledRedemption(sql, pooled.value)
+    if (pooled._tag === "Some") return pooledRedemption(sql, pooled.value, yield* Effect.serviceOption(NumberingConnection))
     const writer = yield* Effect.serviceOption(SyncWriter)
     if (writer._tag === "None") return Layer.empty
     const { begin, lend } = writer.value
@@ -289,9 +289,13 @@ interface Group {
  * first of a group taken has the batch's statement cancelled, and the batch rolled back (the others then take
  * the general path).
  */
-const pooledRedemption = (sql: SqlClient.SqlClient, pooled: Context.Tag.Service<PooledWriter>) => {
+const pooledRedemption = (
+  sql: SqlClient.SqlClient,
+  pooled: Context.Tag.Service<PooledWriter>,
+  own: Option.Option<Context.Tag.Service<NumberingConnection>>
+) => {
   const redeemText = redeemGrantsTextOf(sql)
-  const numbering = numberingAfterCommit(sql)
+  const numbering = numberingAfterCommit(sql, own)
   let forming: Group | null = null
 
   /** The batch on `connection`: each one's outcome, in order (`None` for all when nothing was kept). */

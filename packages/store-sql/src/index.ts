@@ -22,6 +22,7 @@ export * from "./migrations.js"
 export * from "./hot.js"
 export { RECOMPUTE_HOPS } from "./resources.js"
 export { type AsyncConnection, FastGrantRedemptionLive, PooledWriter, type SyncConnection, SyncWriter } from "./grants.js"
+export { NUMBERING_TEXT } from "./events.js"
 export * from "./pool.js"
 export * from "./sqlErrors.js"
 

@@ -37,6 +37,19 @@ export class DirectStatements extends Context.Tag("Tessera/DirectStatements")<Di
   readonly runWith: (text: string, params: ReadonlyArray<unknown>, done: DirectDone) => void
 }>() {}
 
+/**
+ * A connection of the store's own for numbering the event queue after
+ * commits (`numberingAfterCommit`, transactor.ts), outside the pool: a
+ * writer that has committed never waits behind new work for a pooled
+ * connection before it can answer. `run` numbers the queue once
+ * (`NUMBERING_TEXT`); interrupted, its statement is abandoned with its
+ * connection, and the next run opens another. Provided by the PostgreSQL
+ * store; without it the numbering goes through `SqlClient`.
+ */
+export class NumberingConnection extends Context.Tag("Tessera/NumberingConnection")<NumberingConnection, {
+  readonly run: Effect.Effect<void, unknown>
+}>() {}
+
 /** How `DirectStatements.runWith` answers: an error, or the rows. */
 export type DirectDone = (error: SqlError | undefined, rows: ReadonlyArray<Record<string, unknown>>) => void
 

@@ -18,15 +18,18 @@
  * appended commits, it numbers the queue (`newestSeq`) before answering.
  * Commits that land together share numberings (`coalesced.ts`): each waits
  * for one that began after it committed, and a process runs one at a time,
- * so concurrent writers do not queue a numbering each on its lock. A
- * failure there is ignored: the events are committed, and every reader
- * numbers the queue before it reads.
+ * so concurrent writers do not queue a numbering each on its lock. It runs
+ * on the store's own connection (`NumberingConnection`) where it has one and
+ * nothing observes statements, so that it never waits for a pooled
+ * connection. A failure there is ignored: the events are committed, and
+ * every reader numbers the queue before it reads.
  */
 import { SqlClient } from "@effect/sql"
 import { InTransaction, Transactor } from "@tessera/domain"
-import { Cause, Effect, Layer, Option, Predicate } from "effect"
+import { Cause, type Context, Effect, Layer, Option, Predicate } from "effect"
 import { coalesced } from "./coalesced.js"
 import { EventsQueued, newestSeq } from "./events.js"
+import { NumberingConnection, unobserved } from "./pool.js"
 
 export const ATTEMPTS = 4
 
@@ -49,10 +52,17 @@ const numberings = new WeakMap<SqlClient.SqlClient, Effect.Effect<void>>()
  * queue, one at a time per client, serving every commit that came before it began (`coalesced.ts`); nothing on
  * SQLite, whose appends are numbered in their transaction.
  */
-export const numberingAfterCommit = (sql: SqlClient.SqlClient): Effect.Effect<void> => {
+export const numberingAfterCommit = (
+  sql: SqlClient.SqlClient,
+  own: Option.Option<Context.Tag.Service<NumberingConnection>>
+): Effect.Effect<void> => {
   const known = numberings.get(sql)
   if (known !== undefined) return known
-  const numbering = sql.onDialectOrElse({ pg: () => coalesced(newestSeq(sql), NUMBERING_BOUND), orElse: () => Effect.void })
+  // on the store's own connection where it has one and nothing observes statements (a span, a transformer)
+  const work = own._tag === "None"
+    ? newestSeq(sql)
+    : Effect.withFiberRuntime<unknown, unknown>((fiber) => (unobserved(fiber) ? own.value.run : newestSeq(sql)))
+  const numbering = sql.onDialectOrElse({ pg: () => coalesced(work, NUMBERING_BOUND), orElse: () => Effect.void })
   numberings.set(sql, numbering)
   return numbering
 }
@@ -61,7 +71,7 @@ const evidence = InTransaction.of({ _tag: "InTransaction" })
 
 export const TransactorLive = Layer.effect(
   Transactor,
-  Effect.map(SqlClient.SqlClient, (sql) => {
+  Effect.map(Effect.all([SqlClient.SqlClient, Effect.serviceOption(NumberingConnection)]), ([sql, own]) => {
     const once = <A, E, R>(program: Effect.Effect<A, E, R>) =>
       sql.withTransaction(Effect.provideService(program, InTransaction, evidence)).pipe(
         Effect.catchIf((e): e is never => Predicate.isTagged(e, "SqlError"), (e) => Effect.die(e))
@@ -75,7 +85,7 @@ export const TransactorLive = Layer.effect(
             : Effect.failCause(cause)
         })
       )
-    const numberQueued = numberingAfterCommit(sql)
+    const numberQueued = numberingAfterCommit(sql, own)
     const outermost = <A, E, R>(program: Effect.Effect<A, E, R>) =>
       Effect.suspend(() => {
         const queued = { value: false }
