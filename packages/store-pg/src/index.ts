@@ -172,13 +172,31 @@ class BegunQuery extends (pg.Query as unknown as new(
   config: pg.QueryConfig,
   values: undefined,
   callback: (error: Error | null | undefined, result: pg.QueryResult) => void
-) => pg.Submittable & { prepare(connection: unknown): void; handleCommandComplete(message: unknown, connection: unknown): void }) {
+) => pg.Submittable & {
+  readonly name?: string
+  prepare(connection: unknown): void
+  hasBeenParsed(connection: unknown): boolean
+  handleCommandComplete(message: unknown, connection: unknown): void
+  handleError(error: unknown, connection: unknown): void
+}) {
   private begun = false
+  /** Whether the statement was parsed on this connection before: if not, its name is not kept when anything fails. */
+  private known = true
+  // always the extended protocol: the simple one would send the statement alone, without BEGIN
+  requiresPreparation() {
+    return true
+  }
   override prepare(connection: any) {
+    this.known = Boolean(this.hasBeenParsed(connection))
     connection.parse({ text: "BEGIN", name: "" })
     connection.bind({ portal: "", statement: "", values: [] })
     connection.execute({ portal: "", rows: 0 })
     super.prepare(connection)
+  }
+  // node-postgres notes a named statement as parsed at the first ParseComplete of its query, which here is BEGIN's
+  override handleError(error: unknown, connection: any) {
+    if (!this.known && this.name !== undefined) delete connection.parsedStatements[this.name]
+    super.handleError(error, connection)
   }
   // `BEGIN`'s completion is not the statement's result
   override handleCommandComplete(message: unknown, connection: unknown) {
@@ -261,63 +279,95 @@ const pooledWriter = (opened: pg.Pool): Context.Tag.Service<PooledWriter> => ({
 })
 
 /**
+ * Cancels the statement `client` runs, by the protocol's own CancelRequest on a connection of its own (as
+ * node-postgres's `Client.cancel` sends it): no pooled connection is needed, and the backend's secret key makes sure
+ * no other session's statement is hit. Best effort: a cancel that cannot be delivered is dropped.
+ */
+const cancelRunning = (Client: typeof pg.Client, options: pg.ClientConfig, client: pg.Client) => {
+  const { processID, secretKey } = client as unknown as { processID: number; secretKey: number }
+  const canceler = new Client(options) as unknown as {
+    host: string
+    port: number
+    connection: { connect(port: number | string, host?: string): void; cancel(id: number, key: number): void; on(event: string, f: () => void): void }
+  }
+  const connection = canceler.connection
+  connection.on("error", () => {})
+  connection.on("connect", () => connection.cancel(processID, secretKey))
+  if (canceler.host?.startsWith("/")) connection.connect(`${canceler.host}/.s.PGSQL.${canceler.port}`)
+  else connection.connect(canceler.port, canceler.host)
+}
+
+/**
  * The connection the event queue is numbered on after commits (`NumberingConnection`, store-sql pool.ts): one per
  * process, outside the pool, opened on first use with the pool's own settings under the application name
- * `tessera numbering`. One that fails, or whose run is abandoned (interrupted at the numbering's bound), has its
- * statement cancelled and is closed; the next run opens another. Closed with the store.
+ * `tessera numbering`. One that fails is closed; one whose run is abandoned (interrupted at the numbering's bound)
+ * has its statement cancelled and is closed; the next run opens another. Closed with the store (its statement, if
+ * one runs, cancelled first).
  */
-const numberingConnection = (opened: pg.Pool) =>
-  Effect.map(
+const numberingConnection = (opened: pg.Pool) => {
+  const Client = (opened as unknown as { Client: typeof pg.Client }).Client
+  const options: pg.ClientConfig = { ...opened.options, application_name: "tessera numbering" }
+  interface Open {
+    readonly client: Promise<pg.Client>
+    running: boolean
+  }
+  /** Closes `open` (its statement under way, if any, cancelled first). */
+  const close = (open: Open) =>
+    open.client.then((client) => {
+      if (open.running) cancelRunning(Client, options, client)
+      return client.end().catch(() => {})
+    }, () => {})
+  return Effect.map(
     Effect.acquireRelease(
-      Effect.sync(() => ({ current: undefined as Promise<pg.Client> | undefined, closed: false })),
+      Effect.sync(() => ({ current: undefined as Open | undefined, closed: false })),
       (state) =>
         Effect.promise(async () => {
           state.closed = true
           const current = state.current
           state.current = undefined
-          await current?.then((client) => client.end(), () => {})
+          if (current !== undefined) await close(current)
         }).pipe(Effect.interruptible, Effect.timeoutOption(1000))
     ),
     (state): Context.Tag.Service<NumberingConnection> => {
-      const Client = (opened as unknown as { Client: typeof pg.Client }).Client
-      /** Closes `connection` (its statement under way, if any, cancelled first); the next run opens another. */
-      const drop = (connection: Promise<pg.Client>, cancel: boolean) => {
-        if (state.current === connection) state.current = undefined
-        connection.then((client) => {
-          if (cancel) opened.query("SELECT pg_cancel_backend($1)", [(client as unknown as { processID: number }).processID]).catch(() => {})
-          client.end().catch(() => {})
-        }, () => {})
+      /** Closes `open`; the next run opens another. */
+      const drop = (open: Open) => {
+        if (state.current === open) state.current = undefined
+        void close(open)
       }
-      const open = () => {
-        const client = new Client({ ...opened.options, application_name: "tessera numbering" })
-        const connection = client.connect().then(() => client)
+      const connect = (): Open => {
+        const client = new Client(options)
+        const open: Open = { client: client.connect().then(() => client), running: false }
         // lost while idle: the next run opens another
-        client.on("error", () => drop(connection, false))
-        return connection
+        client.on("error", () => drop(open))
+        return open
       }
       return {
         run: Effect.async<void, unknown>((resume) => {
           if (state.closed) return resume(Effect.fail(new Error("the store is closed")))
-          const connection = (state.current ??= open())
+          const open = (state.current ??= connect())
           let settled = false
-          connection.then((client) => client.query(NUMBERING_TEXT)).then(
+          open.running = true
+          open.client.then((client) => client.query(NUMBERING_TEXT)).then(
             () => {
               settled = true
+              open.running = false
               resume(Effect.void)
             },
             (error) => {
               settled = true
-              drop(connection, false)
+              drop(open)
+              open.running = false
               resume(Effect.fail(error))
             }
           )
           return Effect.sync(() => {
-            if (!settled) drop(connection, true)
+            if (!settled) drop(open)
           })
         })
       }
     }
   )
+}
 
 /**
  * A `SqlClient` on the PostgreSQL database at `url`, the usage of its pool (`PoolUsage`), `DirectStatements` on

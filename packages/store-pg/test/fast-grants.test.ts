@@ -296,15 +296,35 @@ fastGrantContract("pg: a workspace grant redeemed on one pooled connection", sto
       Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient
         yield* sql`CREATE TABLE begun_probe (n INT NOT NULL)`
+        // with parameters, and without (which node-postgres would otherwise send by the simple protocol, alone)
         const rows = yield* lent(async (connection) => {
           const inserted = await connection.begin("INSERT INTO begun_probe VALUES ($1) RETURNING n", [7])
           await connection.query("ROLLBACK", [])
-          return inserted
+          const bare = await connection.begin("INSERT INTO begun_probe VALUES (8) RETURNING n", [])
+          await connection.query("ROLLBACK", [])
+          return [...inserted, ...bare]
         })
-        expect(rows).toEqual([{ n: 7 }])
+        expect(rows).toEqual([{ n: 7 }, { n: 8 }])
         // sent on its own, the insert would have committed by itself, and ROLLBACK found no transaction
         expect(yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM begun_probe`).toEqual([{ n: 0 }])
         yield* sql`DROP TABLE begun_probe`
+      }))
+
+    it.effect("a named statement that fails to parse is parsed again next time, not taken as known since BEGIN parsed", () =>
+      Effect.gen(function*() {
+        // a hot statement's marker (sent named, parsed once per connection) on a text the server refuses to parse
+        const text = "/* tessera:prepare begun_probe */ SELEC $1::int"
+        const errors = yield* lent(async (connection) => {
+          const tries: Array<string> = []
+          for (let i = 0; i < 2; i++) {
+            tries.push(await connection.begin(text, [i]).then(() => "ran", (e: { message: string }) => e.message))
+            await connection.query("ROLLBACK", [])
+          }
+          return tries
+        })
+        // the second is refused for what it says, not for a statement the connection never had
+        expect(errors).toHaveLength(2)
+        for (const error of errors) expect(error).toMatch(/syntax error/)
       }))
 
     it.effect("one Sync for both, after the statement: a BEGIN that fails runs nothing after it", () =>
