@@ -238,13 +238,37 @@ const connectUnless = (pool: pg.Pool, signal: AbortSignal) =>
     )
   })
 
+/** The client class `opened` opens its connections with (`PreparingClient`, or node-postgres's own). */
+const clientOf = (opened: pg.Pool) => (opened as unknown as { Client: typeof pg.Client }).Client
+
+/**
+ * Cancels the statement `client` (opened with `opened`'s settings) runs, by the protocol's own CancelRequest on
+ * a connection of its own (as node-postgres's `Client.cancel` sends it): no pooled connection is needed, and the
+ * backend's secret key makes sure no other session's statement is hit. Best effort: a cancel that cannot be
+ * delivered is dropped.
+ */
+const cancelRunning = (opened: pg.Pool, client: pg.Client) => {
+  const { processID, secretKey } = client as unknown as { processID: number; secretKey: number }
+  // a client of the pool's own kind and settings, never connected: its connection carries only the request
+  const canceler = new (clientOf(opened))(opened.options) as unknown as {
+    host: string
+    port: number
+    connection: { connect(port: number | string, host?: string): void; cancel(id: number, key: number): void; on(event: string, f: () => void): void }
+  }
+  const connection = canceler.connection
+  connection.on("error", () => {})
+  connection.on("connect", () => connection.cancel(processID, secretKey))
+  if (canceler.host?.startsWith("/")) connection.connect(`${canceler.host}/.s.PGSQL.${canceler.port}`)
+  else connection.connect(canceler.port, canceler.host)
+}
+
 /**
  * A pooled connection lent to one call (store-sql's one-call redemption, grants.ts): the same pool and
  * `PreparingClient`. A connection whose use failed is closed rather than returned, since its transaction's state
  * is not known; a connection error meanwhile is that call's (not an unhandled event). Abandoned (`signal`): no
- * connection is waited for any longer, and a statement under way is cancelled (`pg_cancel_backend`, as
- * @effect/sql-pg cancels an interrupted statement), its connection then closed, so that a late cancel can never
- * reach whoever uses it next. Returned to the pool after the call has its answer.
+ * connection is waited for any longer, and a statement under way is cancelled (`cancelRunning`: no pooled
+ * connection needed, so a full pool cannot hold the cancel back), its connection then closed, so that a late
+ * cancel can never reach whoever uses it next. Returned to the pool after the call has its answer.
  */
 const pooledWriter = (opened: pg.Pool): Context.Tag.Service<PooledWriter> => ({
   // idle connections and room for new ones, beyond what those already waiting will take
@@ -257,7 +281,7 @@ const pooledWriter = (opened: pg.Pool): Context.Tag.Service<PooledWriter> => ({
     }
     const cancel = () => {
       broken ??= new Error("abandoned")
-      opened.query("SELECT pg_cancel_backend($1)", [(client as unknown as { processID: number }).processID]).catch(() => {})
+      cancelRunning(opened, client)
     }
     client.on("error", onError)
     signal.addEventListener("abort", cancel, { once: true })
@@ -279,25 +303,6 @@ const pooledWriter = (opened: pg.Pool): Context.Tag.Service<PooledWriter> => ({
 })
 
 /**
- * Cancels the statement `client` runs, by the protocol's own CancelRequest on a connection of its own (as
- * node-postgres's `Client.cancel` sends it): no pooled connection is needed, and the backend's secret key makes sure
- * no other session's statement is hit. Best effort: a cancel that cannot be delivered is dropped.
- */
-const cancelRunning = (Client: typeof pg.Client, options: pg.ClientConfig, client: pg.Client) => {
-  const { processID, secretKey } = client as unknown as { processID: number; secretKey: number }
-  const canceler = new Client(options) as unknown as {
-    host: string
-    port: number
-    connection: { connect(port: number | string, host?: string): void; cancel(id: number, key: number): void; on(event: string, f: () => void): void }
-  }
-  const connection = canceler.connection
-  connection.on("error", () => {})
-  connection.on("connect", () => connection.cancel(processID, secretKey))
-  if (canceler.host?.startsWith("/")) connection.connect(`${canceler.host}/.s.PGSQL.${canceler.port}`)
-  else connection.connect(canceler.port, canceler.host)
-}
-
-/**
  * The connection the event queue is numbered on after commits (`NumberingConnection`, store-sql pool.ts): one per
  * process, outside the pool, opened on first use with the pool's own settings under the application name
  * `tessera numbering`. One that fails is closed; one whose run is abandoned (interrupted at the numbering's bound)
@@ -305,7 +310,7 @@ const cancelRunning = (Client: typeof pg.Client, options: pg.ClientConfig, clien
  * one runs, cancelled first).
  */
 const numberingConnection = (opened: pg.Pool) => {
-  const Client = (opened as unknown as { Client: typeof pg.Client }).Client
+  const Client = clientOf(opened)
   const options: pg.ClientConfig = { ...opened.options, application_name: "tessera numbering" }
   interface Open {
     readonly client: Promise<pg.Client>
@@ -314,7 +319,7 @@ const numberingConnection = (opened: pg.Pool) => {
   /** Closes `open` (its statement under way, if any, cancelled first). */
   const close = (open: Open) =>
     open.client.then((client) => {
-      if (open.running) cancelRunning(Client, options, client)
+      if (open.running) cancelRunning(opened, client)
       return client.end().catch(() => {})
     }, () => {})
   return Effect.map(

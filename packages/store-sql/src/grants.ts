@@ -12,11 +12,12 @@
  * - PostgreSQL (`PooledWriter`): on one pooled connection, `BEGIN` and one statement for the whole batch in one
  *   exchange (`AsyncConnection.begin`; `redeemGrantsTextOf`: the callers, the claims, the minters, the workspaces
  *   and the minters' memberships held, the members added, the events queued), `COMMIT` only if every grant it
- *   claimed is the plain success, then after commit the numbering every PostgreSQL writer runs (`numberingAfterCommit`). A statement that
- *   fails before `COMMIT` is sent rolls back (or loses the connection, which the server rolls back) and answers
- *   `None`: the general path then runs afresh, retrying a deadlock as it does; a failed `COMMIT` (its outcome
- *   unknown) or a bug is a defect, as on the general path. An interrupted redemption waits for no connection
- *   any longer; the first of a batch has its statement under way cancelled, rolled back, and is waited for.
+ *   claimed is the plain success, then after commit the numbering every PostgreSQL writer runs
+ *   (`numberingAfterCommit`). A statement that fails before `COMMIT` is sent rolls back (or loses the
+ *   connection, which the server rolls back) and answers `None`: the general path then runs afresh, retrying a
+ *   deadlock as it does; a failed `COMMIT` (its outcome unknown) or a bug is a defect, as on the general path.
+ *   An interrupted redemption waits for no connection any longer; the first of a batch has its statement under
+ *   way cancelled, rolled back, and is waited for.
  *
  * Taken only where the general path would run unobserved: the tracer off,
  * no statement transformer, outside a transaction. Otherwise `None` at
@@ -270,7 +271,7 @@ interface Group {
   readonly waiters: Array<PooledWaiter>
   /** Settles once the group's batch has settled (or the group was handed on, or given up). */
   settled: Promise<void>
-  /** Stops the wait for a connection, or cancels the batch's statement under way. */
+  /** Stops the wait for a connection, or cancels the batch's statement under way (a new one for each leader). */
   abandon: AbortController
 }
 
@@ -339,7 +340,8 @@ const pooledRedemption = (
 
   /** Waits for a connection for `group`, takes its batch, redeems it, answers it. */
   const lead = (group: Group) => {
-    group.abandon = new AbortController()
+    // the group's first, or the next still waiting after the first left (its wait stopped: a signal aborted)
+    if (group.abandon.signal.aborted) group.abandon = new AbortController()
     const { signal } = group.abandon
     let batch: ReadonlyArray<PooledWaiter> = []
     group.settled = pooled.lend((connection) => {

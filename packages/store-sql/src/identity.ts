@@ -185,6 +185,13 @@ const INVITE_COLUMNS =
   "id, kind, status, handle, role, workspace_id, workspace_role, resource_id, resource_role, expires_at, created_at, created_by, redeemed_at, redeemed_by, redeemed_sign_pub, redeemed_kex_pub, canceled_at"
 
 /**
+ * `columns` (a comma-separated list) read from the table aliased `alias`, each named `as` followed by the
+ * column when `as` is given (`a.id AS actor_id`): for a statement's text, built once.
+ */
+const columnsOf = (columns: string, alias: string, as?: string) =>
+  columns.split(", ").map((c) => (as === undefined ? `${alias}.${c}` : `${alias}.${c} AS ${as}${c}`)).join(", ")
+
+/**
  * The claim: the lookup by digest and the single-use write in one statement, compiled once (named on
  * PostgreSQL), its row read by hand (`pendingInvite`). The expiry is compared as text only in the kernel's one
  * form. Parameters: at, by, sign_pub, kex_pub, digest, kind, at.
@@ -213,12 +220,12 @@ export const claimAsTextOf = (sql: SqlClient.SqlClient) =>
           AND EXISTS (SELECT 1 FROM actor WHERE status = 'active')
         RETURNING ${sql.literal(INVITE_COLUMNS)}),
       minter AS MATERIALIZED (
-        SELECT ${sql.literal(USER_COLUMNS.split(", ").map((c) => `u.${c}`).join(", "))}
+        SELECT ${sql.literal(columnsOf(USER_COLUMNS, "u"))}
         FROM claimed c JOIN users u ON u.id = c.created_by JOIN workspaces w ON w.id = c.workspace_id
         WHERE c.workspace_role IS NOT NULL
         FOR SHARE OF u, w)
-      SELECT ${sql.literal(USER_COLUMNS.split(", ").map((c) => `a.${c} AS actor_${c}`).join(", "))},
-        ${sql.literal(USER_COLUMNS.split(", ").map((c) => `m.${c} AS minter_${c}`).join(", "))}, c.*
+      SELECT ${sql.literal(columnsOf(USER_COLUMNS, "a", "actor_"))},
+        ${sql.literal(columnsOf(USER_COLUMNS, "m", "minter_"))}, c.*
       FROM (SELECT 1) AS one LEFT JOIN actor a ON true LEFT JOIN claimed c ON true LEFT JOIN minter m ON true`.compile()[0]
 
 /** A user's columns under `prefix` in a row, as `[column, prefixed column]` pairs: built once per prefix. */
@@ -269,7 +276,7 @@ export const redeemGrantsTextOf = (sql: SqlClient.SqlClient) =>
       WITH input AS MATERIALIZED (
         SELECT i.n, i.actor_id, i.at, i.digest FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS i (actor_id, at, digest, n)),
       actor AS MATERIALIZED (
-        SELECT i.n, ${sql.literal(USER_COLUMNS.split(", ").map((c) => `u.${c}`).join(", "))}
+        SELECT i.n, ${sql.literal(columnsOf(USER_COLUMNS, "u"))}
         FROM input i JOIN users u ON u.id = i.actor_id ORDER BY u.id FOR SHARE OF u),
       claimed AS (
         UPDATE invites v SET status = 'redeemed', redeemed_at = i.at, redeemed_by = i.actor_id, redeemed_sign_pub = NULL, redeemed_kex_pub = NULL
@@ -279,9 +286,9 @@ export const redeemGrantsTextOf = (sql: SqlClient.SqlClient) =>
           AND EXISTS (SELECT 1 FROM actor a WHERE a.n = i.n AND a.status = 'active')
           -- every caller held before any invite is claimed: evaluated once, before the first row is updated
           AND (SELECT count(*) FROM actor) > 0
-        RETURNING i.n, ${sql.literal(INVITE_COLUMNS.split(", ").map((c) => `v.${c}`).join(", "))}),
+        RETURNING i.n, ${sql.literal(columnsOf(INVITE_COLUMNS, "v"))}),
       minter AS MATERIALIZED (
-        SELECT c.n, ${sql.literal(USER_COLUMNS.split(", ").map((c) => `u.${c}`).join(", "))}
+        SELECT c.n, ${sql.literal(columnsOf(USER_COLUMNS, "u"))}
         FROM claimed c JOIN users u ON u.id = c.created_by ORDER BY u.id FOR SHARE OF u),
       workspace AS MATERIALIZED (
         SELECT c.n, w.is_personal FROM claimed c JOIN minter mi ON mi.n = c.n JOIN workspaces w ON w.id = c.workspace_id
@@ -308,10 +315,10 @@ export const redeemGrantsTextOf = (sql: SqlClient.SqlClient) =>
         ORDER BY c.n, e.k
         RETURNING id, type, at, actor, workspace_id, resource_id, data)
       SELECT i.n,
-        ${sql.literal(USER_COLUMNS.split(", ").map((c) => `a.${c} AS actor_${c}`).join(", "))},
-        ${sql.literal(USER_COLUMNS.split(", ").map((c) => `mi.${c} AS minter_${c}`).join(", "))},
+        ${sql.literal(columnsOf(USER_COLUMNS, "a", "actor_"))},
+        ${sql.literal(columnsOf(USER_COLUMNS, "mi", "minter_"))},
         ws.is_personal, h.role AS member_role, (ad.user_id IS NOT NULL) AS added,
-        ${sql.literal(INVITE_COLUMNS.split(", ").map((c) => `c.${c}`).join(", "))},
+        ${sql.literal(columnsOf(INVITE_COLUMNS, "c"))},
         -- the batch's queued rows once, on its first row
         CASE WHEN i.n = 1 THEN (SELECT json_agg(json_build_array(q.type, q.at, q.actor, q.workspace_id, q.resource_id, q.data) ORDER BY q.id)
           FROM queued q)::text END AS queued

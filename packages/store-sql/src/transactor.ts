@@ -56,6 +56,7 @@ export const numberingAfterCommit = (
   sql: SqlClient.SqlClient,
   own: Option.Option<Context.Tag.Service<NumberingConnection>>
 ): Effect.Effect<void> => {
+  // one per client, so that a process runs one numbering at a time: every caller has the same store's services
   const known = numberings.get(sql)
   if (known !== undefined) return known
   // on the store's own connection where it has one and nothing observes statements (a span, a transformer)
